@@ -1,0 +1,174 @@
+/**
+ * The session and prompt models.
+ *
+ * `SessionRecord` / `PromptRecord` are what the stores keep (camelCase; each store adapter maps
+ * them to its own layout, for example DynamoDB's snake_case attributes). `Session` / `Prompt` are
+ * the public JSON documents of DESIGN.md that the API returns and the CLI's `--json` prints: they
+ * never carry a token hash or an idempotency key.
+ */
+import {z} from 'zod'
+
+export const SESSION_STATUSES = ['PENDING', 'PROVISIONING', 'RUNNING', 'STOPPING', 'STOPPED', 'FAILED'] as const
+export const SessionStatus = z.enum(SESSION_STATUSES)
+export type SessionStatus = z.infer<typeof SessionStatus>
+
+export const PROMPT_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const
+export const PromptStatus = z.enum(PROMPT_STATUSES)
+export type PromptStatus = z.infer<typeof PromptStatus>
+
+export const CapacityProvider = z.enum(['FARGATE_SPOT', 'FARGATE'])
+export type CapacityProvider = z.infer<typeof CapacityProvider>
+
+export const PrMode = z.enum(['none', 'draft', 'ready'])
+export type PrMode = z.infer<typeof PrMode>
+
+export const ErrorInfo = z.object({code: z.string(), message: z.string()})
+export type ErrorInfo = z.infer<typeof ErrorInfo>
+
+const isoDate = z.string().datetime({offset: true})
+
+/** What the session stores keep. */
+export const SessionRecord = z.object({
+  id: z.string(),
+  userId: z.string(),
+  repo: z.string(),
+  branch: z.string(),
+  status: SessionStatus,
+  capacity: CapacityProvider,
+  cpu: z.number().int(),
+  memory: z.number().int(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  expiresAt: isoDate,
+  idleTimeoutSeconds: z.number().int().positive(),
+  taskArn: z.string().optional(),
+  /** The code-server password for `session open`; only the owner can read it. */
+  editorPassword: z.string().optional(),
+  /** sha256 of the agent's bearer token; the token itself is never stored. */
+  agentTokenHash: z.string(),
+  idempotencyKey: z.string().optional(),
+  lastActivityAt: isoDate.optional(),
+  /** Set by the agent's first heartbeat: the workspace is usable from then on. */
+  agentReadyAt: isoDate.optional(),
+  error: ErrorInfo.optional(),
+  /** Optimistic locking: every update is conditional on it and increments it. */
+  version: z.number().int().nonnegative(),
+})
+export type SessionRecord = z.infer<typeof SessionRecord>
+
+/** The public session document (DESIGN.md). */
+export const Session = z.object({
+  id: z.string(),
+  userId: z.string(),
+  repo: z.string(),
+  branch: z.string(),
+  status: SessionStatus,
+  capacity: CapacityProvider,
+  cpu: z.number().int(),
+  memory: z.number().int(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  expiresAt: isoDate,
+  idleTimeout: z.string(),
+  lastActivityAt: isoDate.optional(),
+  taskArn: z.string().optional(),
+  error: ErrorInfo.optional(),
+})
+export type Session = z.infer<typeof Session>
+
+export const PromptResult = z.object({
+  summary: z.string(),
+  branch: z.string().optional(),
+  commit: z.string().optional(),
+  prUrl: z.string().optional(),
+  turns: z.number().int().nonnegative().optional(),
+  costUsd: z.number().nonnegative().optional(),
+})
+export type PromptResult = z.infer<typeof PromptResult>
+
+/** What the prompt stores keep. */
+export const PromptRecord = z.object({
+  id: z.string(),
+  sessionId: z.string(),
+  seq: z.number().int().positive(),
+  text: z.string(),
+  status: PromptStatus,
+  pr: PrMode,
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  /** How many times an agent has claimed it. */
+  attempt: z.number().int().nonnegative(),
+  /** While RUNNING: the claim is the agent's until then. */
+  leaseUntil: isoDate.optional(),
+  result: PromptResult.optional(),
+  error: ErrorInfo.optional(),
+  version: z.number().int().nonnegative(),
+})
+export type PromptRecord = z.infer<typeof PromptRecord>
+
+/** The public prompt document (DESIGN.md). */
+export const Prompt = z.object({
+  id: z.string(),
+  sessionId: z.string(),
+  seq: z.number().int().positive(),
+  text: z.string(),
+  status: PromptStatus,
+  pr: PrMode,
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  attempt: z.number().int().nonnegative(),
+  result: PromptResult.optional(),
+  error: ErrorInfo.optional(),
+})
+export type Prompt = z.infer<typeof Prompt>
+
+export const PromptEvent = z.object({
+  /** Position in the prompt's event log, from 1; `events?after=N` returns seq > N. */
+  seq: z.number().int().positive(),
+  type: z.string().min(1).max(64),
+  text: z.string().optional(),
+  data: z.unknown().optional(),
+  at: isoDate,
+})
+export type PromptEvent = z.infer<typeof PromptEvent>
+
+export interface Page<T> {
+  readonly items: T[]
+  readonly nextToken?: string
+}
+
+export function toSession(record: SessionRecord, formatIdle: (seconds: number) => string): Session {
+  return Session.parse({
+    id: record.id,
+    userId: record.userId,
+    repo: record.repo,
+    branch: record.branch,
+    status: record.status,
+    capacity: record.capacity,
+    cpu: record.cpu,
+    memory: record.memory,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    expiresAt: record.expiresAt,
+    idleTimeout: formatIdle(record.idleTimeoutSeconds),
+    lastActivityAt: record.lastActivityAt,
+    taskArn: record.taskArn,
+    error: record.error,
+  })
+}
+
+export function toPrompt(record: PromptRecord): Prompt {
+  return Prompt.parse({
+    id: record.id,
+    sessionId: record.sessionId,
+    seq: record.seq,
+    text: record.text,
+    status: record.status,
+    pr: record.pr,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    attempt: record.attempt,
+    result: record.result,
+    error: record.error,
+  })
+}
