@@ -1,0 +1,85 @@
+/**
+ * The session operations as one interface, implemented twice:
+ *  - by the core services (src/core/services), which the REST API router, the local server and the
+ *    CLI's `--admin` mode call directly;
+ *  - by the HTTP API client (src/adapters/http), which the CLI's API mode uses.
+ * The session commands only see this interface, so API mode and admin mode cannot drift.
+ *
+ * Request bodies are parsed with the zod schemas below at every edge (HTTP router, CLI flags).
+ */
+import {z} from 'zod'
+
+import type {Page, Prompt, PromptEvent, Session, SessionStatus} from './models.js'
+import {PrMode} from './models.js'
+
+/** Who is calling. `admin` sees every user's sessions (the CLI's --admin mode). */
+export interface Caller {
+  readonly userId: string
+  readonly admin?: boolean
+}
+
+export const MAX_PROMPT_BYTES = 100 * 1024
+
+export const StartSessionRequest = z.strictObject({
+  repo: z.string().min(1),
+  branch: z.string().min(1).optional(),
+  cpu: z.union([z.number(), z.string()]).optional(),
+  memory: z.union([z.number(), z.string()]).optional(),
+  ttl: z.string().optional(),
+  idleTimeout: z.string().optional(),
+  idempotencyKey: z.string().min(1).max(128).regex(/^[\w.:-]+$/).optional(),
+})
+export type StartSessionRequest = z.infer<typeof StartSessionRequest>
+
+export const PromptRequest = z.strictObject({
+  text: z.string(),
+  pr: PrMode.optional(),
+})
+export type PromptRequest = z.infer<typeof PromptRequest>
+
+export interface ListSessionsOptions {
+  readonly limit?: number
+  readonly nextToken?: string
+  readonly status?: SessionStatus
+  /** Every user's sessions; only for an admin caller. */
+  readonly all?: boolean
+}
+
+export interface EditorInfo {
+  readonly sessionId: string
+  readonly status: SessionStatus
+  readonly cluster?: string
+  readonly taskArn?: string
+  readonly taskId?: string
+  /** The workspace container's name, for ECS Exec / SSM port forwarding. */
+  readonly container?: string
+  readonly port: number
+  readonly password?: string
+  /** A direct URL when the runtime exposes one (local mode). */
+  readonly url?: string
+  /** Why the editor cannot be reached, when it cannot. */
+  readonly unavailableReason?: string
+}
+
+export interface Health {
+  readonly status: 'ok' | 'degraded'
+  readonly version: string
+  readonly checks: Record<string, {status: 'ok' | 'error'; message?: string}>
+}
+
+export interface SessionApi {
+  /** `created` is false when an idempotency key returned an existing session. */
+  start(caller: Caller, request: StartSessionRequest): Promise<{session: Session; created: boolean}>
+  list(caller: Caller, options: ListSessionsOptions): Promise<Page<Session>>
+  /** Reconciled with the task (PROVISIONING -> RUNNING, a task that died -> STOPPED/FAILED). */
+  get(caller: Caller, sessionId: string): Promise<Session>
+  /** Idempotent for an ended session; SESSION_NOT_FOUND for a missing or foreign one. */
+  stop(caller: Caller, sessionId: string): Promise<Session>
+  enqueuePrompt(caller: Caller, sessionId: string, request: PromptRequest): Promise<Prompt>
+  listPrompts(caller: Caller, sessionId: string, options: {limit?: number; nextToken?: string}): Promise<Page<Prompt>>
+  getPrompt(caller: Caller, sessionId: string, promptId: string): Promise<Prompt>
+  /** Events with seq > `after`. */
+  promptEvents(caller: Caller, sessionId: string, promptId: string, after: number): Promise<Page<PromptEvent>>
+  editor(caller: Caller, sessionId: string): Promise<EditorInfo>
+  health(): Promise<Health>
+}
