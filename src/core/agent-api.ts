@@ -1,0 +1,55 @@
+/**
+ * The agent side of the prompt channel (DESIGN.md): what the workspace container calls, pulling
+ * with its per-session bearer token. Implemented by the core services; served by the REST API's
+ * `/agent/...` routes (Lambda and `devflow api serve`) and by the local server.
+ */
+import {z} from 'zod'
+
+import type {Prompt, SessionStatus} from './models.js'
+import type {RepoToken} from './ports.js'
+
+export const MAX_EVENTS_PER_BATCH = 100
+export const MAX_EVENT_TEXT = 16 * 1024
+export const MAX_WAIT_SECONDS = 20
+
+export const AgentEvent = z.strictObject({
+  type: z.string().min(1).max(64),
+  text: z.string().max(MAX_EVENT_TEXT).optional(),
+  data: z.unknown().optional(),
+})
+export type AgentEvent = z.infer<typeof AgentEvent>
+
+export const AgentEventsRequest = z.strictObject({
+  events: z.array(AgentEvent).min(1).max(MAX_EVENTS_PER_BATCH),
+})
+export type AgentEventsRequest = z.infer<typeof AgentEventsRequest>
+
+export const AgentResultRequest = z.strictObject({
+  status: z.enum(['SUCCEEDED', 'FAILED']),
+  summary: z.string().max(64 * 1024),
+  branch: z.string().optional(),
+  commit: z.string().regex(/^[0-9a-f]{7,64}$/).optional(),
+  turns: z.number().int().nonnegative().optional(),
+  costUsd: z.number().nonnegative().optional(),
+  error: z.strictObject({code: z.string(), message: z.string()}).optional(),
+})
+export type AgentResultRequest = z.infer<typeof AgentResultRequest>
+
+export const HeartbeatRequest = z.strictObject({
+  state: z.enum(['idle', 'working']).optional(),
+})
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>
+
+export interface AgentApi {
+  /** Checks the bearer token against the session's stored hash in constant time; 401 otherwise. */
+  authenticate(sessionId: string, bearerToken: string | undefined): Promise<void>
+  /** Long poll: claims the next QUEUED prompt (in seq order) with a lease, or undefined after `waitSeconds`. */
+  claimNext(sessionId: string, waitSeconds: number): Promise<Prompt | undefined>
+  appendEvents(sessionId: string, promptId: string, request: AgentEventsRequest): Promise<{accepted: number; lastSeq: number}>
+  /** Records the outcome; opens the pull request when the prompt asked for one. */
+  complete(sessionId: string, promptId: string, request: AgentResultRequest): Promise<Prompt>
+  /** Liveness; the first one marks a PROVISIONING session RUNNING. */
+  heartbeat(sessionId: string, request: HeartbeatRequest): Promise<{status: SessionStatus}>
+  /** A fresh installation token scoped to the session's repository. */
+  githubToken(sessionId: string): Promise<RepoToken>
+}
