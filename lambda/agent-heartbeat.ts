@@ -1,0 +1,3 @@
+import {notImplemented} from './_not-implemented.js'
+
+export const handler = notImplemented('POST /agent/sessions/{id}/heartbeat')

@@ -1,0 +1,41 @@
+/**
+ * The API's routes: one Lambda function per route (entry file in lambda/), the auth API Gateway
+ * applies, and the same table drives the router, the CDK API construct and the local server.
+ */
+export type RouteAuth = 'iam' | 'agent'
+
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'DELETE'
+  /** API Gateway resource path with {id}/{pid} parameters. */
+  readonly path: string
+  /** The entry file's base name under lambda/. */
+  readonly lambda: string
+  /**
+   * `iam`: API Gateway AWS_IAM (the caller's SigV4 identity). `agent`: no API Gateway auth; the
+   * handler checks the session's bearer token.
+   */
+  readonly auth: RouteAuth
+  /** Long polls need more than the default timeout. */
+  readonly timeoutSeconds?: number
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  {method: 'POST', path: '/sessions', lambda: 'start-session', auth: 'iam'},
+  {method: 'GET', path: '/sessions', lambda: 'list-sessions', auth: 'iam'},
+  {method: 'GET', path: '/sessions/{id}', lambda: 'get-session', auth: 'iam'},
+  {method: 'DELETE', path: '/sessions/{id}', lambda: 'stop-session', auth: 'iam'},
+  {method: 'POST', path: '/sessions/{id}/prompts', lambda: 'create-prompt', auth: 'iam'},
+  {method: 'GET', path: '/sessions/{id}/prompts', lambda: 'list-prompts', auth: 'iam'},
+  {method: 'GET', path: '/sessions/{id}/prompts/{pid}', lambda: 'get-prompt', auth: 'iam'},
+  {method: 'GET', path: '/sessions/{id}/prompts/{pid}/events', lambda: 'get-prompt-events', auth: 'iam'},
+  {method: 'GET', path: '/sessions/{id}/editor', lambda: 'get-editor', auth: 'iam'},
+  {method: 'GET', path: '/health', lambda: 'health', auth: 'iam'},
+  {method: 'GET', path: '/agent/sessions/{id}/prompts/next', lambda: 'agent-next-prompt', auth: 'agent', timeoutSeconds: 29},
+  {method: 'POST', path: '/agent/sessions/{id}/prompts/{pid}/events', lambda: 'agent-prompt-events', auth: 'agent'},
+  {method: 'POST', path: '/agent/sessions/{id}/prompts/{pid}/result', lambda: 'agent-prompt-result', auth: 'agent'},
+  {method: 'POST', path: '/agent/sessions/{id}/heartbeat', lambda: 'agent-heartbeat', auth: 'agent'},
+  {method: 'POST', path: '/agent/sessions/{id}/github-token', lambda: 'agent-github-token', auth: 'agent'},
+]
+
+/** Not an API route: runs on a schedule and stops idle or expired sessions. */
+export const REAPER_LAMBDA = 'reap-sessions'
