@@ -148,7 +148,7 @@ main() {
     wait -n -p finished "$AGENT_PID" ${EDITOR_PID:+"$EDITOR_PID"}
     status=$?
     # No pid: a trapped signal interrupted the wait.
-    [ -n "$finished" ] || continue
+    [ -n "${finished:-}" ] || continue
     if [ "$finished" = "$AGENT_PID" ]; then
       AGENT_PID=
       log "the agent exited (status $status); stopping the workspace"

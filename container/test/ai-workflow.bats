@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # ai-workflow.sh on the host: a bare git remote, the fake DevFlow API and the stub claude.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup() {
@@ -70,7 +71,7 @@ run_agent() {
   [ "$(jq -r .body.status <<<"$result")" = SUCCEEDED ]
   [[ "$(jq -r .body.summary <<<"$result")" == "No changes: "* ]]
   [ "$(jq -r '.body | has("commit") or has("branch")' <<<"$result")" = false ]
-  ! git --git-dir="$REMOTE" rev-parse --verify --quiet "devflow/$SESSION_ID"
+  run ! git --git-dir="$REMOTE" rev-parse --verify --quiet "devflow/$SESSION_ID"
 }
 
 @test "claude failing is reported FAILED with its message" {
@@ -98,7 +99,7 @@ run_agent() {
   port=$(cat "$API_STATE/port")
   stop_api
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write hello.txt hi'
-  MAX_ITERATIONS=40 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" &
+  MAX_ITERATIONS=40 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
   agent=$!
   sleep 0.6
   echo 2 >"$API_STATE/fail"
@@ -112,7 +113,7 @@ run_agent() {
 
 @test "a restart neither runs nor reports a prompt twice" {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write wip.txt started\nsleep 30'
-  MAX_ITERATIONS=1 setsid "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" &
+  MAX_ITERATIONS=1 setsid "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" 3>&- &
   agent=$!
   for _ in $(seq 1 100); do [ -f "$REPO_DIR/wip.txt" ] && break; sleep 0.05; done
   [ -f "$REPO_DIR/wip.txt" ]
@@ -145,7 +146,7 @@ run_agent() {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write hello.txt hi'
   # The heartbeat, the poll and the prompt go through; every result post then fails.
   mkdir -p "$STATE_DIR/prompts"
-  STOP_RESULT_ATTEMPTS=1 MAX_ITERATIONS=1 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" &
+  STOP_RESULT_ATTEMPTS=1 MAX_ITERATIONS=1 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" 3>&- &
   agent=$!
   for _ in $(seq 1 200); do [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/result.json" ] && break; sleep 0.02; done
   echo 1000 >"$API_STATE/fail"
@@ -164,7 +165,7 @@ run_agent() {
 
 @test "TERM during a prompt stops Claude Code, pushes what it changed and reports STOPPED" {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write partial.txt work in progress\nsleep 30'
-  MAX_ITERATIONS=5 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" &
+  MAX_ITERATIONS=5 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
   agent=$!
   for _ in $(seq 1 100); do [ -f "$REPO_DIR/partial.txt" ] && break; sleep 0.05; done
   start=$SECONDS

@@ -2,6 +2,8 @@
 # Shared bats setup: a bare git remote with one commit on main, a fake DevFlow API on 127.0.0.1,
 # the stub claude, and the environment the control plane gives the task, with short timings.
 
+# Used by the .bats files that load this one.
+# shellcheck disable=SC2034
 CONTAINER_DIR=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 FIXTURES=$BATS_TEST_DIRNAME/fixtures
 
@@ -54,7 +56,8 @@ start_api() {
     sleep 0.05
   done
   [ -f "$API_STATE/port" ] || { echo "the fake API did not start" >&2; return 1; }
-  export DEVFLOW_API_URL="http://127.0.0.1:$(cat "$API_STATE/port")/prod"
+  DEVFLOW_API_URL="http://127.0.0.1:$(cat "$API_STATE/port")/prod"
+  export DEVFLOW_API_URL
 }
 
 stop_api() {
