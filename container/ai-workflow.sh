@@ -193,12 +193,15 @@ git_repo() {
   "$GIT_BIN" -C "$REPO_DIR" "$@"
 }
 
-# Checks out the branch the prompt works on, creating it from HEAD when it does not exist yet.
+# Checks out the branch the prompt works on: the local one, else the remote one (pushed by an
+# earlier run of this session, or a branch the prompt continues), else a new one from HEAD.
 checkout_work_branch() {
   local branch=$1
   [ "$(git_repo symbolic-ref --quiet --short HEAD 2>/dev/null)" = "$branch" ] && return 0
   if git_repo rev-parse --verify --quiet "refs/heads/$branch" >/dev/null; then
     git_repo checkout --quiet "$branch"
+  elif git_repo fetch --quiet origin "+refs/heads/$branch:refs/remotes/origin/$branch" 2>/dev/null; then
+    git_repo checkout --quiet -b "$branch" --track "origin/$branch"
   else
     git_repo checkout --quiet -b "$branch"
   fi
@@ -361,7 +364,7 @@ handle_prompt() {
   run_prompt "$pdir" "$pid"
 }
 
-# Results computed before a restart and prompts a restart interrupted, oldest first.
+# Results computed before a restart, and prompts a restart interrupted.
 recover_unfinished() {
   local pdir pid
   for pdir in "$STATE_DIR"/prompts/p-*/; do

@@ -63,6 +63,21 @@ run_agent() {
   [ "$(jq -r .body.branch <<<"$(results_for p-bbbbbbbbbbbbbbbbbbbb)")" = feature/two ]
 }
 
+@test "a fresh clone continues the session's branch already on the remote" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write one.txt first'
+  MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  # A new task: a fresh clone of the base branch and fresh state.
+  rm -rf "$REPO_DIR" "$STATE_DIR"
+  clone_workspace
+  queue_prompt p-bbbbbbbbbbbbbbbbbbbb $'write two.txt second'
+  MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  [ "$(results_for p-bbbbbbbbbbbbbbbbbbbb | jq -r .body.status)" = SUCCEEDED ]
+  [ "$(remote_file "devflow/$SESSION_ID" one.txt)" = first ]
+  [ "$(remote_file "devflow/$SESSION_ID" two.txt)" = second ]
+}
+
 @test "a run that changes nothing makes no commit and says so" {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa 'explain the README'
   MAX_ITERATIONS=1 run_agent
