@@ -402,7 +402,7 @@ poll_loop() {
         ;;
       204) BACKOFF_MS=0 ;;
       401) session_gone "$status" ;;
-      *) backoff "no prompt: $(describe_failure "$status" "$TMP_DIR/next.json")" ;;
+      *) [ "$STOPPING" -eq 1 ] || backoff "no prompt: $(describe_failure "$status" "$TMP_DIR/next.json")" ;;
     esac
   done
 }
