@@ -210,3 +210,11 @@ run_agent() {
   [[ "$output" == *"DEVFLOW_SESSION_TOKEN is not set"* ]]
   [[ "$output" != *"REPO is not set"* ]]
 }
+
+@test "a session token that could inject curl options is refused" {
+  export DEVFLOW_SESSION_TOKEN=$'abc"\nurl = "http://attacker.example'
+  run "$CONTAINER_DIR/ai-workflow.sh"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"DEVFLOW_SESSION_TOKEN has characters"* ]]
+  [ ! -f "$API_STATE/requests.jsonl" ]
+}
