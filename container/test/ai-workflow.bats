@@ -114,7 +114,7 @@ run_agent() {
   port=$(cat "$API_STATE/port")
   stop_api
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write hello.txt hi'
-  MAX_ITERATIONS=40 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
+  MAX_ITERATIONS=150 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
   agent=$!
   sleep 0.6
   echo 2 >"$API_STATE/fail"
@@ -130,7 +130,7 @@ run_agent() {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write wip.txt started\nsleep 30'
   MAX_ITERATIONS=1 setsid "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" 3>&- &
   agent=$!
-  for _ in $(seq 1 100); do [ -f "$REPO_DIR/wip.txt" ] && break; sleep 0.05; done
+  for _ in $(seq 1 300); do [ -f "$REPO_DIR/wip.txt" ] && break; sleep 0.05; done
   [ -f "$REPO_DIR/wip.txt" ]
   # A crash: the loop and Claude Code die without reporting anything.
   kill -KILL -- "-$agent"
@@ -163,7 +163,7 @@ run_agent() {
   mkdir -p "$STATE_DIR/prompts"
   STOP_RESULT_ATTEMPTS=1 MAX_ITERATIONS=1 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" 3>&- &
   agent=$!
-  for _ in $(seq 1 200); do [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/result.json" ] && break; sleep 0.02; done
+  for _ in $(seq 1 600); do [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/result.json" ] && break; sleep 0.02; done
   echo 1000 >"$API_STATE/fail"
   kill -TERM "$agent"
   wait "$agent"
@@ -182,7 +182,7 @@ run_agent() {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write partial.txt work in progress\nsleep 30'
   MAX_ITERATIONS=5 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
   agent=$!
-  for _ in $(seq 1 100); do [ -f "$REPO_DIR/partial.txt" ] && break; sleep 0.05; done
+  for _ in $(seq 1 300); do [ -f "$REPO_DIR/partial.txt" ] && break; sleep 0.05; done
   start=$SECONDS
   kill -TERM "$agent"
   wait "$agent"
