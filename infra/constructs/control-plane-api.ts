@@ -105,6 +105,7 @@ export class ControlPlaneApi extends Construct {
           format: nodejs.OutputFormat.ESM,
           target: 'node22',
           minify: true,
+          logLevel: nodejs.LogLevel.ERROR,
           sourceMap: true,
           mainFields: ['module', 'main'],
           // ESM bundles still meet CommonJS dependencies that call require().

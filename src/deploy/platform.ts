@@ -164,6 +164,8 @@ export class Platform {
   }
 
   private async source(outdir?: string): Promise<ICloudAssemblySource> {
+    // Bundling asks npm for its version; its update notice would land among our progress lines.
+    process.env.npm_config_update_notifier = 'false'
     const stage = this.stage
     return this.toolkit.fromAssemblyBuilder(
       async (props) => buildApp({context: {...props.context, [CONTEXT_KEYS.stages]: stage}, outdir: props.outdir}).synth(),
@@ -171,6 +173,8 @@ export class Platform {
         contextStore: new CdkAppMultiContext(this.projectRoot, this.options.context ?? {}),
         outdir,
         lookups: false,
+        // The stacks are environment-agnostic: nothing to resolve before synthesis.
+        resolveDefaultEnvironment: false,
       },
     )
   }
