@@ -76,6 +76,8 @@ export class ControlPlaneApi extends Construct {
         throttlingBurstLimit: props.throttlingBurstLimit,
       },
     })
+    // The stack emits the URL under OUTPUT_KEYS.apiUrl; the construct's own Endpoint output would be a second copy.
+    this.api.node.tryRemoveChild('Endpoint')
     Validations.of(this.api).acknowledge(
       {id: 'AwsSolutions-APIG2', reason: 'Every handler validates its body and parameters with the zod schemas of src/core and answers 400 with a hint.'},
       {id: 'AwsSolutions-APIG3', reason: 'User routes require SigV4 (AWS_IAM) and agent routes a per-session bearer token; a WAF web ACL is left to teams that expose more.'},

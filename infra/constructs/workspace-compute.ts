@@ -67,6 +67,8 @@ export class WorkspaceCompute extends Construct {
       vpc: props.vpc,
       enableFargateCapacityProviders: true,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      // Session commands are not logged from inside the task: that would need logs access on the task role.
+      executeCommandConfiguration: {logging: ecs.ExecuteCommandLogging.NONE},
     })
     this.cluster.addDefaultCapacityProviderStrategy(capacityStrategy(props.capacity))
 
