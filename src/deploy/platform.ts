@@ -14,15 +14,14 @@ import {
   type ICloudAssemblySource,
   StackSelectionStrategy,
   Toolkit,
-  ToolkitError,
 } from '@aws-cdk/toolkit-lib'
 
 import {buildApp, findProjectRoot, stackIdFor} from '../../infra/app.js'
 import {CONTEXT_KEYS, isStageName, STAGE_NAMES, type StageName, stackNameFor} from '../../infra/stages.js'
 import {type AwsEnvironment, requireRegion} from '../adapters/aws/environment.js'
-import {toDevflowError as awsToDevflowError} from '../adapters/aws/errors.js'
 import {type Deployment, type DeploymentKey, OUTPUT_KEYS} from '../core/deployment.js'
-import {type DevflowError, internalError, invalidInput, isDevflowError, remoteFailure, unauthenticated} from '../core/errors.js'
+import {internalError, invalidInput} from '../core/errors.js'
+import {classifyToolkitError} from './errors.js'
 import {type ProgressSink, ToolkitProgress} from './progress.js'
 
 export interface PlatformOptions {
@@ -183,36 +182,8 @@ export class Platform {
     try {
       return await work()
     } catch (error) {
-      throw this.classify(action, error)
+      throw classifyToolkitError(`${action} ${this.stackName}`, this.progress, error)
     }
-  }
-
-  private classify(action: string, error: unknown): DevflowError {
-    const inner = rootCause(error)
-    if (isDevflowError(inner)) return inner
-    const aws = awsToDevflowError(inner, `${action} ${this.stackName}`)
-    if (aws) return aws
-    if (ToolkitError.isAuthenticationError(error)) {
-      return unauthenticated('AWS_CREDENTIALS_MISSING', `${action} ${this.stackName} needs AWS credentials: ${messageOf(error)}`, 'Configure AWS credentials or pass --profile, then run `devflow doctor`.', {cause: error})
-    }
-    const failure = this.progress.failures[0]
-    if (failure) {
-      return remoteFailure(
-        'DEPLOY_FAILED',
-        `${action} ${failure.stackName} failed at ${failure.logicalId} (${failure.resourceType}): ${failure.status}: ${failure.reason || 'no reason given'}`,
-        'Fix the cause CloudFormation names, then run `devflow deploy` again; `devflow diff` shows what will change.',
-        {cause: error, details: {failures: this.progress.failures}},
-      )
-    }
-    if (ToolkitError.isAssemblyError(error)) {
-      const report = this.progress.errors.slice(0, 5).join('\n')
-      return internalError('SYNTH_FAILED', `The DevFlow CDK app did not synthesize: ${messageOf(error)}${report ? `\n${report}` : ''}`, 'Run `devflow synth` with DEVFLOW_DEBUG=1 to see the full report, and report it.', {cause: error})
-    }
-    if (ToolkitError.isToolkitError(error)) {
-      const reasons = [messageOf(error), ...this.progress.errors.filter((e) => e !== messageOf(error))].join('; ')
-      return remoteFailure('DEPLOY_FAILED', `${action} ${this.stackName} failed: ${reasons}`, 'Check the CloudFormation console for the stack, then run the command again.', {cause: error})
-    }
-    return internalError('UNEXPECTED', `${action} ${this.stackName} failed unexpectedly: ${messageOf(error)}`, 'Run again with DEVFLOW_DEBUG=1 for the stack trace, and report it.', {cause: error})
   }
 }
 
@@ -228,19 +199,4 @@ export function outputsByKey(outputs: Record<string, string>): Partial<Record<De
 /** What `devflow deploy` keeps in the config. */
 export function deploymentRecord(deployed: DeployedPlatform): Deployment & Record<string, string> {
   return {...(deployed.outputs as Record<string, string>), stackName: deployed.stackName, region: deployed.region, account: deployed.account}
-}
-
-function rootCause(error: unknown): unknown {
-  let current = error
-  for (let depth = 0; depth < 5; depth++) {
-    if (isDevflowError(current)) return current
-    const cause = (current as {cause?: unknown} | undefined)?.cause
-    if (cause === undefined) return current
-    current = cause
-  }
-  return current
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
