@@ -22,7 +22,7 @@ import {type AwsEnvironment, requireRegion} from '../adapters/aws/environment.js
 import {type Deployment, type DeploymentKey, OUTPUT_KEYS} from '../core/deployment.js'
 import {internalError, invalidInput} from '../core/errors.js'
 import {classifyToolkitError} from './errors.js'
-import {type ProgressSink, ToolkitProgress} from './progress.js'
+import {type ProgressSink, routingBundlingNotices, ToolkitProgress} from './progress.js'
 
 export interface PlatformOptions {
   readonly stage: string
@@ -167,7 +167,7 @@ export class Platform {
     process.env.npm_config_update_notifier = 'false'
     const stage = this.stage
     return this.toolkit.fromAssemblyBuilder(
-      async (props) => buildApp({context: {...props.context, [CONTEXT_KEYS.stages]: stage}, outdir: props.outdir}).synth(),
+      async (props) => routingBundlingNotices(this.options.progress, async () => buildApp({context: {...props.context, [CONTEXT_KEYS.stages]: stage}, outdir: props.outdir}).synth()),
       {
         contextStore: new CdkAppMultiContext(this.projectRoot, this.options.context ?? {}),
         outdir,

@@ -82,3 +82,31 @@ function clean(message: string): string {
   // eslint-disable-next-line no-control-regex
   return message.replace(/\u001B\[[0-9;]*m/g, '').replace(/^[^\w(]+/u, '').trim()
 }
+
+/**
+ * aws-cdk-lib announces each asset bundle with a bare `process.stderr.write("Bundling asset ...")`,
+ * outside the toolkit's message stream. While `work` runs, those lines go to the sink instead, so
+ * they follow the same rules as all progress (silent under --json). Anything else passes through.
+ */
+export async function routingBundlingNotices<T>(sink: ProgressSink, work: () => Promise<T>): Promise<T> {
+  const original = process.stderr.write
+  let forwarding = false
+  process.stderr.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+    // The sink itself may write to stderr: that write must pass through, not come back here.
+    if (!forwarding && typeof chunk === 'string' && chunk.startsWith('Bundling asset ')) {
+      forwarding = true
+      try {
+        sink.event(chunk.trim())
+      } finally {
+        forwarding = false
+      }
+      return true
+    }
+    return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest)
+  } as typeof process.stderr.write
+  try {
+    return await work()
+  } finally {
+    process.stderr.write = original
+  }
+}

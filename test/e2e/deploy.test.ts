@@ -3,10 +3,12 @@
  * bootstraps the account, deploys devflow-dev (with `-c devflow:emulator=moto`, README), the
  * outputs land in the config file, and destroy removes the stack.
  */
-import {readFile} from 'node:fs/promises'
+import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
 
 import {CloudFormationClient, DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
 import {DescribeTableCommand, DynamoDBClient} from '@aws-sdk/client-dynamodb'
+import {DescribeTaskDefinitionCommand, ECSClient} from '@aws-sdk/client-ecs'
 import {expect} from 'chai'
 
 import {OUTPUT_KEYS} from '../../src/core/deployment.js'
@@ -14,6 +16,7 @@ import {CliSandbox} from '../helpers/cli.js'
 import {moto, type Moto, TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
 
 const MOTO = ['-c', 'devflow:emulator=moto']
+const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`
 
 describe('e2e: devflow deploy / diff / destroy (against moto_server)', function () {
   this.timeout(240_000)
@@ -28,7 +31,23 @@ describe('e2e: devflow deploy / diff / destroy (against moto_server)', function 
 
   const client = <T>(Client: new (config: object) => T) => new Client({endpoint: aws.url, region: TEST_REGION, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})
 
+  it('synth writes the stage\'s template; under --json stdout is one document and stderr stays empty', async () => {
+    const out = join(cli.home, 'synth-out')
+    const json = await cli.run(['synth', '--stage', 'prod', '--out', out, '--json'], {timeout: 120_000})
+    expect(json.exitCode, json.stderr).to.equal(0)
+    expect(json.json()).to.deep.equal({outDir: out, stacks: ['devflow-prod']})
+    expect(json.stderr).to.equal('')
+    expect(await readdir(out)).to.include('Devflow-prod.template.json')
+    const human = await cli.run(['synth', '--stage', 'prod', '--out', out], {timeout: 120_000})
+    expect(human.exitCode, human.stderr).to.equal(0)
+    expect(human.stderr).to.match(/^Bundling asset Devflow-prod\/ControlPlane\/StartSession/m)
+    expect(human.stdout).to.equal(`Wrote devflow-prod to ${out}\n`)
+  })
+
   it('bootstraps, deploys and saves the stack outputs in the config', async () => {
+    // What `devflow image push` records: deploy runs the image by this digest.
+    await mkdir(dirname(cli.configFile), {recursive: true})
+    await writeFile(cli.configFile, JSON.stringify({stages: {dev: {image: {digest: DIGEST}}}}))
     const result = await cli.run(['deploy', '--stage', 'dev', ...MOTO, '--json'], {env: aws.env(), timeout: 200_000})
     expect(result.exitCode, result.stderr).to.equal(0)
     const outputs = result.json<Record<string, string>>()
@@ -41,6 +60,12 @@ describe('e2e: devflow deploy / diff / destroy (against moto_server)', function 
 
     const config = JSON.parse(await readFile(cli.configFile, 'utf8')) as {stages: {dev: {deployment: Record<string, string>}}}
     expect(config.stages.dev.deployment).to.deep.equal(outputs)
+
+    const task = await client(ECSClient).send(new DescribeTaskDefinitionCommand({taskDefinition: outputs.taskDefinition}))
+    const container = task.taskDefinition?.containerDefinitions?.[0]
+    expect(container?.name).to.equal('workspace')
+    expect(container?.image).to.equal(`${outputs.ecrRepositoryUri}@${DIGEST}`)
+    expect(container?.memory).to.equal(4096)
 
     const stacks = await client(CloudFormationClient).send(new DescribeStacksCommand({StackName: 'CDKToolkit'}))
     expect(stacks.Stacks?.[0]?.StackStatus).to.equal('CREATE_COMPLETE')
