@@ -2,7 +2,7 @@
  * The DevFlow CDK app: one PlatformStack per stage. `devflow deploy|diff|synth|destroy` build it
  * in-process (src/deploy); `npx cdk synth` runs this file through cdk.json.
  */
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -33,8 +33,9 @@ export function findProjectRoot(from = dirname(fileURLToPath(import.meta.url))):
 }
 
 export function buildApp(options: BuildAppOptions = {}): App {
-  const context = options.context ?? {}
-  const app = new App({outdir: options.outdir, context})
+  const app = new App({outdir: options.outdir, context: options.context ?? {}})
+  // Read back through the app: under the cdk CLI, CDK_CONTEXT_JSON (cdk.json, -c) is merged in here.
+  const context = new Proxy({} as Record<string, unknown>, {get: (_, key: string) => app.node.tryGetContext(key)})
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
   const projectRoot = findProjectRoot()
   for (const stage of selectedStages(context)) {
@@ -116,6 +117,8 @@ function optionalCount(context: Record<string, unknown>, key: string): number | 
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // The cdk CLI passes cdk.json's and cdk.context.json's context in CDK_CONTEXT_JSON; App reads it.
-  buildApp().synth()
+  // Run by the cdk CLI (cdk.json "app"), which passes cdk.json, cdk.context.json and -c values in
+  // CDK_CONTEXT_JSON; run directly, cdk.json's context is the base.
+  const cdkJson = join(findProjectRoot(), 'cdk.json')
+  buildApp({context: (JSON.parse(readFileSync(cdkJson, 'utf8')) as {context?: Record<string, unknown>}).context}).synth()
 }
