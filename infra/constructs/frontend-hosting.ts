@@ -9,8 +9,6 @@ import {
 import {Construct} from 'constructs'
 
 export interface FrontendHostingProps {
-  /** @default RemovalPolicy.RETAIN */
-  readonly removalPolicy?: RemovalPolicy
   /** How long access logs are kept. @default 90 days */
   readonly logExpiry?: Duration
 }
@@ -19,6 +17,9 @@ export interface FrontendHostingProps {
  * Seed I-7: the web front end's hosting. A private bucket (no public access, TLS only) that only
  * CloudFront can read through origin access control; viewers are redirected to HTTPS; both the
  * bucket and the distribution write access logs to a separate log bucket.
+ *
+ * Both buckets are always retained: CloudFormation cannot delete a bucket that holds objects, and
+ * access logs are audit records. `devflow destroy` leaves them behind (README).
  */
 export class FrontendHosting extends Construct {
   readonly bucket: s3.Bucket
@@ -27,7 +28,7 @@ export class FrontendHosting extends Construct {
 
   constructor(scope: Construct, id: string, props: FrontendHostingProps = {}) {
     super(scope, id)
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN
+    const removalPolicy = RemovalPolicy.RETAIN
     this.logBucket = new s3.Bucket(this, 'AccessLogs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,

@@ -25,6 +25,8 @@ export class ImageRepository extends Construct {
       imageTagMutability: ecr.TagMutability.MUTABLE,
       encryption: ecr.RepositoryEncryption.AES_256,
       removalPolicy,
+      // CloudFormation's own EmptyOnDelete: a repository that holds images could not be deleted.
+      emptyOnDelete: removalPolicy === RemovalPolicy.DESTROY,
       lifecycleRules: [
         {rulePriority: 1, description: 'Drop images no tag points at', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: props.untaggedImageExpiry ?? Duration.days(14)},
         {rulePriority: 2, description: 'Keep the newest tagged images', tagStatus: ecr.TagStatus.ANY, maxImageCount: props.maxTaggedImages ?? 30},

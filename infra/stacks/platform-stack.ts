@@ -91,7 +91,7 @@ export class PlatformStack extends Stack {
     this.compute.grantRunAndStopTasks(this.api.role)
     this.secrets.grantReadGithubApp(this.api.role)
 
-    this.frontend = new FrontendHosting(this, 'Frontend', {removalPolicy: stage.dataRemovalPolicy})
+    this.frontend = new FrontendHosting(this, 'Frontend')
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: `devflow-${stage.name}`,
       functions: [...this.api.routes.map(({route, fn}) => ({name: route.lambda, fn})), {name: 'reap-sessions', fn: this.api.reaper}],

@@ -296,6 +296,10 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
     templates.prod.hasResource('AWS::ECR::Repository', {DeletionPolicy: 'Retain'})
     for (const [, table] of resources('dev', 'AWS::DynamoDB::Table')) expect(table.Properties?.DeletionProtectionEnabled).to.equal(false)
     templates.dev.hasResource('AWS::DynamoDB::Table', {DeletionPolicy: 'Delete'})
+    templates.dev.hasResource('AWS::ECR::Repository', {DeletionPolicy: 'Delete', Properties: Match.objectLike({EmptyOnDelete: true})})
+    for (const stage of STAGE_NAMES) {
+      for (const [, bucket] of Object.entries(templates[stage].findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).to.equal('Retain')
+    }
   })
 
   it('pins the image by digest when devflow:imageDigest is set', () => {
