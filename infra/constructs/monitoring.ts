@@ -47,17 +47,15 @@ export class Monitoring extends Construct {
     super(scope, id)
     const key = new kms.Key(this, 'TopicKey', {description: 'DevFlow alarm topic', enableKeyRotation: true})
     this.topic = new sns.Topic(this, 'Alarms', {displayName: 'DevFlow alarms', masterKey: key, enforceSSL: true})
-    // CloudWatch alarms and EventBridge publish to the encrypted topic.
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-          conditions: {StringEquals: {'aws:SourceAccount': Stack.of(this).account}},
-        }),
-      )
-    }
+    // CloudWatch alarms publish to the encrypted topic (the EventBridge target grants itself).
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {StringEquals: {'aws:SourceAccount': Stack.of(this).account}},
+      }),
+    )
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail))
     const notify = new actions.SnsAction(this.topic)
 

@@ -225,6 +225,23 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         expect(actions).to.include('ecs:TagResource')
       })
 
+      it('I-3: no role policy grants a wildcard action', () => {
+        // Identity policies only: bucket policies deny s3:* without TLS, and the alarm key's own
+        // policy keeps the account's kms:* administration (a key without it cannot be managed).
+        const policies = [...resources(stage, 'AWS::IAM::Policy'), ...resources(stage, 'AWS::IAM::Role')].map(([, r]) => r.Properties)
+        const wildcards: string[] = []
+        const visit = (node: unknown): void => {
+          if (Array.isArray(node)) return node.forEach(visit)
+          if (typeof node !== 'object' || node === null) return
+          for (const [key, value] of Object.entries(node)) {
+            if (key === 'Action' || key === 'NotAction') for (const action of [value].flat()) if (typeof action === 'string' && action.includes('*')) wildcards.push(action)
+            visit(value)
+          }
+        }
+        visit(policies)
+        expect(wildcards).to.deep.equal([])
+      })
+
       it('I-3: the task role has no DynamoDB, SQS or Secrets Manager access, only the ECS Exec channel', () => {
         const statements = statementsOf(stage, 'WorkspacesTaskRole')
         const actions = statements.flatMap((s) => [s.Action].flat() as string[])
