@@ -1,0 +1,160 @@
+import {join} from 'node:path'
+
+import {
+  aws_apigateway as apigateway,
+  Duration,
+  aws_events as events,
+  aws_events_targets as targets,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_lambda_nodejs as nodejs,
+  aws_logs as logs,
+  RemovalPolicy,
+  Validations,
+} from 'aws-cdk-lib'
+import {Construct} from 'constructs'
+
+import {REAPER_LAMBDA, ROUTES, type RouteSpec} from '../../src/api/routes.js'
+
+export interface ControlPlaneApiProps {
+  /** The repository root: lambda/<name>.ts entries and the lock file live there. */
+  readonly projectRoot: string
+  /** Environment variables of every function (LAMBDA_ENV). */
+  readonly environment: Record<string, string>
+  /** The API Gateway stage name. */
+  readonly stageName: string
+  readonly logRetention: logs.RetentionDays
+  readonly throttlingRateLimit: number
+  readonly throttlingBurstLimit: number
+  /** @default every 5 minutes */
+  readonly reaperSchedule?: events.Schedule
+  /** @default 10 seconds */
+  readonly defaultTimeout?: Duration
+}
+
+export interface RouteFunction {
+  readonly route: RouteSpec
+  readonly fn: nodejs.NodejsFunction
+}
+
+/**
+ * Seed I-9: the REST API built from the route table (src/api/routes.ts), one Lambda function per
+ * route, AWS_IAM on the user routes and no API Gateway auth on the agent routes (their handler
+ * checks the session's bearer token), and the scheduled reaper of idle or expired sessions.
+ *
+ * All functions share one role: each route is a thin entry into the same control plane, whose
+ * operations touch the same tables, tasks and secret.
+ */
+export class ControlPlaneApi extends Construct {
+  readonly api: apigateway.RestApi
+  readonly role: iam.Role
+  readonly routes: readonly RouteFunction[]
+  readonly reaper: nodejs.NodejsFunction
+  readonly accessLogs: logs.LogGroup
+
+  constructor(scope: Construct, id: string, props: ControlPlaneApiProps) {
+    super(scope, id)
+    this.role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'DevFlow control-plane functions',
+    })
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY})
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: `devflow-${props.stageName}`,
+      description: 'DevFlow sessions API',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: props.stageName,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: props.throttlingRateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit,
+      },
+    })
+    // The stack emits the URL under OUTPUT_KEYS.apiUrl; the construct's own Endpoint output would be a second copy.
+    this.api.node.tryRemoveChild('Endpoint')
+    Validations.of(this.api).acknowledge(
+      {id: 'AwsSolutions-APIG2', reason: 'Every handler validates its body and parameters with the zod schemas of src/core and answers 400 with a hint.'},
+      {id: 'AwsSolutions-APIG3', reason: 'User routes require SigV4 (AWS_IAM) and agent routes a per-session bearer token; a WAF web ACL is left to teams that expose more.'},
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'API Gateway\'s account-level CloudWatch role uses the AWS managed push-to-logs policy by design.',
+      },
+    )
+
+    const build = (id: string, entryName: string, timeout: Duration) => {
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, {retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY})
+      logGroup.grantWrite(this.role)
+      return new nodejs.NodejsFunction(this, id, {
+        entry: join(props.projectRoot, 'lambda', `${entryName}.ts`),
+        projectRoot: props.projectRoot,
+        depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
+        handler: 'handler',
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 512,
+        timeout,
+        role: this.role,
+        logGroup,
+        tracing: lambda.Tracing.ACTIVE,
+        environment: {...props.environment, NODE_OPTIONS: '--enable-source-maps'},
+        bundling: {
+          format: nodejs.OutputFormat.ESM,
+          target: 'node22',
+          minify: true,
+          logLevel: nodejs.LogLevel.ERROR,
+          sourceMap: true,
+          mainFields: ['module', 'main'],
+          // ESM bundles still meet CommonJS dependencies that call require().
+          banner: "import {createRequire} from 'node:module';const require=createRequire(import.meta.url);",
+        },
+      })
+    }
+
+    this.routes = ROUTES.map((route) => {
+      const fn = build(functionId(route.lambda), route.lambda, Duration.seconds(route.timeoutSeconds ?? props.defaultTimeout?.toSeconds() ?? 10))
+      const method = this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn), {
+        authorizationType: route.auth === 'iam' ? apigateway.AuthorizationType.IAM : apigateway.AuthorizationType.NONE,
+      })
+      if (route.auth === 'agent') {
+        Validations.of(method).acknowledge(
+          {id: 'AwsSolutions-APIG4', reason: 'Agent route: the handler authorises the per-session bearer token (DESIGN.md, the prompt channel).'},
+          {id: 'AwsSolutions-COG4', reason: 'Agent route: the caller is a workspace task with a session token, not a Cognito user.'},
+        )
+      } else {
+        Validations.of(method).acknowledge({id: 'AwsSolutions-COG4', reason: 'User routes use AWS_IAM (SigV4 from the caller\'s AWS credentials), not Cognito.'})
+      }
+      return {route, fn}
+    })
+
+    this.reaper = build('ReapSessions', REAPER_LAMBDA, Duration.minutes(2))
+    new events.Rule(this, 'ReaperSchedule', {
+      description: 'Stops idle or expired DevFlow sessions',
+      schedule: props.reaperSchedule ?? events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.reaper, {retryAttempts: 2})],
+    })
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Active tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+    })
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'nodejs22.x is the runtime the project targets (Node 22 LTS), pinned so the bundles and the runtime agree.',
+    })
+  }
+
+  /** Every function of this API, the reaper included. */
+  get functions(): nodejs.NodejsFunction[] {
+    return [...this.routes.map((r) => r.fn), this.reaper]
+  }
+}
+
+/** "start-session" -> "StartSession". */
+function functionId(entryName: string): string {
+  return entryName.replace(/(^|-)([a-z])/g, (_, _dash: string, letter: string) => letter.toUpperCase())
+}

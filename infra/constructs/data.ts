@@ -1,0 +1,76 @@
+import {type CfnElement, aws_dynamodb as dynamodb, type aws_iam as iam, RemovalPolicy, Stack, Validations} from 'aws-cdk-lib'
+import {Construct} from 'constructs'
+
+import {TABLE_NAMES} from '../../src/core/deployment.js'
+
+export const SESSIONS_BY_USER_INDEX = 'user_id-created_at-index'
+
+export interface SessionDataProps {
+  /** @default false */
+  readonly pointInTimeRecovery?: boolean
+  /** @default false */
+  readonly deletionProtection?: boolean
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy
+}
+
+/**
+ * Seed I-5 and DESIGN.md "Data": sessions, prompts and prompt events, on-demand, encrypted, with
+ * TTL so finished sessions age out. The tables hold the control plane's state only; no workspace
+ * task can reach them (its role has no DynamoDB access).
+ */
+export class SessionData extends Construct {
+  readonly sessions: dynamodb.Table
+  readonly prompts: dynamodb.Table
+  readonly promptEvents: dynamodb.Table
+
+  constructor(scope: Construct, id: string, props: SessionDataProps = {}) {
+    super(scope, id)
+    const common = {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'ttl',
+      pointInTimeRecoverySpecification: {pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? false},
+      deletionProtection: props.deletionProtection ?? false,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    }
+    this.sessions = new dynamodb.Table(this, 'Sessions', {
+      ...common,
+      tableName: TABLE_NAMES.sessions,
+      partitionKey: {name: 'session_id', type: dynamodb.AttributeType.STRING},
+    })
+    this.sessions.addGlobalSecondaryIndex({
+      indexName: SESSIONS_BY_USER_INDEX,
+      partitionKey: {name: 'user_id', type: dynamodb.AttributeType.STRING},
+      sortKey: {name: 'created_at', type: dynamodb.AttributeType.STRING},
+      projectionType: dynamodb.ProjectionType.ALL,
+    })
+    this.prompts = new dynamodb.Table(this, 'Prompts', {
+      ...common,
+      tableName: TABLE_NAMES.prompts,
+      partitionKey: {name: 'session_id', type: dynamodb.AttributeType.STRING},
+      sortKey: {name: 'seq', type: dynamodb.AttributeType.NUMBER},
+    })
+    this.promptEvents = new dynamodb.Table(this, 'PromptEvents', {
+      ...common,
+      tableName: TABLE_NAMES.events,
+      partitionKey: {name: 'prompt_id', type: dynamodb.AttributeType.STRING},
+      sortKey: {name: 'seq', type: dynamodb.AttributeType.NUMBER},
+    })
+    if (!props.pointInTimeRecovery) {
+      Validations.of(this).acknowledge({id: 'AwsSolutions-DDB3', reason: 'Point-in-time recovery is a prod setting (infra/stages.ts); other stages hold disposable data.'})
+    }
+  }
+
+  /** Item reads and writes on the three tables and the sessions GSI; no table management. */
+  grantReadWriteData(grantee: iam.IGrantable): void {
+    for (const table of [this.sessions, this.prompts, this.promptEvents]) table.grantReadWriteData(grantee)
+    if (grantee instanceof Construct) {
+      const sessionsArn = `<${Stack.of(this).getLogicalId(this.sessions.node.defaultChild as CfnElement)}.Arn>`
+      Validations.of(grantee).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${sessionsArn}/index/*]`,
+        reason: 'The sessions table\'s index ARNs: today only user_id-created_at-index exists.',
+      })
+    }
+  }
+}

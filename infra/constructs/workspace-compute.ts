@@ -1,0 +1,191 @@
+import {
+  type CfnElement,
+  Duration,
+  aws_ec2 as ec2,
+  type aws_ecr as ecr,
+  aws_ecs as ecs,
+  aws_iam as iam,
+  aws_logs as logs,
+  RemovalPolicy,
+  Stack,
+  type aws_secretsmanager as secretsmanager,
+  Validations,
+} from 'aws-cdk-lib'
+import {Construct} from 'constructs'
+
+import {EDITOR_PORT, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
+import type {CapacityProvider} from '../../src/core/models.js'
+
+export const WORKSPACE_TASK_FAMILY = 'devflow-workspace'
+
+/** The image the task definition runs: a pushed digest wins over a tag. */
+export type WorkspaceImage = {readonly digest: string} | {readonly tag: string}
+
+export interface WorkspaceComputeProps {
+  readonly vpc: ec2.IVpc
+  readonly securityGroup: ec2.ISecurityGroup
+  /** Where the warm-pool service places its tasks. */
+  readonly subnetType: ec2.SubnetType
+  readonly repository: ecr.IRepository
+  readonly image: WorkspaceImage
+  readonly claudeApiKey: secretsmanager.ISecret
+  /** The cluster's default capacity provider: FARGATE_SPOT or FARGATE. */
+  readonly capacity: CapacityProvider
+  /** @default 1024 */
+  readonly cpu?: number
+  /** @default 4096 */
+  readonly memoryMiB?: number
+  /** Tasks the on-demand service keeps running. @default 0 */
+  readonly warmTasks?: number
+  readonly logRetention: logs.RetentionDays
+  /**
+   * Leave out the warm-pool service: moto_server's ECS fails on a capacity provider strategy.
+   * @default true
+   */
+  readonly warmPoolService?: boolean
+}
+
+/**
+ * Seed I-8 and I-10: the ECS cluster (Fargate and Fargate Spot, Container Insights), the
+ * code-server task definition, its two roles, and a service for warm on-demand tasks.
+ *
+ * The task role deliberately holds nothing but the ssmmessages channel ECS Exec needs: whatever
+ * the agent runs in its shell must not reach the tables, queues or secrets of other sessions.
+ */
+export class WorkspaceCompute extends Construct {
+  readonly cluster: ecs.Cluster
+  readonly taskDefinition: ecs.FargateTaskDefinition
+  readonly executionRole: iam.Role
+  readonly taskRole: iam.Role
+  readonly logGroup: logs.LogGroup
+  readonly container: ecs.ContainerDefinition
+  readonly service?: ecs.FargateService
+
+  constructor(scope: Construct, id: string, props: WorkspaceComputeProps) {
+    super(scope, id)
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      enableFargateCapacityProviders: true,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      // Session commands are not logged from inside the task: that would need logs access on the task role.
+      executeCommandConfiguration: {logging: ecs.ExecuteCommandLogging.NONE},
+    })
+    this.cluster.addDefaultCapacityProviderStrategy(capacityStrategy(props.capacity))
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY})
+    this.executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'DevFlow workspace task execution: pull the image, write logs, read the Claude API key',
+    })
+    this.taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'DevFlow workspace task: ECS Exec channel only, no data access',
+    })
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'],
+        resources: ['*'],
+      }),
+    )
+    Validations.of(this.taskRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'The ssmmessages actions ECS Exec needs support no resource-level permissions.',
+    })
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      family: WORKSPACE_TASK_FAMILY,
+      cpu: props.cpu ?? 1024,
+      memoryLimitMiB: props.memoryMiB ?? 4096,
+      executionRole: this.executionRole,
+      taskRole: this.taskRole,
+      runtimePlatform: {cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX},
+    })
+    const image = 'digest' in props.image ? props.image.digest : props.image.tag
+    this.container = this.taskDefinition.addContainer('Workspace', {
+      containerName: WORKSPACE_CONTAINER_NAME,
+      image: ecs.ContainerImage.fromEcrRepository(props.repository, image),
+      // Also at container level: moto_server's RunTask fails without it.
+      memoryLimitMiB: props.memoryMiB ?? 4096,
+      essential: true,
+      portMappings: [{containerPort: EDITOR_PORT, protocol: ecs.Protocol.TCP, name: 'editor'}],
+      healthCheck: {
+        command: ['CMD-SHELL', `curl -fsS http://localhost:${EDITOR_PORT}/healthz || exit 1`],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(120),
+      },
+      logging: ecs.LogDrivers.awsLogs({logGroup: this.logGroup, streamPrefix: 'workspace'}),
+      secrets: {ANTHROPIC_API_KEY: ecs.Secret.fromSecretsManager(props.claudeApiKey)},
+      linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', {initProcessEnabled: true}),
+      // The agent gets time to push its branch when a session stops.
+      stopTimeout: Duration.seconds(120),
+    })
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'The environment holds no secret values: the Claude key comes from Secrets Manager as an ECS secret.',
+    })
+    Validations.of(this.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken supports no resource-level permissions; the pull actions are scoped to the repository.',
+    })
+
+    if (props.warmPoolService ?? true) {
+      this.service = new ecs.FargateService(this, 'WarmPool', {
+        cluster: this.cluster,
+        taskDefinition: this.taskDefinition,
+        desiredCount: props.warmTasks ?? 0,
+        vpcSubnets: {subnetType: props.subnetType},
+        securityGroups: [props.securityGroup],
+        assignPublicIp: false,
+        enableExecuteCommand: true,
+        capacityProviderStrategies: [{capacityProvider: 'FARGATE', weight: 1}],
+        circuitBreaker: {enable: true, rollback: false},
+      })
+    }
+  }
+
+  /** RunTask, StopTask and DescribeTasks on this cluster's workspace tasks, and passing the two roles. */
+  grantRunAndStopTasks(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this)
+    const taskArns = stack.formatArn({service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*`})
+    const onThisCluster = {ArnEquals: {'ecs:cluster': this.cluster.clusterArn}}
+    const principal = grantee.grantPrincipal
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:RunTask'],
+        resources: [stack.formatArn({service: 'ecs', resource: 'task-definition', resourceName: `${WORKSPACE_TASK_FAMILY}:*`})],
+        conditions: onThisCluster,
+      }),
+    )
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['ecs:StopTask', 'ecs:DescribeTasks'], resources: [taskArns], conditions: onThisCluster}))
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({actions: ['ecs:TagResource'], resources: [taskArns], conditions: {StringEquals: {'ecs:CreateAction': 'RunTask'}}}),
+    )
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.executionRole.roleArn, this.taskRole.roleArn],
+        conditions: {StringEquals: {'iam:PassedToService': 'ecs-tasks.amazonaws.com'}},
+      }),
+    )
+    if (grantee instanceof Construct) {
+      const cluster = `<${stack.getLogicalId(this.cluster.node.defaultChild as CfnElement)}>`
+      Validations.of(grantee).acknowledge(
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/${WORKSPACE_TASK_FAMILY}:*]`,
+          reason: 'Every revision of the workspace task family, and only on this cluster (ecs:cluster condition).',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${cluster}/*]`,
+          reason: 'Task IDs are only known after RunTask; the ARNs are limited to this cluster.',
+        },
+      )
+    }
+  }
+}
+
+/** The cluster's default strategy; falling back from Spot to on-demand is the API's job (LAMBDA_ENV.capacity). */
+export function capacityStrategy(capacity: CapacityProvider): ecs.CapacityProviderStrategy[] {
+  return [{capacityProvider: capacity, weight: 1}]
+}

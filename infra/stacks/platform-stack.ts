@@ -1,0 +1,127 @@
+import {CfnOutput, Fn, Stack, type StackProps, Tags} from 'aws-cdk-lib'
+import type {Construct} from 'constructs'
+
+import {type DeploymentKey, LAMBDA_ENV, OUTPUT_KEYS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
+import {ControlPlaneApi} from '../constructs/control-plane-api.js'
+import {SessionData} from '../constructs/data.js'
+import {FrontendHosting} from '../constructs/frontend-hosting.js'
+import {ImageRepository} from '../constructs/image-repository.js'
+import {Monitoring} from '../constructs/monitoring.js'
+import {Network} from '../constructs/network.js'
+import {PlatformSecrets} from '../constructs/secrets.js'
+import {type WorkspaceImage, WorkspaceCompute} from '../constructs/workspace-compute.js'
+import {type NetworkSettings, type StageSettings, stackNameFor} from '../stages.js'
+
+export interface PlatformStackProps extends StackProps {
+  readonly stage: StageSettings
+  readonly network: NetworkSettings
+  readonly image: WorkspaceImage
+  readonly projectRoot: string
+  readonly warmTasks?: number
+  readonly alarmEmail?: string
+  /** Leave out what moto_server's CloudFormation cannot create (see README). @default false */
+  readonly forMoto?: boolean
+}
+
+/** One stage of DevFlow: wires the constructs together and emits OUTPUT_KEYS. Nothing else. */
+export class PlatformStack extends Stack {
+  readonly network: Network
+  readonly secrets: PlatformSecrets
+  readonly data: SessionData
+  readonly images: ImageRepository
+  readonly compute: WorkspaceCompute
+  readonly api: ControlPlaneApi
+  readonly frontend: FrontendHosting
+  readonly monitoring: Monitoring
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, {stackName: stackNameFor(props.stage.name), description: `DevFlow platform (${props.stage.name})`, ...props})
+    const {stage} = props
+    const forMoto = props.forMoto ?? false
+    // Dashboards take no tags in the CloudFormation spec cfn-lint checks; moto_server's KMS fails on key tags.
+    const untagged = {excludeResourceTypes: ['AWS::CloudWatch::Dashboard', ...(forMoto ? ['AWS::KMS::Key'] : [])]}
+    Tags.of(this).add('app', 'devflow', untagged)
+    Tags.of(this).add('stage', stage.name, untagged)
+
+    this.network = new Network(this, 'Network', {settings: props.network, flowLogRetention: stage.logRetention, natEgress: !forMoto})
+    this.secrets = new PlatformSecrets(this, 'Secrets', {removalPolicy: stage.dataRemovalPolicy, referByName: forMoto})
+    this.data = new SessionData(this, 'Data', {
+      pointInTimeRecovery: stage.pointInTimeRecovery,
+      deletionProtection: stage.deletionProtection,
+      removalPolicy: stage.dataRemovalPolicy,
+    })
+    this.images = new ImageRepository(this, 'Images', {removalPolicy: stage.dataRemovalPolicy, untaggedImageExpiry: stage.untaggedImageExpiry})
+    this.compute = new WorkspaceCompute(this, 'Workspaces', {
+      vpc: this.network.vpc,
+      securityGroup: this.network.workspaceSecurityGroup,
+      subnetType: this.network.workspaceSubnetType,
+      repository: this.images.repository,
+      image: props.image,
+      claudeApiKey: this.secrets.references.claudeApiKey,
+      capacity: stage.capacity,
+      cpu: stage.taskCpu,
+      memoryMiB: stage.taskMemoryMiB,
+      warmTasks: props.warmTasks ?? stage.warmTasks,
+      logRetention: stage.logRetention,
+      warmPoolService: !forMoto,
+    })
+
+    const subnetIds = Fn.join(',', this.network.workspaceSubnetIds)
+    this.api = new ControlPlaneApi(this, 'ControlPlane', {
+      projectRoot: props.projectRoot,
+      stageName: stage.name,
+      logRetention: stage.logRetention,
+      throttlingRateLimit: stage.apiThrottlingRateLimit,
+      throttlingBurstLimit: stage.apiThrottlingBurstLimit,
+      environment: {
+        [LAMBDA_ENV.sessionsTable]: this.data.sessions.tableName,
+        [LAMBDA_ENV.promptsTable]: this.data.prompts.tableName,
+        [LAMBDA_ENV.eventsTable]: this.data.promptEvents.tableName,
+        [LAMBDA_ENV.cluster]: this.compute.cluster.clusterName,
+        [LAMBDA_ENV.taskDefinition]: this.compute.taskDefinition.taskDefinitionArn,
+        [LAMBDA_ENV.containerName]: WORKSPACE_CONTAINER_NAME,
+        [LAMBDA_ENV.subnets]: subnetIds,
+        [LAMBDA_ENV.securityGroups]: this.network.workspaceSecurityGroup.securityGroupId,
+        [LAMBDA_ENV.capacity]: stage.capacity,
+        [LAMBDA_ENV.githubAppSecretArn]: this.secrets.githubApp.secretArn,
+        [LAMBDA_ENV.stage]: stage.name,
+      },
+    })
+    this.data.grantReadWriteData(this.api.role)
+    this.compute.grantRunAndStopTasks(this.api.role)
+    this.secrets.grantReadGithubApp(this.api.role)
+
+    this.frontend = new FrontendHosting(this, 'Frontend')
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      dashboardName: `devflow-${stage.name}`,
+      functions: [...this.api.routes.map(({route, fn}) => ({name: route.lambda, fn})), {name: 'reap-sessions', fn: this.api.reaper}],
+      api: this.api.api,
+      cluster: this.compute.cluster,
+      lambdaErrorRateThreshold: stage.lambdaErrorRateThreshold,
+      alarmEmail: props.alarmEmail,
+      alarmWidgets: !forMoto,
+    })
+
+    const outputs: Record<DeploymentKey, string | undefined> = {
+      apiUrl: this.api.api.url,
+      sessionsTable: this.data.sessions.tableName,
+      promptsTable: this.data.prompts.tableName,
+      eventsTable: this.data.promptEvents.tableName,
+      cluster: this.compute.cluster.clusterName,
+      taskDefinition: this.compute.taskDefinition.taskDefinitionArn,
+      containerName: WORKSPACE_CONTAINER_NAME,
+      subnets: subnetIds,
+      securityGroups: this.network.workspaceSecurityGroup.securityGroupId,
+      capacity: stage.capacity,
+      ecrRepositoryUri: this.images.repository.repositoryUri,
+      githubAppSecretArn: this.secrets.references.githubApp.secretArn,
+      claudeApiKeySecretArn: this.secrets.references.claudeApiKey.secretArn,
+      // moto_server's CloudFormation cannot resolve GetAtt DomainName on a distribution.
+      frontendDomain: forMoto ? undefined : this.frontend.distribution.distributionDomainName,
+      alarmTopicArn: this.monitoring.topic.topicArn,
+    }
+    for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
+      if (value !== undefined) new CfnOutput(this, OUTPUT_KEYS[key], {value, description: `devflow: ${key}`})
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import {readFile} from 'node:fs/promises'
+
+import {Args, Flags} from '@oclif/core'
+
+import {claudeApiKeyValue, githubAppSecretValue, SecretsAdmin, type SecretStatus} from '../../adapters/aws/secrets-admin.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {invalidInput} from '../../core/errors.js'
+
+const SECRETS = ['github-app', 'claude-api-key'] as const
+
+export default class SecretsSet extends BaseCommand<typeof SecretsSet> {
+  static summary = 'Write the GitHub App credentials or the Claude API key'
+  static description =
+    'github-app: --app-id, --private-key-file and optionally --installation-id; the key is checked to be an RSA PEM before anything is written. claude-api-key: the key is read from stdin, or asked for without echo on a terminal; never from the command line.'
+  static examples = [
+    '<%= config.bin %> secrets set github-app --app-id 123456 --private-key-file ./devflow.private-key.pem',
+    '<%= config.bin %> secrets set claude-api-key < ~/.anthropic-key',
+  ]
+  static args = {name: Args.string({description: 'which secret', options: [...SECRETS], required: true})}
+  static flags = {
+    'app-id': Flags.string({description: 'GitHub App ID (github-app)'}),
+    'private-key-file': Flags.string({description: 'the GitHub App\'s private key, a .pem file (github-app)'}),
+    'installation-id': Flags.string({description: 'installation id, when the app is installed once (github-app)'}),
+  }
+
+  async run(): Promise<SecretStatus> {
+    const admin = await SecretsAdmin.create(await this.awsEnvironment())
+    try {
+      const status = this.args.name === 'github-app' ? await admin.putGithubApp(await this.githubApp()) : await admin.putClaudeApiKey(claudeApiKeyValue(await this.readKey()))
+      this.terminal.print(`Set ${status.name}.`)
+      return status
+    } finally {
+      admin.close()
+    }
+  }
+
+  private async githubApp() {
+    const appId = this.flags['app-id']
+    const file = this.flags['private-key-file']
+    if (!appId || !file) {
+      throw invalidInput('MISSING_FLAGS', 'github-app needs --app-id and --private-key-file.', 'Run `devflow secrets set github-app --app-id 123456 --private-key-file key.pem`.')
+    }
+    let privateKeyPem: string
+    try {
+      privateKeyPem = await readFile(file, 'utf8')
+    } catch (error) {
+      throw invalidInput('FILE_UNREADABLE', `Cannot read ${file}: ${(error as Error).message}`, 'Check the path of the .pem file.', {cause: error})
+    }
+    return githubAppSecretValue({appId, privateKeyPem, installationId: this.flags['installation-id']})
+  }
+
+  private async readKey(): Promise<string> {
+    if (this.flags['app-id'] || this.flags['private-key-file'] || this.flags['installation-id']) {
+      throw invalidInput('UNEXPECTED_FLAGS', 'claude-api-key takes no --app-id, --private-key-file or --installation-id.', 'Pipe the key on stdin: `devflow secrets set claude-api-key < key.txt`.')
+    }
+    if (!process.stdin.isTTY) {
+      const chunks: Buffer[] = []
+      for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk))
+      return Buffer.concat(chunks).toString('utf8')
+    }
+    if (!this.canPrompt()) {
+      throw invalidInput('KEY_REQUIRED', 'No Claude API key on stdin, and this command may not prompt.', 'Pipe the key on stdin: `devflow secrets set claude-api-key < key.txt`.')
+    }
+    const {password} = await import('@inquirer/prompts')
+    return password({message: 'Claude API key', mask: false}, {output: process.stderr})
+  }
+}
