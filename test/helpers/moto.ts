@@ -22,8 +22,13 @@ export interface Moto {
 export const TEST_ACCOUNT = '123456789012'
 export const TEST_REGION = 'us-east-1'
 
-let started: Promise<Moto> | undefined
-let child: ChildProcess | undefined
+// mocha loads its global fixtures and the test files through different module loaders, so this
+// module may exist twice in one process: the server handle lives on globalThis, shared by both.
+interface MotoState {
+  started?: Promise<Moto>
+  child?: ChildProcess
+}
+const state: MotoState = ((globalThis as {__devflowMoto?: MotoState}).__devflowMoto ??= {})
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -87,7 +92,10 @@ async function start(): Promise<Moto> {
     return motoAt(external)
   }
   const port = await freePort()
-  child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: ['ignore', 'ignore', 'pipe']})
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: ['ignore', 'ignore', 'pipe']})
+  state.child = child
+  // Never leave a server behind, even when mocha exits without running the teardown.
+  process.once('exit', () => child.kill('SIGKILL'))
   let stderr = ''
   child.stderr?.on('data', (chunk) => {
     stderr = (stderr + String(chunk)).slice(-4000)
@@ -104,14 +112,15 @@ async function start(): Promise<Moto> {
 
 /** The shared moto_server, reset. */
 export async function moto(): Promise<Moto> {
-  started ??= start()
-  const instance = await started
+  state.started ??= start()
+  const instance = await state.started
   await instance.reset()
   return instance
 }
 
 export function stopMoto(): void {
-  child?.kill('SIGTERM')
-  child = undefined
-  started = undefined
+  state.child?.kill('SIGTERM')
+  state.child?.stderr?.destroy()
+  state.child = undefined
+  state.started = undefined
 }
