@@ -12,6 +12,7 @@
 import {spawn} from 'node:child_process'
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync} from 'node:fs'
 import {constants} from 'node:os'
+import {createServer, type AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
 import {internalError, unavailable} from '../../core/errors.js'
@@ -31,8 +32,11 @@ export interface ProcessRuntimeOptions {
   readonly dataDir: string
   /** Absolute path of container/entrypoint.sh. */
   readonly entrypoint: string
-  /** The base environment of every workspace (PATH, HOME, ANTHROPIC_API_KEY, ...). */
-  readonly baseEnvironment: Readonly<Record<string, string | undefined>>
+  /**
+   * The rest of a workspace's environment (PATH, HOME, ANTHROPIC_API_KEY, REPO_URL, ...), read at
+   * each start so that a key set after `local up` reaches the next session.
+   */
+  readonly environment: (spec: TaskSpec) => Readonly<Record<string, string | undefined>>
   /** How long stop() waits after TERM before it sends KILL. */
   readonly stopGraceMs?: number
 }
@@ -40,6 +44,17 @@ export interface ProcessRuntimeOptions {
 interface TaskFile {
   readonly pid: number
   readonly startedAt: string
+  /** The port code-server binds on 127.0.0.1 when it is installed. */
+  readonly editorPort: number
+}
+
+/** A port that is free right now, for the session's editor. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }
 
 /** Whether the wrapper shell (the task's "PID 1") still runs: the task lives exactly as long. */
@@ -77,7 +92,7 @@ export class ProcessRuntime implements TaskRuntime {
   private readonly stopGraceMs: number
 
   constructor(private readonly options: ProcessRuntimeOptions) {
-    this.stopGraceMs = options.stopGraceMs ?? 10_000
+    this.stopGraceMs = options.stopGraceMs ?? 15_000
   }
 
   sessionDir(sessionId: string): string {
@@ -93,6 +108,7 @@ export class ProcessRuntime implements TaskRuntime {
     const state = join(dir, 'state')
     mkdirSync(workspace, {recursive: true})
     mkdirSync(state, {recursive: true})
+    const editorPort = await freePort()
     const log = openSync(join(dir, 'output.log'), 'a')
     try {
       const child = spawn('/bin/sh', ['-c', WRAPPER, 'devflow-workspace', this.options.entrypoint], {
@@ -100,10 +116,15 @@ export class ProcessRuntime implements TaskRuntime {
         detached: true,
         stdio: ['ignore', log, log],
         env: {
-          ...this.options.baseEnvironment,
+          ...this.options.environment(spec),
           ...spec.environment,
           WORKSPACE_DIR: workspace,
           STATE_DIR: state,
+          // The editor of each session on its own port, with its own config (never the user's).
+          EDITOR_BIND_ADDR: `127.0.0.1:${editorPort}`,
+          CODE_SERVER_CONFIG: join(dir, 'code-server.yaml'),
+          // Inside the stop grace period below, so the agent can push before it is killed.
+          STOP_TIMEOUT_SECONDS: String(Math.max(1, Math.floor(this.stopGraceMs / 1000) - 3)),
           DEVFLOW_EXIT_FILE: join(dir, 'exit-code'),
         },
       })
@@ -112,7 +133,7 @@ export class ProcessRuntime implements TaskRuntime {
         child.once('spawn', () => resolve(child.pid as number))
       })
       child.unref()
-      const task: TaskFile = {pid, startedAt: new Date().toISOString()}
+      const task: TaskFile = {pid, startedAt: new Date().toISOString(), editorPort}
       writeFileSync(join(dir, 'task.json'), JSON.stringify(task))
       return {taskArn: `${PROCESS_TASK_PREFIX}${spec.sessionId}`, capacity: 'FARGATE'}
     } catch (error) {
@@ -173,12 +194,11 @@ export class ProcessRuntime implements TaskRuntime {
     }
   }
 
-  /** The ids of sessions whose process group is still alive (for `local down`). */
-  liveTaskArns(sessionIds: readonly string[]): string[] {
-    return sessionIds.filter((id) => {
-      const text = readText(join(this.sessionDir(id), 'task.json'))
-      return text !== undefined && isAlive((JSON.parse(text) as TaskFile).pid)
-    }).map((id) => `${PROCESS_TASK_PREFIX}${id}`)
+  /** Where the session's editor listens, when its task runs. */
+  editorPort(taskArn: string): number | undefined {
+    const sessionId = this.sessionIdOf(taskArn)
+    const text = sessionId && readText(join(this.sessionDir(sessionId), 'task.json'))
+    return text ? (JSON.parse(text) as TaskFile).editorPort : undefined
   }
 
   private sessionIdOf(taskArn: string): string | undefined {

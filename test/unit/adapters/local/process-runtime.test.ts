@@ -52,7 +52,7 @@ describe('adapters/local/ProcessRuntime', function () {
     const entrypoint = join(dir, 'entrypoint.sh')
     await writeFile(entrypoint, ENTRYPOINT)
     await chmod(entrypoint, 0o755)
-    runtime = new ProcessRuntime({dataDir: join(dir, 'data'), entrypoint, baseEnvironment: {PATH: process.env.PATH}, stopGraceMs: 2000})
+    runtime = new ProcessRuntime({dataDir: join(dir, 'data'), entrypoint, environment: () => ({PATH: process.env.PATH}), stopGraceMs: 2000})
   })
 
   afterEach(async function () {
@@ -80,7 +80,7 @@ describe('adapters/local/ProcessRuntime', function () {
     expect(state).to.include({lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', exitCode: 3})
     expect(state?.stoppedReason).to.match(/exited with code 3/)
 
-    const restarted = new ProcessRuntime({dataDir: join(dir, 'data'), entrypoint: join(dir, 'entrypoint.sh'), baseEnvironment: {}})
+    const restarted = new ProcessRuntime({dataDir: join(dir, 'data'), entrypoint: join(dir, 'entrypoint.sh'), environment: () => ({})})
     expect(await restarted.describe(taskArn)).to.deep.equal(state)
   })
 
