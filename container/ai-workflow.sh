@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# The workspace's agent loop (DESIGN.md "The prompt channel").
+#
+# Long-polls the DevFlow API for the session's next prompt, runs Claude Code headless on it in the
+# cloned repository (resuming one Claude session across the session's prompts), forwards its
+# stream-json output as prompt events, commits and pushes what changed to devflow/<session-id> (or
+# the prompt's branch), and reports the result.
+#
+# Never twice: each claimed prompt gets a directory under $STATE_DIR/prompts/<id> holding
+# `started`, then `result.json`, then `reported`. After a restart a reported prompt is ignored, a
+# computed result is sent again, and a prompt that was interrupted mid-run is reported FAILED
+# (with whatever it had changed pushed) instead of being run a second time.
+#
+# TERM/INT: the running Claude Code process is stopped, what it changed is committed and pushed, the
+# result is reported, and the loop exits 0. A 401 from the API means the session is over: the loop
+# ends the same way.
+#
+# Every path, command and timing can be overridden by the environment (see the defaults below), so
+# tests and the local platform run this script on a host.
+set -uo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+DEVFLOW_LIB_DIR=${DEVFLOW_LIB_DIR:-$SCRIPT_DIR/lib}
+# shellcheck source=lib/devflow-common.sh
+. "$DEVFLOW_LIB_DIR/devflow-common.sh"
+DEVFLOW_LOG_NAME=ai-workflow
+
+WORKSPACE_DIR=${WORKSPACE_DIR:-$HOME/workspace}
+REPO_DIR=${REPO_DIR:-$WORKSPACE_DIR/${REPO##*/}}
+STATE_DIR=${STATE_DIR:-$HOME/.devflow}
+CLAUDE_BIN=${CLAUDE_BIN:-claude}
+CLAUDE_MODEL=${CLAUDE_MODEL:-claude-sonnet-4-5-20250929}
+CLAUDE_MAX_TURNS=${CLAUDE_MAX_TURNS:-50}
+CLAUDE_ALLOWED_TOOLS=${CLAUDE_ALLOWED_TOOLS:-Bash,Edit,MultiEdit,Write,Read,Glob,Grep,LS,TodoWrite}
+# 0: poll until the session ends. Tests set a count to end the loop.
+MAX_ITERATIONS=${MAX_ITERATIONS:-0}
+POLL_WAIT_SECONDS=${POLL_WAIT_SECONDS:-20}
+BACKOFF_INITIAL_MS=${BACKOFF_INITIAL_MS:-1000}
+BACKOFF_MAX_MS=${BACKOFF_MAX_MS:-30000}
+HEARTBEAT_INTERVAL_SECONDS=${HEARTBEAT_INTERVAL_SECONDS:-60}
+EVENT_FLUSH_INTERVAL_SECONDS=${EVENT_FLUSH_INTERVAL_SECONDS:-2}
+PUSH_ATTEMPTS=${PUSH_ATTEMPTS:-3}
+# How often a result is retried while stopping; without a stop it is retried until it lands.
+STOP_RESULT_ATTEMPTS=${STOP_RESULT_ATTEMPTS:-3}
+
+export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-DevFlow agent}
+export GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-devflow-agent@users.noreply.github.com}
+export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-$GIT_COMMITTER_NAME}
+export GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-$GIT_COMMITTER_EMAIL}
+export GIT_TERMINAL_PROMPT=0
+
+STOPPING=0
+SESSION_GONE=0
+CLAUDE_PID=
+BACKOFF_MS=0
+LAST_HEARTBEAT=-1000000
+TMP_DIR=
+
+# shellcheck disable=SC2317 # invoked by the trap
+on_stop_signal() {
+  if [ "$STOPPING" -eq 0 ]; then
+    log "stop requested: finishing the current prompt, then exiting"
+    STOPPING=1
+  fi
+  stop_claude
+}
+
+stop_claude() {
+  if [ -n "$CLAUDE_PID" ] && kill -0 "$CLAUDE_PID" 2>/dev/null; then
+    kill -TERM "$CLAUDE_PID" 2>/dev/null || true
+  fi
+}
+
+session_gone() {
+  log "the DevFlow API no longer accepts this session's token (HTTP $1): the session is over; stopping"
+  SESSION_GONE=1
+  STOPPING=1
+  stop_claude
+}
+
+# Sleeps, but wakes up at once on TERM (a foreground sleep would delay the trap).
+interruptible_sleep() {
+  sleep "$1" &
+  wait "$!" 2>/dev/null || true
+}
+
+backoff() {
+  if [ "$BACKOFF_MS" -eq 0 ]; then
+    BACKOFF_MS=$BACKOFF_INITIAL_MS
+  else
+    BACKOFF_MS=$((BACKOFF_MS * 2))
+    [ "$BACKOFF_MS" -le "$BACKOFF_MAX_MS" ] || BACKOFF_MS=$BACKOFF_MAX_MS
+  fi
+  log "$1; retrying in $(ms_to_seconds "$BACKOFF_MS")s"
+  interruptible_sleep "$(ms_to_seconds "$BACKOFF_MS")"
+}
+
+# One line, at most 300 characters, from what a command printed.
+one_line() {
+  tr '\n' ' ' | head -c 300 | sed 's/ *$//'
+}
+
+describe_failure() {
+  local status=$1 out=$2
+  if [ "$status" = 000 ]; then
+    printf 'the DevFlow API is unreachable (%s)' "$(one_line <"$out.err" 2>/dev/null)"
+  else
+    printf 'the DevFlow API answered HTTP %s (%s)' "$status" "$(api_error_message "$out" | one_line)"
+  fi
+}
+
+heartbeat() {
+  local state=$1 status
+  printf '{"state":"%s"}' "$state" >"$TMP_DIR/heartbeat.json"
+  api_request POST heartbeat "$TMP_DIR/heartbeat.json" "$TMP_DIR/heartbeat.out" 10
+  status=$API_STATUS
+  LAST_HEARTBEAT=$SECONDS
+  case $status in
+    2??) ;;
+    401) session_gone "$status" ;;
+    *) log "heartbeat not delivered: $(describe_failure "$status" "$TMP_DIR/heartbeat.out")" ;;
+  esac
+}
+
+heartbeat_if_due() {
+  [ $((SECONDS - LAST_HEARTBEAT)) -ge "$HEARTBEAT_INTERVAL_SECONDS" ] && heartbeat "$1"
+  return 0
+}
+
+# Sends the stream lines not sent yet as event batches. Returns 1 when the API did not take them
+# (they are sent with a later flush).
+flush_events() {
+  local pdir=$1 pid=$2 sent total count status
+  [ -f "$pdir/stream.jsonl" ] || return 0
+  sent=$(cat "$pdir/events.sent" 2>/dev/null || echo 0)
+  total=$(wc -l <"$pdir/stream.jsonl")
+  while [ "$sent" -lt "$total" ]; do
+    count=$((total - sent))
+    [ "$count" -le 25 ] || count=25
+    sed -n "$((sent + 1)),$((sent + count))p" "$pdir/stream.jsonl" |
+      "$JQ_BIN" -R -s -c -f "$DEVFLOW_LIB_DIR/stream-events.jq" | sed 's/^/{"events":/; s/$/}/' >"$TMP_DIR/events.json"
+    if [ "$("$JQ_BIN" '.events | length' "$TMP_DIR/events.json")" -gt 0 ]; then
+      api_request POST "prompts/$pid/events" "$TMP_DIR/events.json" "$TMP_DIR/events.out"
+      status=$API_STATUS
+      case $status in
+        2??) ;;
+        401) session_gone "$status"; return 1 ;;
+        400 | 413 | 422) log "the API refused an event batch ($(describe_failure "$status" "$TMP_DIR/events.out")); skipping it" ;;
+        *) return 1 ;;
+      esac
+    fi
+    sent=$((sent + count))
+    printf '%s' "$sent" >"$pdir/events.sent"
+  done
+  return 0
+}
+
+# Sends $pdir/result.json until the API takes it (a bounded number of times while stopping).
+report_result() {
+  local pdir=$1 pid=$2 status attempt=0
+  while :; do
+    attempt=$((attempt + 1))
+    api_request POST "prompts/$pid/result" "$pdir/result.json" "$TMP_DIR/result.out"
+    status=$API_STATUS
+    case $status in
+      2??)
+        printf '%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$pdir/reported"
+        log "prompt $pid: reported $("$JQ_BIN" -r .status "$pdir/result.json")"
+        BACKOFF_MS=0
+        return 0
+        ;;
+      401)
+        session_gone "$status"
+        return 1
+        ;;
+      400 | 404 | 409 | 422)
+        # The API will never take this result (the prompt was cancelled, or already completed):
+        # retrying cannot help, and sending it again later would be a second report.
+        log "prompt $pid: the API refused the result ($(describe_failure "$status" "$TMP_DIR/result.out")); not sending it again"
+        printf 'refused: HTTP %s\n' "$status" >"$pdir/reported"
+        return 1
+        ;;
+    esac
+    if [ "$STOPPING" -eq 1 ] && [ "$attempt" -ge "$STOP_RESULT_ATTEMPTS" ]; then
+      log "prompt $pid: result not delivered before stopping; it is kept in $pdir and sent when the agent starts again"
+      return 1
+    fi
+    backoff "prompt $pid: result not delivered: $(describe_failure "$status" "$TMP_DIR/result.out")"
+  done
+}
+
+git_repo() {
+  "$GIT_BIN" -C "$REPO_DIR" "$@"
+}
+
+# Checks out the branch the prompt works on: the local one, else the remote one (pushed by an
+# earlier run of this session, or a branch the prompt continues), else a new one from HEAD.
+checkout_work_branch() {
+  local branch=$1
+  [ "$(git_repo symbolic-ref --quiet --short HEAD 2>/dev/null)" = "$branch" ] && return 0
+  if git_repo rev-parse --verify --quiet "refs/heads/$branch" >/dev/null; then
+    git_repo checkout --quiet "$branch"
+  elif git_repo fetch --quiet origin "+refs/heads/$branch:refs/remotes/origin/$branch" 2>/dev/null; then
+    git_repo checkout --quiet -b "$branch" --track "origin/$branch"
+  else
+    git_repo checkout --quiet -b "$branch"
+  fi
+}
+
+push_branch() {
+  local branch=$1 attempt
+  for attempt in $(seq 1 "$PUSH_ATTEMPTS"); do
+    if git_repo push --quiet origin "HEAD:refs/heads/$branch" 2>"$TMP_DIR/push.err"; then
+      return 0
+    fi
+    log "git push of $branch failed (attempt $attempt of $PUSH_ATTEMPTS): $(tr '\n' ' ' <"$TMP_DIR/push.err" | head -c 500)"
+    [ "$attempt" -lt "$PUSH_ATTEMPTS" ] && interruptible_sleep "$(ms_to_seconds "$BACKOFF_INITIAL_MS")"
+  done
+  return 1
+}
+
+# finish_prompt PDIR PID STATUS SUMMARY [ERROR_CODE ERROR_MESSAGE]
+# Commits what changed since the prompt started, pushes it, writes result.json and reports it.
+finish_prompt() {
+  local pdir=$1 pid=$2 status=$3 summary=$4 error_code=${5:-} error_message=${6:-}
+  local branch start_head head subject commit='' pushed_branch=''
+  branch=$(cat "$pdir/branch")
+  start_head=$(cat "$pdir/start_head")
+  if [ -n "$(git_repo status --porcelain)" ]; then
+    subject=$(head -n 1 "$pdir/prompt.txt" | cut -c 1-68)
+    if ! git_repo add --all || ! git_repo commit --quiet --no-verify -m "${subject:-DevFlow prompt $pid}" \
+      -m "DevFlow-Session: $SESSION_ID" -m "DevFlow-Prompt: $pid" 2>"$TMP_DIR/commit.err"; then
+      status=FAILED error_code=COMMIT_FAILED
+      error_message="git commit failed: $(tr '\n' ' ' <"$TMP_DIR/commit.err" | head -c 500)"
+    fi
+  fi
+  head=$(git_repo rev-parse HEAD)
+  if [ "$head" != "$start_head" ]; then
+    if push_branch "$branch"; then
+      commit=$head pushed_branch=$branch
+    else
+      status=FAILED error_code=PUSH_FAILED
+      error_message="The changes are committed in the workspace ($head) but could not be pushed to $branch: $(tr '\n' ' ' <"$TMP_DIR/push.err" | head -c 500)"
+    fi
+  elif [ "$status" = SUCCEEDED ]; then
+    summary="No changes: ${summary:-Claude Code made no changes to the repository.}"
+  fi
+  # shellcheck disable=SC2016 # a jq program, not shell
+  "$JQ_BIN" -n --arg status "$status" --arg summary "$summary" --arg branch "$pushed_branch" --arg commit "$commit" \
+    --arg code "$error_code" --arg message "$error_message" --slurpfile run "$pdir/run.json" '
+      ($run[0] // {}) as $r
+      | {status: $status, summary: ($summary | .[0:60000])}
+      + (if $branch != "" then {branch: $branch, commit: $commit} else {} end)
+      + (if ($r.turns | type) == "number" then {turns: $r.turns} else {} end)
+      + (if ($r.costUsd | type) == "number" then {costUsd: $r.costUsd} else {} end)
+      + (if $code != "" then {error: {code: $code, message: ($message | .[0:4000])}} else {} end)
+    ' >"$pdir/result.json.tmp" && mv "$pdir/result.json.tmp" "$pdir/result.json"
+  flush_events "$pdir" "$pid" || log "prompt $pid: some progress events could not be delivered"
+  report_result "$pdir" "$pid"
+}
+
+# What Claude Code's stream says about the run: {turns, costUsd, sessionId, subtype, isError, result}.
+summarise_run() {
+  local pdir=$1
+  # shellcheck disable=SC2016 # a jq program, not shell
+  "$JQ_BIN" -R -s -c '
+    [split("\n")[] | select(length > 0) | (try fromjson catch null) | objects] as $messages
+    | ([$messages[] | select(.type == "result")] | last) as $result
+    | {sessionId: ([$messages[] | .session_id // empty] | last),
+       turns: $result.num_turns, costUsd: $result.total_cost_usd, subtype: $result.subtype,
+       isError: $result.is_error, result: $result.result, hasResult: ($result != null)}
+  ' "$pdir/stream.jsonl" >"$pdir/run.json"
+}
+
+run_prompt() {
+  local pdir=$1 pid=$2 claude_status=0 session_id summary
+  local -a args=(-p --output-format stream-json --verbose --model "$CLAUDE_MODEL" --max-turns "$CLAUDE_MAX_TURNS"
+    --allowedTools "$CLAUDE_ALLOWED_TOOLS" --permission-mode acceptEdits)
+  session_id=$(cat "$STATE_DIR/claude-session-id" 2>/dev/null || true)
+  [ -z "$session_id" ] || args+=(--resume "$session_id")
+  heartbeat working
+  log "prompt $pid: running Claude Code${session_id:+ (resuming $session_id)}"
+  # The agent's shell gets neither the session token nor the editor password.
+  (cd "$REPO_DIR" && exec env -u DEVFLOW_SESSION_TOKEN -u EDITOR_PASSWORD "$CLAUDE_BIN" "${args[@]}") \
+    <"$pdir/prompt.txt" >"$pdir/stream.jsonl" 2>"$pdir/claude.err" &
+  CLAUDE_PID=$!
+  [ "$STOPPING" -eq 0 ] || stop_claude
+  while kill -0 "$CLAUDE_PID" 2>/dev/null; do
+    interruptible_sleep "$EVENT_FLUSH_INTERVAL_SECONDS"
+    flush_events "$pdir" "$pid" || true
+    heartbeat_if_due working
+  done
+  wait "$CLAUDE_PID" 2>/dev/null || claude_status=$?
+  CLAUDE_PID=
+  summarise_run "$pdir"
+  session_id=$("$JQ_BIN" -r '.sessionId // empty' "$pdir/run.json")
+  [ -z "$session_id" ] || printf '%s\n' "$session_id" >"$STATE_DIR/claude-session-id"
+
+  summary=$("$JQ_BIN" -r '.result // "" | tostring' "$pdir/run.json")
+  if [ "$STOPPING" -eq 1 ]; then
+    finish_prompt "$pdir" "$pid" FAILED "${summary:-The session stopped while the agent was working.}" \
+      STOPPED "The session stopped while the agent was working on this prompt; what it had changed was committed and pushed."
+  elif [ "$("$JQ_BIN" -r .hasResult "$pdir/run.json")" != true ]; then
+    local reason
+    reason=$(tail -c 2000 "$pdir/claude.err" | tr '\n' ' ' | sed 's/ *$//')
+    finish_prompt "$pdir" "$pid" FAILED "Claude Code failed before finishing the prompt." \
+      CLAUDE_FAILED "Claude Code exited with status $claude_status${reason:+: $reason}"
+  elif [ "$("$JQ_BIN" -r '.isError == true or .subtype != "success"' "$pdir/run.json")" = true ]; then
+    local code
+    code=$("$JQ_BIN" -r '.subtype // "error" | ascii_upcase' "$pdir/run.json")
+    finish_prompt "$pdir" "$pid" FAILED "${summary:-Claude Code stopped with $code.}" "CLAUDE_$code" \
+      "${summary:-Claude Code ended the run with $code (exit status $claude_status).}"
+  else
+    finish_prompt "$pdir" "$pid" SUCCEEDED "$summary"
+  fi
+}
+
+# A prompt this loop started before a restart and never finished: report it, do not run it again.
+finish_interrupted() {
+  local pdir=$1 pid=$2
+  [ -f "$pdir/run.json" ] || printf '{}' >"$pdir/run.json"
+  log "prompt $pid: interrupted by a restart of the agent; reporting it instead of running it again"
+  finish_prompt "$pdir" "$pid" FAILED "The agent restarted while working on this prompt; it was not run again." \
+    INTERRUPTED "The agent restarted while working on this prompt; what it had changed was committed and pushed."
+}
+
+handle_prompt() {
+  local file=$1 pid branch pdir
+  pid=$("$JQ_BIN" -r '.id // empty' "$file")
+  if ! [[ "$pid" =~ ^p-[A-Za-z0-9]{1,64}$ ]]; then
+    log "the API sent a prompt without a valid id; ignoring it: $(head -c 300 "$file")"
+    return
+  fi
+  pdir=$STATE_DIR/prompts/$pid
+  if [ -f "$pdir/reported" ]; then
+    log "prompt $pid: already reported; not running or reporting it again"
+    return
+  fi
+  if [ -f "$pdir/result.json" ]; then
+    report_result "$pdir" "$pid"
+    return
+  fi
+  if [ -f "$pdir/started" ]; then
+    finish_interrupted "$pdir" "$pid"
+    return
+  fi
+  branch=$("$JQ_BIN" -r '.branch // empty' "$file")
+  branch=${branch:-devflow/$SESSION_ID}
+  mkdir -p "$pdir"
+  cp "$file" "$pdir/prompt.json"
+  "$JQ_BIN" -r .text "$file" >"$pdir/prompt.txt"
+  printf '%s\n' "$branch" >"$pdir/branch"
+  if ! git_repo check-ref-format --branch "$branch" >/dev/null 2>&1 || ! checkout_work_branch "$branch" 2>"$TMP_DIR/checkout.err"; then
+    git_repo rev-parse HEAD >"$pdir/start_head"
+    printf '{}' >"$pdir/run.json"
+    touch "$pdir/started"
+    finish_prompt "$pdir" "$pid" FAILED "Could not switch the workspace to the branch $branch." BRANCH_CHECKOUT_FAILED \
+      "git could not check out $branch: $(tr '\n' ' ' <"$TMP_DIR/checkout.err" 2>/dev/null | head -c 500)"
+    return
+  fi
+  git_repo rev-parse HEAD >"$pdir/start_head"
+  printf '%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$pdir/started"
+  log "prompt $pid (seq $("$JQ_BIN" -r '.seq // "?"' "$file")) claimed; working on branch $branch"
+  run_prompt "$pdir" "$pid"
+}
+
+# Results computed before a restart, and prompts a restart interrupted.
+recover_unfinished() {
+  local pdir pid
+  for pdir in "$STATE_DIR"/prompts/p-*/; do
+    [ -d "$pdir" ] || continue
+    pdir=${pdir%/}
+    pid=${pdir##*/}
+    [ -f "$pdir/reported" ] && continue
+    [ "$STOPPING" -eq 0 ] || return
+    if [ -f "$pdir/result.json" ]; then
+      log "prompt $pid: sending the result computed before the restart"
+      report_result "$pdir" "$pid"
+    elif [ -f "$pdir/started" ]; then
+      finish_interrupted "$pdir" "$pid"
+    fi
+  done
+}
+
+poll_loop() {
+  local iterations=0 status
+  while [ "$STOPPING" -eq 0 ]; do
+    if [ "$MAX_ITERATIONS" -gt 0 ] && [ "$iterations" -ge "$MAX_ITERATIONS" ]; then
+      log "reached MAX_ITERATIONS=$MAX_ITERATIONS; exiting"
+      return
+    fi
+    iterations=$((iterations + 1))
+    heartbeat_if_due idle
+    [ "$STOPPING" -eq 0 ] || return
+    api_request GET "prompts/next?wait=$POLL_WAIT_SECONDS" '' "$TMP_DIR/next.json" $((POLL_WAIT_SECONDS + 15)) 1
+    status=$API_STATUS
+    case $status in
+      200)
+        BACKOFF_MS=0
+        handle_prompt "$TMP_DIR/next.json"
+        heartbeat idle
+        ;;
+      204) BACKOFF_MS=0 ;;
+      401) session_gone "$status" ;;
+      *) [ "$STOPPING" -eq 1 ] || backoff "no prompt: $(describe_failure "$status" "$TMP_DIR/next.json")" ;;
+    esac
+  done
+}
+
+main() {
+  require_env SESSION_ID REPO DEVFLOW_API_URL DEVFLOW_SESSION_TOKEN
+  require_commands "$CURL_BIN" "$JQ_BIN" "$GIT_BIN"
+  if [ ! -d "$REPO_DIR/.git" ]; then
+    log "error: no git repository at $REPO_DIR (REPO_DIR); entrypoint.sh clones it before starting the agent"
+    exit 2
+  fi
+  mkdir -p "$STATE_DIR/prompts" "$STATE_DIR/tmp"
+  TMP_DIR=$STATE_DIR/tmp
+  trap on_stop_signal TERM INT
+  log "agent for session $SESSION_ID on $REPO started (API $DEVFLOW_API_URL, workspace $REPO_DIR)"
+  heartbeat idle
+  recover_unfinished
+  poll_loop
+  if [ "$SESSION_GONE" -eq 1 ]; then
+    log "stopped: the session is over"
+  elif [ "$STOPPING" -eq 1 ]; then
+    log "stopped on request"
+  fi
+  exit 0
+}
+
+main "$@"

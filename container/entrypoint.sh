@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The workspace container's entrypoint (run under dumb-init so signals reach it).
+#
+# Checks the task environment, clones the repository (retrying transient failures) with the DevFlow
+# git credential helper configured for it, writes code-server's config with the session password
+# hashed, then runs code-server and ai-workflow.sh side by side. When either ends, or on TERM, both
+# are stopped within STOP_TIMEOUT_SECONDS (under ECS's stop timeout), the agent first being given
+# the chance to push what a running prompt has committed.
+#
+# Without code-server (a host process started by `devflow local`), only the agent runs and the
+# editor is reported unavailable. Every path and command can be overridden by the environment.
+set -uo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+DEVFLOW_LIB_DIR=${DEVFLOW_LIB_DIR:-$SCRIPT_DIR/lib}
+# shellcheck source=lib/devflow-common.sh
+. "$DEVFLOW_LIB_DIR/devflow-common.sh"
+DEVFLOW_LOG_NAME=entrypoint
+
+WORKSPACE_DIR=${WORKSPACE_DIR:-$HOME/workspace}
+AI_WORKFLOW_BIN=${AI_WORKFLOW_BIN:-$SCRIPT_DIR/ai-workflow.sh}
+CREDENTIAL_HELPER_BIN=${CREDENTIAL_HELPER_BIN:-$SCRIPT_DIR/devflow-git-credential}
+CODE_SERVER_BIN=${CODE_SERVER_BIN:-code-server}
+CODE_SERVER_CONFIG=${CODE_SERVER_CONFIG:-$HOME/.config/code-server/config.yaml}
+EDITOR_BIND_ADDR=${EDITOR_BIND_ADDR:-0.0.0.0:8080}
+ARGON2_BIN=${ARGON2_BIN:-argon2}
+CLONE_ATTEMPTS=${CLONE_ATTEMPTS:-5}
+CLONE_BACKOFF_MS=${CLONE_BACKOFF_MS:-2000}
+STOP_TIMEOUT_SECONDS=${STOP_TIMEOUT_SECONDS:-25}
+
+STOPPING=0
+AGENT_PID=
+EDITOR_PID=
+
+# shellcheck disable=SC2317 # invoked by the trap
+on_stop_signal() {
+  log "stop requested"
+  STOPPING=1
+}
+
+check_environment() {
+  require_env SESSION_ID REPO BRANCH DEVFLOW_API_URL DEVFLOW_SESSION_TOKEN
+  if ! [[ "$REPO" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]]; then
+    log "error: REPO must be owner/name, got '$REPO'"
+    exit 2
+  fi
+  require_commands "$GIT_BIN" "$CURL_BIN" "$JQ_BIN"
+  [ -n "${ANTHROPIC_API_KEY:-}" ] || log "warning: ANTHROPIC_API_KEY is not set; Claude Code needs it unless it is logged in another way"
+  REPO_URL=${REPO_URL:-https://github.com/$REPO.git}
+  REPO_DIR=${REPO_DIR:-$WORKSPACE_DIR/${REPO##*/}}
+  export REPO_URL REPO_DIR WORKSPACE_DIR
+}
+
+clone_repository() {
+  local attempt delay_ms=$CLONE_BACKOFF_MS
+  local -a config=()
+  if [ -d "$REPO_DIR/.git" ]; then
+    log "reusing the clone in $REPO_DIR"
+    return 0
+  fi
+  # Only HTTPS remotes need the helper; the empty value first drops any helper configured globally.
+  case $REPO_URL in
+    https://*) config=(--config credential.helper= --config "credential.helper=$CREDENTIAL_HELPER_BIN") ;;
+  esac
+  mkdir -p "$(dirname "$REPO_DIR")"
+  for attempt in $(seq 1 "$CLONE_ATTEMPTS"); do
+    [ "$STOPPING" -eq 0 ] || exit 0
+    if "$GIT_BIN" clone --quiet --branch "$BRANCH" "${config[@]}" -- "$REPO_URL" "$REPO_DIR" 2>"$WORKSPACE_DIR/.clone.err"; then
+      rm -f "$WORKSPACE_DIR/.clone.err"
+      log "cloned $REPO ($BRANCH) into $REPO_DIR"
+      return 0
+    fi
+    log "clone of $REPO_URL ($BRANCH) failed (attempt $attempt of $CLONE_ATTEMPTS): $(tr '\n' ' ' <"$WORKSPACE_DIR/.clone.err" | head -c 500)"
+    rm -rf "$REPO_DIR"
+    if [ "$attempt" -lt "$CLONE_ATTEMPTS" ]; then
+      sleep "$(ms_to_seconds "$delay_ms")" &
+      wait "$!" 2>/dev/null || true
+      delay_ms=$((delay_ms * 2))
+    fi
+  done
+  log "error: could not clone $REPO_URL (branch $BRANCH) after $CLONE_ATTEMPTS attempts; check that the branch exists and the GitHub App can read the repository"
+  exit 1
+}
+
+# Writes code-server's config with an argon2 hash of the session password (code-server accepts
+# `hashed-password` in the PHC format), so the password itself is never stored.
+write_editor_config() {
+  local salt hash
+  if [ -z "${EDITOR_PASSWORD:-}" ]; then
+    log "error: EDITOR_PASSWORD is not set; the control plane sets the editor's password when it starts the task"
+    exit 2
+  fi
+  require_commands "$ARGON2_BIN"
+  salt=$(head -c 18 /dev/urandom | base64 | tr -d '+/=')
+  hash=$(printf '%s' "$EDITOR_PASSWORD" | "$ARGON2_BIN" "$salt" -id -e) || die "could not hash the editor password with $ARGON2_BIN"
+  mkdir -p "$(dirname "$CODE_SERVER_CONFIG")"
+  (
+    umask 077
+    printf 'bind-addr: %s\nauth: password\nhashed-password: "%s"\ncert: false\n' "$EDITOR_BIND_ADDR" "$hash" >"$CODE_SERVER_CONFIG"
+  )
+}
+
+start_editor() {
+  if ! command -v "$CODE_SERVER_BIN" >/dev/null 2>&1; then
+    log "code-server is not installed ($CODE_SERVER_BIN): the editor is unavailable; running the agent only"
+    return 0
+  fi
+  write_editor_config
+  env -u EDITOR_PASSWORD -u PASSWORD -u HASHED_PASSWORD "$CODE_SERVER_BIN" --config "$CODE_SERVER_CONFIG" \
+    --disable-telemetry --disable-update-check "$REPO_DIR" &
+  EDITOR_PID=$!
+  log "code-server started on $EDITOR_BIND_ADDR (pid $EDITOR_PID)"
+}
+
+alive() {
+  [ -n "$1" ] && kill -0 "$1" 2>/dev/null
+}
+
+# TERM to what is still running, then up to STOP_TIMEOUT_SECONDS for it to end, then KILL.
+stop_children() {
+  local pid deadline=$((SECONDS + STOP_TIMEOUT_SECONDS))
+  for pid in "$AGENT_PID" "$EDITOR_PID"; do
+    alive "$pid" && kill -TERM "$pid" 2>/dev/null
+  done
+  while { alive "$AGENT_PID" || alive "$EDITOR_PID"; } && [ "$SECONDS" -lt "$deadline" ]; do
+    sleep 0.2
+  done
+  for pid in "$AGENT_PID" "$EDITOR_PID"; do
+    if alive "$pid"; then
+      log "pid $pid did not stop within ${STOP_TIMEOUT_SECONDS}s; killing it"
+      kill -KILL "$pid" 2>/dev/null
+    fi
+  done
+}
+
+main() {
+  trap on_stop_signal TERM INT
+  check_environment
+  mkdir -p "$WORKSPACE_DIR"
+  clone_repository
+  start_editor
+  unset EDITOR_PASSWORD
+  "$AI_WORKFLOW_BIN" &
+  AGENT_PID=$!
+  local status=0 finished
+  while [ "$STOPPING" -eq 0 ]; do
+    finished=
+    wait -n -p finished "$AGENT_PID" ${EDITOR_PID:+"$EDITOR_PID"}
+    status=$?
+    # No pid: a trapped signal interrupted the wait.
+    [ -n "${finished:-}" ] || continue
+    if [ "$finished" = "$AGENT_PID" ]; then
+      AGENT_PID=
+      log "the agent exited (status $status); stopping the workspace"
+    else
+      EDITOR_PID=
+      log "code-server exited (status $status); stopping the workspace"
+      [ "$status" -ne 0 ] || status=1
+    fi
+    break
+  done
+  stop_children
+  [ "$STOPPING" -eq 0 ] || status=0
+  log "workspace stopped"
+  exit "$status"
+}
+
+main "$@"

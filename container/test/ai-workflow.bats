@@ -1,0 +1,212 @@
+#!/usr/bin/env bats
+# ai-workflow.sh on the host: a bare git remote, the fake DevFlow API and the stub claude.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+  setup_workspace
+  start_api
+  clone_workspace
+}
+
+teardown() {
+  teardown_workspace
+}
+
+run_agent() {
+  run "$CONTAINER_DIR/ai-workflow.sh"
+}
+
+@test "a prompt is run, committed, pushed to devflow/<session> and reported with turns and cost" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write hello.txt hello from the agent'
+  MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+
+  [ "$(remote_file "devflow/$SESSION_ID" hello.txt)" = "hello from the agent" ]
+  sha=$(git --git-dir="$REMOTE" rev-parse "devflow/$SESSION_ID")
+  [ "$(git --git-dir="$REMOTE" log -1 --format='%an <%ae>' "devflow/$SESSION_ID")" = "Ada Lovelace <ada@example.com>" ]
+  git --git-dir="$REMOTE" log -1 --format=%B "devflow/$SESSION_ID" | grep -q "DevFlow-Prompt: p-aaaaaaaaaaaaaaaaaaaa"
+  [ "$(git --git-dir="$REMOTE" rev-parse main)" = "$(git -C "$REPO_DIR" rev-parse main)" ]
+
+  result=$(results_for p-aaaaaaaaaaaaaaaaaaaa)
+  [ "$(wc -l <<<"$result")" -eq 1 ]
+  [ "$(jq -r .body.status <<<"$result")" = SUCCEEDED ]
+  [ "$(jq -r .body.commit <<<"$result")" = "$sha" ]
+  [ "$(jq -r .body.branch <<<"$result")" = "devflow/$SESSION_ID" ]
+  [ "$(jq -r .body.turns <<<"$result")" = 2 ]
+  [ "$(jq -r .body.costUsd <<<"$result")" = 0.0123 ]
+  [ "$(jq -r .body.summary <<<"$result")" = "Done: write hello.txt hello from the agent" ]
+  [ "$(jq -r .auth <<<"$result")" = "Bearer session-token" ]
+
+  types=$(requests '.path | test("/prompts/p-aaaaaaaaaaaaaaaaaaaa/events$")' | jq -r '.body.events[].type' | sort -u | tr '\n' ' ')
+  [ "$types" = "assistant result system tool_result tool_use " ]
+  [ -n "$(requests '.path | endswith("/heartbeat")' | jq -r 'select(.body.state == "working")')" ]
+
+  invocation=$(head -n 1 "$STUB_CLAUDE_LOG")
+  [ "$(jq -r .sawSessionToken <<<"$invocation")" = false ]
+  [ "$(jq -r .sawEditorPassword <<<"$invocation")" = false ]
+  [ "$(jq -r .cwd <<<"$invocation")" = "$REPO_DIR" ]
+  args=$(jq -r '.args | join(" ")' <<<"$invocation")
+  [[ "$args" == "-p --output-format stream-json --verbose --model claude-"*" --max-turns 50 --allowedTools "*" --permission-mode acceptEdits" ]]
+}
+
+@test "later prompts resume the same Claude session and may name their own branch" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write one.txt first'
+  queue_prompt p-bbbbbbbbbbbbbbbbbbbb $'write two.txt second' feature/two
+  MAX_ITERATIONS=2 run_agent
+  [ "$status" -eq 0 ]
+  first_session=$(jq -r 'select(.type == "system") | .session_id' "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/stream.jsonl")
+  [ -n "$first_session" ]
+  [ "$(sed -n 2p "$STUB_CLAUDE_LOG" | jq -r '.args | index("--resume") as $i | .[$i + 1]')" = "$first_session" ]
+  [ "$(remote_file feature/two two.txt)" = second ]
+  [ "$(jq -r .body.branch <<<"$(results_for p-bbbbbbbbbbbbbbbbbbbb)")" = feature/two ]
+}
+
+@test "a fresh clone continues the session's branch already on the remote" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write one.txt first'
+  MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  # A new task: a fresh clone of the base branch and fresh state.
+  rm -rf "$REPO_DIR" "$STATE_DIR"
+  clone_workspace
+  queue_prompt p-bbbbbbbbbbbbbbbbbbbb $'write two.txt second'
+  MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  [ "$(results_for p-bbbbbbbbbbbbbbbbbbbb | jq -r .body.status)" = SUCCEEDED ]
+  [ "$(remote_file "devflow/$SESSION_ID" one.txt)" = first ]
+  [ "$(remote_file "devflow/$SESSION_ID" two.txt)" = second ]
+}
+
+@test "a run that changes nothing makes no commit and says so" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa 'explain the README'
+  MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  result=$(results_for p-aaaaaaaaaaaaaaaaaaaa)
+  [ "$(jq -r .body.status <<<"$result")" = SUCCEEDED ]
+  [[ "$(jq -r .body.summary <<<"$result")" == "No changes: "* ]]
+  [ "$(jq -r '.body | has("commit") or has("branch")' <<<"$result")" = false ]
+  run ! git --git-dir="$REMOTE" rev-parse --verify --quiet "devflow/$SESSION_ID"
+}
+
+@test "claude failing is reported FAILED with its message" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'fail API Error: 529 the model is overloaded'
+  MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  result=$(results_for p-aaaaaaaaaaaaaaaaaaaa)
+  [ "$(jq -r .body.status <<<"$result")" = FAILED ]
+  [ "$(jq -r .body.error.code <<<"$result")" = CLAUDE_FAILED ]
+  [[ "$(jq -r .body.error.message <<<"$result")" == "Claude Code exited with status 1: API Error: 529 the model is overloaded" ]]
+}
+
+@test "a run that hits the turn limit is FAILED with its turns and cost" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write part.txt half done\nmax-turns'
+  MAX_ITERATIONS=1 run_agent
+  result=$(results_for p-aaaaaaaaaaaaaaaaaaaa)
+  [ "$(jq -r .body.status <<<"$result")" = FAILED ]
+  [ "$(jq -r .body.error.code <<<"$result")" = CLAUDE_ERROR_MAX_TURNS ]
+  [ "$(jq -r .body.costUsd <<<"$result")" = 0.25 ]
+  # What it did get done is still pushed.
+  [ "$(remote_file "devflow/$SESSION_ID" part.txt)" = "half done" ]
+}
+
+@test "the API being unreachable, then failing, is retried until it recovers" {
+  port=$(cat "$API_STATE/port")
+  stop_api
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write hello.txt hi'
+  MAX_ITERATIONS=40 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
+  agent=$!
+  sleep 0.6
+  echo 2 >"$API_STATE/fail"
+  FAKE_API_PORT=$port start_api
+  wait "$agent"
+  grep -q "the DevFlow API is unreachable" "$TEST_ROOT/agent.log"
+  grep -q "HTTP 503 (injected failure)" "$TEST_ROOT/agent.log"
+  [ "$(results_for p-aaaaaaaaaaaaaaaaaaaa | jq -r .body.status)" = SUCCEEDED ]
+  [ "$(remote_file "devflow/$SESSION_ID" hello.txt)" = hi ]
+}
+
+@test "a restart neither runs nor reports a prompt twice" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write wip.txt started\nsleep 30'
+  MAX_ITERATIONS=1 setsid "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" 3>&- &
+  agent=$!
+  for _ in $(seq 1 100); do [ -f "$REPO_DIR/wip.txt" ] && break; sleep 0.05; done
+  [ -f "$REPO_DIR/wip.txt" ]
+  # A crash: the loop and Claude Code die without reporting anything.
+  kill -KILL -- "-$agent"
+  wait "$agent" || true
+  [ -z "$(results_for p-aaaaaaaaaaaaaaaaaaaa)" ]
+
+  # The lease expires and the API hands the same prompt out again.
+  mv "$API_STATE"/claimed/*.json "$API_STATE/queue/"
+  MAX_ITERATIONS=2 run_agent
+  [ "$status" -eq 0 ]
+  [ "$(wc -l <"$STUB_CLAUDE_LOG")" -eq 1 ]
+  result=$(results_for p-aaaaaaaaaaaaaaaaaaaa)
+  [ "$(wc -l <<<"$result")" -eq 1 ]
+  [ "$(jq -r .body.status <<<"$result")" = FAILED ]
+  [ "$(jq -r .body.error.code <<<"$result")" = INTERRUPTED ]
+  [ "$(remote_file "devflow/$SESSION_ID" wip.txt)" = started ]
+
+  # Handed out yet again after it was reported: ignored.
+  mv "$API_STATE"/claimed/*.json "$API_STATE/queue/"
+  MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  [ "$(wc -l <"$STUB_CLAUDE_LOG")" -eq 1 ]
+  [ "$(results_for p-aaaaaaaaaaaaaaaaaaaa | wc -l)" -eq 1 ]
+  [[ "$output" == *"already reported"* ]]
+}
+
+@test "a result the API could not take before a stop is sent when the agent starts again" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write hello.txt hi'
+  # The heartbeat, the poll and the prompt go through; every result post then fails.
+  mkdir -p "$STATE_DIR/prompts"
+  STOP_RESULT_ATTEMPTS=1 MAX_ITERATIONS=1 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" 3>&- &
+  agent=$!
+  for _ in $(seq 1 200); do [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/result.json" ] && break; sleep 0.02; done
+  echo 1000 >"$API_STATE/fail"
+  kill -TERM "$agent"
+  wait "$agent"
+  rm -f "$API_STATE/fail"
+  if [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/reported" ]; then
+    skip "the result landed before the API failure could be injected"
+  fi
+  MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  [ "$(wc -l <"$STUB_CLAUDE_LOG")" -eq 1 ]
+  [ "$(results_for p-aaaaaaaaaaaaaaaaaaaa | jq -r 'select(.body.status == "SUCCEEDED") | .path' | wc -l)" -ge 1 ]
+  [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/reported" ]
+}
+
+@test "TERM during a prompt stops Claude Code, pushes what it changed and reports STOPPED" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write partial.txt work in progress\nsleep 30'
+  MAX_ITERATIONS=5 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
+  agent=$!
+  for _ in $(seq 1 100); do [ -f "$REPO_DIR/partial.txt" ] && break; sleep 0.05; done
+  start=$SECONDS
+  kill -TERM "$agent"
+  wait "$agent"
+  [ $((SECONDS - start)) -lt 10 ]
+  result=$(results_for p-aaaaaaaaaaaaaaaaaaaa)
+  [ "$(jq -r .body.status <<<"$result")" = FAILED ]
+  [ "$(jq -r .body.error.code <<<"$result")" = STOPPED ]
+  [ "$(jq -r .body.commit <<<"$result")" = "$(git --git-dir="$REMOTE" rev-parse "devflow/$SESSION_ID")" ]
+  [ "$(remote_file "devflow/$SESSION_ID" partial.txt)" = "work in progress" ]
+  grep -q "stopped on request" "$TEST_ROOT/agent.log"
+}
+
+@test "a 401 from the API ends the loop cleanly" {
+  touch "$API_STATE/gone"
+  run timeout 10 "$CONTAINER_DIR/ai-workflow.sh"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"the session is over"* ]]
+}
+
+@test "missing variables are each named, with exit 2" {
+  unset SESSION_ID DEVFLOW_SESSION_TOKEN
+  run "$CONTAINER_DIR/ai-workflow.sh"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"SESSION_ID is not set"* ]]
+  [[ "$output" == *"DEVFLOW_SESSION_TOKEN is not set"* ]]
+  [[ "$output" != *"REPO is not set"* ]]
+}

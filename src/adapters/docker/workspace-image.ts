@@ -1,0 +1,100 @@
+/**
+ * `devflow image build` and `devflow image push`: the workspace image from the container/
+ * directory shipped with the CLI, built and tagged with its git commit, pushed to the stage's ECR
+ * repository, its digest recorded, and the task definition family pointed at that digest.
+ */
+import {existsSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {internalError} from '../../core/errors.js'
+import type {AwsEnvironment} from '../aws/environment.js'
+import {EcrRegistry, parseRepositoryUri} from '../aws/ecr.js'
+import {registerWithImage} from '../aws/task-definition-image.js'
+import {DockerCli, isNotBuilt} from './docker-cli.js'
+import {gitImageTag, parseImageTag} from './git-tag.js'
+
+/** The local name of built images; `image push` tags them into the ECR repository. */
+export const LOCAL_IMAGE_NAME = 'devflow-workspace'
+export const DEFAULT_PLATFORM = 'linux/amd64'
+
+/** The container/ directory of this installation (a git checkout or the npm package). */
+export function containerContextDir(from = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(from); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'container', 'Dockerfile'))) return join(dir, 'container')
+  }
+  throw internalError('CONTAINER_DIR_MISSING', 'The container/ directory is missing from this DevFlow installation.', 'Reinstall the DevFlow CLI.')
+}
+
+export async function resolveImageTag(tag: string | undefined, context: string): Promise<string> {
+  return tag === undefined ? gitImageTag(context) : parseImageTag(tag)
+}
+
+export interface BuildResult {
+  readonly image: string
+  readonly tag: string
+  readonly platform: string
+  readonly context: string
+  readonly dockerVersion: string
+}
+
+export async function buildWorkspaceImage(
+  docker: DockerCli,
+  options: {tag?: string; platform?: string; buildArgs?: string[]; context?: string},
+): Promise<BuildResult> {
+  const context = options.context ?? containerContextDir()
+  const tag = await resolveImageTag(options.tag, context)
+  const platform = options.platform ?? DEFAULT_PLATFORM
+  const dockerVersion = await docker.engineVersion()
+  const image = `${LOCAL_IMAGE_NAME}:${tag}`
+  await docker.build({context, tag: image, platform, buildArgs: options.buildArgs})
+  return {image, tag, platform, context, dockerVersion}
+}
+
+export interface PushedImage {
+  readonly repository: string
+  readonly tag: string
+  readonly digest: string
+  /** repository@digest: what the task definition runs. */
+  readonly imageUri: string
+  readonly pushedAt: string
+  /** The task definition revision registered with this image, when a deployment is known. */
+  readonly taskDefinition?: string
+}
+
+export interface PushOptions {
+  readonly repositoryUri: string
+  readonly tag?: string
+  readonly taskDefinition?: string
+  readonly containerName: string
+  readonly progress?: (step: string) => void
+}
+
+export async function pushWorkspaceImage(docker: DockerCli, env: AwsEnvironment, options: PushOptions): Promise<PushedImage> {
+  const repository = parseRepositoryUri(options.repositoryUri)
+  const tag = await resolveImageTag(options.tag, containerContextDir())
+  const progress = options.progress ?? (() => undefined)
+  await docker.engineVersion()
+  const local = `${LOCAL_IMAGE_NAME}:${tag}`
+  if (!(await docker.imageExists(local))) throw isNotBuilt(local)
+  const remote = `${repository.uri}:${tag}`
+  await docker.tag(local, remote)
+
+  const registry = await EcrRegistry.open(env, repository)
+  try {
+    progress(`Logging in to ${repository.registry}`)
+    const login = await registry.login()
+    await docker.login(login.registry, login.username, login.password)
+    progress(`Pushing ${remote}`)
+    await docker.push(remote)
+    const digest = await registry.digestOf(tag)
+    const imageUri = `${repository.uri}@${digest}`
+    const pushed = {repository: repository.uri, tag, digest, imageUri, pushedAt: new Date().toISOString()}
+    if (!options.taskDefinition) return pushed
+    progress(`Registering ${imageUri} in the task definition`)
+    const revision = await registerWithImage({...env, region: env.region ?? repository.region}, options.taskDefinition, options.containerName, imageUri)
+    return {...pushed, taskDefinition: revision.arn}
+  } finally {
+    registry.destroy()
+  }
+}
