@@ -8,6 +8,7 @@ import type {IncomingMessage} from 'node:http'
 import {type AwsPlatformConfig, createAwsCoreDeps} from '../adapters/aws/platform.js'
 import type {AwsEnvironment} from '../adapters/aws/environment.js'
 import {createCoreServices} from '../core/services/index.js'
+import {sigV4PrincipalsFromEnv, withSigV4Verification} from '../adapters/http/sigv4-gate.js'
 import {type HttpIdentity, type RunningHttpServer, startHttpServer} from './http-server.js'
 import {createApiRouter, type RouterLogger} from './router.js'
 
@@ -23,7 +24,7 @@ export interface ServeOptions {
 
 export async function serveApi(options: ServeOptions): Promise<RunningHttpServer> {
   const services = createCoreServices(await createAwsCoreDeps(options.config, options.env))
-  const router = createApiRouter(services, {logger: options.logger ?? stderrLogger})
+  const router = withSigV4Verification(createApiRouter(services, {logger: options.logger ?? stderrLogger}), sigV4PrincipalsFromEnv(process.env))
   const fixedUser = options.user
   return startHttpServer({
     router,
