@@ -106,13 +106,11 @@ export async function readPromptText(sources: PromptSources): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-export interface PromptLog extends Prompt {
-  readonly events: PromptEvent[]
-}
+export type PromptLog = Prompt & {events: PromptEvent[]}
 
 export interface SessionLogs {
-  readonly sessionId: string
-  readonly prompts: PromptLog[]
+  sessionId: string
+  prompts: PromptLog[]
 }
 
 /** Every prompt of the session (or the one asked for), in order, with its events. */

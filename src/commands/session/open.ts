@@ -7,17 +7,8 @@ import {findSessionManagerPlugin, runSessionManagerPlugin, startPortForwardSessi
 import {openBrowser, waitForPort} from '../../cli/browser.js'
 import {paint} from '../../cli/output.js'
 import {SessionCommand} from '../../cli/session-command.js'
+import type {EditorAccess} from '../../cli/session-schemas.js'
 
-export interface EditorAccess {
-  sessionId: string
-  url: string
-  /** Shown once: code-server's password for this session. */
-  password?: string
-  /** How the editor was reached: an SSM port forward, or a URL the runtime exposes directly. */
-  via: 'ssm-port-forward' | 'direct'
-  localPort?: number
-  ssmSessionId?: string
-}
 
 export default class SessionOpen extends SessionCommand<typeof SessionOpen> {
   static summary = 'Open the session\'s editor (code-server) in the browser'
