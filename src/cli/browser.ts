@@ -5,9 +5,10 @@
 import {spawn} from 'node:child_process'
 import {connect} from 'node:net'
 
-export async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
+/** Whether 127.0.0.1:port accepted a connection before the deadline (or the signal gave up). */
+export async function waitForPort(port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect({host: '127.0.0.1', port})
       socket.once('connect', () => {

@@ -56,10 +56,11 @@ In local mode the editor's own URL is opened directly.`
       ...(editor.password ? {password: editor.password} : {}),
     }
     this.announce(access)
+    const pluginEnded = new AbortController()
     if (this.flags.browser) {
-      void waitForPort(localPort, 30_000).then((up) => up && openBrowser(access.url))
+      void waitForPort(localPort, 30_000, pluginEnded.signal).then((up) => up && openBrowser(access.url))
     }
-    const exitCode = await runSessionManagerPlugin(plugin, forward.pluginArgs)
+    const exitCode = await runSessionManagerPlugin(plugin, forward.pluginArgs).finally(() => pluginEnded.abort())
     if (exitCode !== 0) {
       throw remoteFailure('PORT_FORWARD_FAILED', `session-manager-plugin ended with exit code ${exitCode}.`, 'Check that ECS Exec is enabled on the workspace task and that your credentials allow ssm:StartSession, then try again.')
     }
