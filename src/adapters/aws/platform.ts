@@ -87,20 +87,25 @@ export function awsPlatformConfigFromEnv(processEnv: NodeJS.ProcessEnv): AwsPlat
   )
 }
 
-/** The CLI's configuration: stages.<stage>.deployment as `devflow deploy` saved it. */
+/**
+ * The CLI's configuration: stages.<stage>.deployment as `devflow deploy` saved it; a DEVFLOW_*
+ * variable of LAMBDA_ENV, when set, wins over the saved value (`devflow api serve` against tables
+ * made by hand).
+ */
 export function awsPlatformConfigFromDeployment(deployment: Deployment, processEnv: NodeJS.ProcessEnv = process.env): AwsPlatformConfig {
+  const read = (key: keyof typeof LAMBDA_ENV & keyof Deployment) => processEnv[LAMBDA_ENV[key]] || deployment[key] || undefined
   return checkComplete(
     {
-      sessionsTable: deployment.sessionsTable ?? TABLE_NAMES.sessions,
-      promptsTable: deployment.promptsTable ?? TABLE_NAMES.prompts,
-      eventsTable: deployment.eventsTable ?? TABLE_NAMES.events,
-      cluster: deployment.cluster ?? '',
-      taskDefinition: deployment.taskDefinition ?? '',
-      containerName: deployment.containerName ?? WORKSPACE_CONTAINER_NAME,
-      subnets: list(deployment.subnets),
-      securityGroups: list(deployment.securityGroups),
-      capacity: capacity(deployment.capacity),
-      githubAppSecretArn: deployment.githubAppSecretArn ?? '',
+      sessionsTable: read('sessionsTable') ?? TABLE_NAMES.sessions,
+      promptsTable: read('promptsTable') ?? TABLE_NAMES.prompts,
+      eventsTable: read('eventsTable') ?? TABLE_NAMES.events,
+      cluster: read('cluster') ?? '',
+      taskDefinition: read('taskDefinition') ?? '',
+      containerName: read('containerName') ?? WORKSPACE_CONTAINER_NAME,
+      subnets: list(read('subnets')),
+      securityGroups: list(read('securityGroups')),
+      capacity: capacity(read('capacity')),
+      githubAppSecretArn: read('githubAppSecretArn') ?? '',
       githubApiUrl: processEnv[LAMBDA_ENV.githubApiUrl] || undefined,
       agentApiUrl: processEnv[LAMBDA_ENV.agentApiUrl] || deployment.apiUrl || undefined,
     },
