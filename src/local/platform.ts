@@ -42,16 +42,16 @@ export interface LocalPlatform {
 export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatform {
   const paths = new LocalPaths(options.dataDir)
   const db = openLocalDatabase(paths.database)
-  const repos = new LocalRepoRegistry(db)
+  const repos = new LocalRepoRegistry(db, join(paths.dataDir, 'repos'))
   const root = packageRoot()
-  const isLocalRepo = (repo: string) => repos.pathOf(repo) !== undefined
+  const isLocalRepo = (repo: string) => repos.cloneUrlOf(repo) !== undefined
   const githubOptions = {isLocalRepo, githubToken: options.githubToken, apiUrl: options.env.GITHUB_API_URL}
   const runtime = new ProcessRuntime({
     dataDir: paths.dataDir,
     entrypoint: join(root, 'container', 'entrypoint.sh'),
     stopGraceMs: options.stopGraceMs,
     environment: (spec) => {
-      const repoPath = repos.pathOf(spec.environment.REPO ?? '')
+      const repoPath = repos.cloneUrlOf(spec.environment.REPO ?? '')
       const key = claudeApiKey(paths.dataDir, options.env)
       return {
         ...options.env,
