@@ -134,6 +134,28 @@ describe('e2e: devflow local', function () {
     expect(prompts.items.map((p) => [p.id, p.status, p.result?.commit])).to.deep.equal([[done.id, 'SUCCEEDED', done.result?.commit]])
   })
 
+  it('starts a session on the shipped sample project (the README line), and local down stops it', async function () {
+    const sample = join(ROOT, 'examples', 'sample-repo')
+    expect((await run(['local', 'up', '--port', String(port)])).exitCode).to.equal(0)
+    const start = await run(['session', 'start', '--stage', 'local', '--repo', sample, '--wait', '--timeout', '60s', '--json'])
+    expect(start.exitCode, start.stderr).to.equal(0)
+    const session = start.json<Session>()
+    expect(session).to.include({status: 'RUNNING', repo: 'local/sample-repo'})
+
+    const prompt = await run(['session', 'prompt', session.id, '--stage', 'local', '--wait', '--timeout', '90s', '--json', 'write src/farewell.js export const farewell = () => "Bye"'])
+    expect(prompt.exitCode, prompt.stderr).to.equal(0)
+    // A folder inside another repository is imported once as a snapshot; the agent's branch lands there.
+    const snapshot = join(dataDir(), 'repos', 'sample-repo.git')
+    expect(git(['show', `devflow/${session.id}:src/greet.js`], snapshot)).to.include('export function greet')
+    expect(git(['show', `devflow/${session.id}:src/farewell.js`], snapshot)).to.equal('export const farewell = () => "Bye"')
+
+    const down = await run(['local', 'down', '--json'])
+    expect(down.json()).to.deep.include({wasRunning: true, stoppedSessions: [session.id]})
+    expect((await run(['local', 'up', '--port', String(port)])).exitCode).to.equal(0)
+    const after = await run(['session', 'status', session.id, '--stage', 'local', '--json'])
+    expect(after.json<Session>().status).to.equal('STOPPED')
+  })
+
   it('marks a session whose processes are killed from outside FAILED, with the reason', async function () {
     const bare = await bareRepository(dir)
     expect((await run(['local', 'up', '--port', String(port)])).exitCode).to.equal(0)
