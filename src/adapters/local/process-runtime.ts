@@ -49,7 +49,7 @@ interface TaskFile {
 }
 
 /** A port that is free right now, for the session's editor. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
   const {port} = server.address() as AddressInfo
@@ -57,13 +57,27 @@ async function freePort(): Promise<number> {
   return port
 }
 
-/** Whether the wrapper shell (the task's "PID 1") still runs: the task lives exactly as long. */
+/**
+ * Whether the wrapper shell (the task's "PID 1") still runs: the task lives exactly as long. A
+ * zombie counts as ended: after a server restart nothing may be reaping the old wrappers.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  return !isZombie(pid)
+}
+
+/** Linux: the state letter after the command in /proc/<pid>/stat. Elsewhere: assume not. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z'
+  } catch {
+    // No procfs (macOS) or the process is gone: kill(0) already answered.
+    return false
   }
 }
 
