@@ -12,15 +12,18 @@ import {createServer} from 'node:net'
 import {extname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {conflict, DevflowError, timedOut, unavailable} from '../core/errors.js'
+import {dockerAnswers, newestWorkspaceImage} from '../adapters/local/docker-runtime.js'
+import {conflict, DevflowError, invalidInput, timedOut, unavailable} from '../core/errors.js'
 import {LOCAL_HOST, LocalPaths} from './paths.js'
+import type {LocalRuntimeChoice} from './platform.js'
 
 export interface ServerState {
   readonly pid: number
   readonly port: number
   readonly url: string
   readonly dataDir: string
-  readonly runtime: 'process'
+  readonly runtime: 'process' | 'docker'
+  readonly image?: string
   readonly startedAt: string
 }
 
@@ -33,7 +36,8 @@ export interface UpResult {
   readonly dataDir: string
   readonly tokenFile: string
   readonly logFile: string
-  readonly runtime: 'process'
+  readonly runtime: 'process' | 'docker'
+  readonly image?: string
 }
 
 export interface StatusResult {
@@ -42,7 +46,8 @@ export interface StatusResult {
   readonly url?: string
   readonly pid?: number
   readonly startedAt?: string
-  readonly runtime?: 'process'
+  readonly runtime?: 'process' | 'docker'
+  readonly image?: string
   readonly health?: string
   readonly sessions?: {readonly active: number; readonly total: number}
 }
@@ -114,7 +119,38 @@ function serverMain(): string {
   return join(self, '..', `server-main${extname(self)}`)
 }
 
-export async function localUp(options: {dataDir: string; port: number; env: NodeJS.ProcessEnv; startTimeoutMs?: number}): Promise<UpResult> {
+export type RuntimeRequest = 'auto' | 'process' | 'docker'
+
+/**
+ * auto: Docker when an engine answers and a workspace image exists, else host processes. An
+ * explicit `docker` that cannot work is an error rather than a silent fallback.
+ */
+export async function chooseRuntime(requested: RuntimeRequest, image: string | undefined): Promise<LocalRuntimeChoice> {
+  if (requested === 'process') return {kind: 'process'}
+  if (!(await dockerAnswers())) {
+    if (requested === 'docker') {
+      throw unavailable('DOCKER_UNAVAILABLE', 'The Docker engine does not answer, so sessions cannot run as containers.', 'Start Docker, or run `devflow local up --runtime process`.')
+    }
+    return {kind: 'process'}
+  }
+  const chosen = image ?? (await newestWorkspaceImage())
+  if (!chosen) {
+    if (requested === 'docker') {
+      throw invalidInput('WORKSPACE_IMAGE_MISSING', 'No devflow-workspace image exists in the local Docker engine.', 'Build one with `devflow image build`, or pass --image.')
+    }
+    return {kind: 'process'}
+  }
+  return {kind: 'docker', image: chosen}
+}
+
+export async function localUp(options: {
+  dataDir: string
+  port: number
+  env: NodeJS.ProcessEnv
+  runtime: RuntimeRequest
+  image?: string
+  startTimeoutMs?: number
+}): Promise<UpResult> {
   const paths = new LocalPaths(options.dataDir)
   const existing = runningPid(paths)
   if (existing !== undefined) {
@@ -122,12 +158,14 @@ export async function localUp(options: {dataDir: string; port: number; env: Node
     return describeUp(paths, state, false)
   }
   await assertPortFree(options.port)
+  const runtime = await chooseRuntime(options.runtime, options.image)
+  const runtimeArgs = runtime.kind === 'docker' ? ['--runtime', 'docker', '--image', runtime.image] : ['--runtime', 'process']
   ensureToken(paths)
   rmSync(paths.server, {force: true})
   const log = openSync(paths.log, 'a')
   let pid: number
   try {
-    const child = spawn(process.execPath, [...process.execArgv, serverMain(), '--data-dir', paths.dataDir, '--port', String(options.port)], {
+    const child = spawn(process.execPath, [...process.execArgv, serverMain(), '--data-dir', paths.dataDir, '--port', String(options.port), ...runtimeArgs], {
       cwd: paths.dataDir,
       detached: true,
       stdio: ['ignore', log, log],
@@ -147,7 +185,7 @@ export async function localUp(options: {dataDir: string; port: number; env: Node
 }
 
 function describeUp(paths: LocalPaths, state: ServerState, started: boolean): UpResult {
-  return {started, url: state.url, port: state.port, pid: state.pid, dataDir: paths.dataDir, tokenFile: paths.token, logFile: paths.log, runtime: state.runtime}
+  return {started, url: state.url, port: state.port, pid: state.pid, dataDir: paths.dataDir, tokenFile: paths.token, logFile: paths.log, runtime: state.runtime, ...(state.image ? {image: state.image} : {})}
 }
 
 /** Waits for the server to listen; a server that dies instead explains why from its log. */
@@ -204,7 +242,7 @@ export async function localStatus(dataDir: string): Promise<StatusResult> {
   } catch {
     // Reported as health "unreachable": the process exists but does not answer.
   }
-  return {running: true, dataDir: paths.dataDir, url: state.url, pid: state.pid, startedAt: state.startedAt, runtime: state.runtime, health, ...(sessions ? {sessions} : {})}
+  return {running: true, dataDir: paths.dataDir, url: state.url, pid: state.pid, startedAt: state.startedAt, runtime: state.runtime, ...(state.image ? {image: state.image} : {}), health, ...(sessions ? {sessions} : {})}
 }
 
 /** Stops the server, which stops every session first; waits for it to exit. */

@@ -8,11 +8,13 @@ import {delimiter, join} from 'node:path'
 import {userInfo} from 'node:os'
 
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github.js'
+import {DockerRuntime} from '../adapters/local/docker-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {LocalRepoRegistry, looksLikeLocalPath} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
 import {invalidInput} from '../core/errors.js'
 import {randomIds, systemClock} from '../core/ids.js'
+import type {TaskRuntime, TaskSpec} from '../core/ports.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
 import {createCoreServices, type CoreServices, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
 import {LocalPaths, packageRoot} from './paths.js'
@@ -30,7 +32,11 @@ export interface LocalPlatformOptions {
   readonly env: NodeJS.ProcessEnv
   readonly githubToken?: string
   readonly stopGraceMs?: number
+  readonly runtime: LocalRuntimeChoice
 }
+
+/** How sessions run: host processes, or containers of a workspace image. */
+export type LocalRuntimeChoice = {readonly kind: 'process'} | {readonly kind: 'docker'; readonly image: string}
 
 export interface LocalPlatform {
   readonly services: CoreServices
@@ -46,20 +52,27 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
   const root = packageRoot()
   const isLocalRepo = (repo: string) => repos.cloneUrlOf(repo) !== undefined
   const githubOptions = {isLocalRepo, githubToken: options.githubToken, apiUrl: options.env.GITHUB_API_URL}
-  const runtime = new ProcessRuntime({
-    dataDir: paths.dataDir,
-    entrypoint: join(root, 'container', 'entrypoint.sh'),
-    stopGraceMs: options.stopGraceMs,
-    environment: (spec) => {
-      const repoPath = repos.cloneUrlOf(spec.environment.REPO ?? '')
-      const key = claudeApiKey(paths.dataDir, options.env)
-      return {
-        ...options.env,
-        ...(key ? {ANTHROPIC_API_KEY: key} : {}),
-        ...(repoPath ? {REPO_URL: repoPath} : options.githubToken ? {GITHUB_TOKEN: options.githubToken} : {}),
-      }
-    },
-  })
+  const workspaceSecrets = (spec: TaskSpec) => {
+    const cloneUrl = repos.cloneUrlOf(spec.environment.REPO ?? '')
+    const key = claudeApiKey(paths.dataDir, options.env)
+    return {...(key ? {ANTHROPIC_API_KEY: key} : {}), ...(cloneUrl ? {REPO_URL: cloneUrl} : {})}
+  }
+  const runtime: TaskRuntime & {editorPort(taskArn: string): number | undefined} =
+    options.runtime.kind === 'docker'
+      ? new DockerRuntime({
+          dataDir: paths.dataDir,
+          image: options.runtime.image,
+          stopGraceMs: options.stopGraceMs,
+          environment: workspaceSecrets,
+          mounts: (spec) => [repos.cloneUrlOf(spec.environment.REPO ?? '')].filter((path): path is string => path !== undefined),
+        })
+      : new ProcessRuntime({
+          dataDir: paths.dataDir,
+          entrypoint: join(root, 'container', 'entrypoint.sh'),
+          stopGraceMs: options.stopGraceMs,
+          // Host processes run as the user, with the user's tools on PATH.
+          environment: (spec) => ({...options.env, ...workspaceSecrets(spec)}),
+        })
   const core = createCoreServices({
     sessions: new SqliteSessionStore(db),
     prompts: new SqlitePromptStore(db),
@@ -82,7 +95,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
       repos,
       apiKey: () => claudeApiKey(paths.dataDir, options.env),
       editorPort: (taskArn) => runtime.editorPort(taskArn),
-      codeServerInstalled: () => onPath(options.env.CODE_SERVER_BIN || 'code-server', options.env.PATH),
+      // The workspace image always has code-server; a host may not.
+      codeServerInstalled: () => options.runtime.kind === 'docker' || onPath(options.env.CODE_SERVER_BIN || 'code-server', options.env.PATH),
     }),
   }
 

@@ -1,6 +1,7 @@
 /**
  * The local platform's server process, started in the background by `devflow local up`:
  *   node server-main.js --data-dir DIR --port N
+ *   [--runtime process|docker --image devflow-workspace:<tag>]
  * It serves the API router on 127.0.0.1 (the user routes behind the local token, the agent routes
  * behind their per-session tokens), reconciles sessions with their processes every few seconds,
  * and on TERM stops every session before it exits. `server.json` in the data dir says it is up.
@@ -14,20 +15,21 @@ import {createApiRouter} from '../api/router.js'
 import {LOCAL_HOST, LocalPaths} from './paths.js'
 import {localIdentify} from './auth.js'
 import type {ServerState} from './daemon.js'
-import {createLocalPlatform} from './platform.js'
+import {createLocalPlatform, type LocalRuntimeChoice} from './platform.js'
 
 const RECONCILE_INTERVAL_MS = 3000
 
 async function main(): Promise<void> {
-  const {values} = parseArgs({options: {'data-dir': {type: 'string'}, port: {type: 'string'}}})
+  const {values} = parseArgs({options: {'data-dir': {type: 'string'}, port: {type: 'string'}, runtime: {type: 'string'}, image: {type: 'string'}}})
   const paths = new LocalPaths(values['data-dir'] as string)
   const port = Number(values.port)
   const token = readFileSync(paths.token, 'utf8').trim()
   const url = `http://${LOCAL_HOST}:${port}`
 
-  const platform = createLocalPlatform({dataDir: paths.dataDir, apiUrl: url, env: process.env, githubToken: await userGithubToken(process.env)})
+  const runtime: LocalRuntimeChoice = values.runtime === 'docker' ? {kind: 'docker', image: values.image as string} : {kind: 'process'}
+  const platform = createLocalPlatform({dataDir: paths.dataDir, apiUrl: url, env: process.env, githubToken: await userGithubToken(process.env), runtime})
   const http = await startHttpServer({router: createApiRouter(platform.services), host: LOCAL_HOST, port, identify: localIdentify(token)})
-  const state: ServerState = {pid: process.pid, port: http.port, url: `${http.url}/`, dataDir: paths.dataDir, runtime: 'process', startedAt: new Date().toISOString()}
+  const state: ServerState = {pid: process.pid, port: http.port, url: `${http.url}/`, dataDir: paths.dataDir, runtime: runtime.kind, ...(runtime.kind === 'docker' ? {image: runtime.image} : {}), startedAt: new Date().toISOString()}
   writeFileSync(paths.server, JSON.stringify(state, undefined, 2), {mode: 0o600})
   log(`listening on ${state.url}`)
 

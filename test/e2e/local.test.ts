@@ -5,7 +5,7 @@
  * session commands in local mode.
  */
 import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, readFile, rm, stat, symlink} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -70,6 +70,10 @@ describe('e2e: devflow local', function () {
     const bin = join(dir, 'bin')
     await mkdir(bin)
     await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
+    // No Docker engine unless a test says so (test/unit/adapters/local/fixtures/fake-docker).
+    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
+    await mkdir(join(dir, 'docker'))
+    await writeFile(join(dir, 'docker', 'engine-down'), '')
     port = await freePort()
     env = {
       PATH: `${bin}:${process.env.PATH}`,
@@ -79,6 +83,7 @@ describe('e2e: devflow local', function () {
       POLL_WAIT_SECONDS: '2',
       CODE_SERVER_BIN: join(dir, 'no-code-server'),
       GITHUB_TOKEN: '',
+      FAKE_DOCKER_STATE: join(dir, 'docker'),
     }
   })
 
@@ -93,7 +98,7 @@ describe('e2e: devflow local', function () {
 
     const up = await run(['local', 'up', '--port', String(port), '--json'])
     expect(up.exitCode, up.stderr).to.equal(0)
-    expect(up.json()).to.include({started: true, url: `http://127.0.0.1:${port}/`, stage: 'local'})
+    expect(up.json()).to.include({started: true, url: `http://127.0.0.1:${port}/`, stage: 'local', runtime: 'process'})
     expect((await stat(join(dataDir(), 'token'))).mode & 0o777).to.equal(0o600)
     const config = JSON.parse(await readFile(cli.configFile, 'utf8')) as {stages: Record<string, Record<string, Record<string, string>>>}
     expect(config.stages.local.deployment.apiUrl).to.equal(`http://127.0.0.1:${port}/`)
@@ -186,6 +191,29 @@ describe('e2e: devflow local', function () {
     expect(prompt.exitCode).to.equal(2)
     expect(prompt.stderr).to.include('no Claude API key')
     expect(prompt.stderr).to.include('devflow secrets set claude-api-key --stage local')
+  })
+
+  it('runs sessions as containers when a Docker engine answers with a workspace image, and refuses --runtime docker without one', async function () {
+    const refused = await run(['local', 'up', '--port', String(port), '--runtime', 'docker'])
+    expect(refused.exitCode).to.equal(7)
+    expect(refused.stderr).to.include('Error: The Docker engine does not answer, so sessions cannot run as containers.')
+    expect(refused.stderr).to.include('devflow local up --runtime process')
+
+    await rm(join(dir, 'docker', 'engine-down'))
+    const noImage = await run(['local', 'up', '--port', String(port), '--runtime', 'docker'])
+    expect(noImage.exitCode).to.equal(2)
+    expect(noImage.stderr).to.include('devflow image build')
+
+    await writeFile(join(dir, 'docker', 'images'), 'devflow-workspace:abc1234\n')
+    const up = await run(['local', 'up', '--port', String(port), '--json'])
+    expect(up.exitCode, up.stderr).to.equal(0)
+    expect(up.json()).to.include({runtime: 'docker', image: 'devflow-workspace:abc1234'})
+    const start = await run(['session', 'start', '--stage', 'local', '--repo', await bareRepository(dir), '--json'])
+    expect(start.exitCode, start.stderr).to.equal(0)
+    const args = await readFile(join(dir, 'docker', 'containers', `devflow-${start.json<Session>().id}`, 'args'), 'utf8')
+    expect(args.trim().split('\n').at(-1)).to.equal('devflow-workspace:abc1234')
+    const down = await run(['local', 'down', '--json'])
+    expect(down.json()).to.deep.include({stoppedSessions: [start.json<Session>().id]})
   })
 
   describe('with the port taken', function () {

@@ -17,6 +17,7 @@ export default class LocalStatus extends BaseCommand<typeof LocalStatus> {
     } else {
       this.terminal.print(`Running at ${status.url ?? '(starting)'} (pid ${status.pid})${status.startedAt ? ` since ${status.startedAt}` : ''}`)
       this.terminal.print(`Health:   ${status.health ?? 'unknown'}`)
+      if (status.runtime) this.terminal.print(`Runtime:  ${status.runtime === 'docker' ? `Docker (${status.image})` : 'host processes'}`)
       if (status.sessions) this.terminal.print(`Sessions: ${status.sessions.active} active, ${status.sessions.total} in total`)
       this.terminal.print(`Data:     ${status.dataDir}`)
     }

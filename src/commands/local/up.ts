@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {localUp, type UpResult} from '../../local/daemon.js'
+import {localUp, type RuntimeRequest, type UpResult} from '../../local/daemon.js'
 import {dataDirFlag, resolveDataDir} from '../../local/command-support.js'
 import {DEFAULT_LOCAL_PORT, LOCAL_STAGE} from '../../local/paths.js'
 import {claudeApiKey} from '../../local/secrets.js'
@@ -9,7 +9,7 @@ import {claudeApiKey} from '../../local/secrets.js'
 export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static summary = 'Start the whole DevFlow platform on this machine, in the background'
   static description =
-    'Starts the DevFlow API on 127.0.0.1 (protected by a random token kept in the data dir), an embedded database and a runtime that runs each session as host processes. Writes the `local` stage into the config, so `devflow session … --stage local` (or DEVFLOW_STAGE=local) uses it. Running it again while the platform runs changes nothing.'
+    'Starts the DevFlow API on 127.0.0.1 (protected by a random token kept in the data dir), an embedded database and a runtime: each session is a container of the workspace image when Docker answers and the image exists, else host processes running the container\'s own scripts. Writes the `local` stage into the config, so `devflow session … --stage local` (or DEVFLOW_STAGE=local) uses it. Running it again while the platform runs changes nothing.'
   static examples = [
     '<%= config.bin %> local up',
     '<%= config.bin %> local up --port 9000 --data-dir ./devflow-data',
@@ -19,14 +19,19 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static flags = {
     port: Flags.integer({description: 'port of the local API on 127.0.0.1', default: DEFAULT_LOCAL_PORT, min: 1, max: 65_535}),
     'data-dir': dataDirFlag,
-    runtime: Flags.string({description: 'how sessions run: host processes (a Docker runtime is not available yet)', options: ['auto', 'process'], default: 'auto'}),
+    runtime: Flags.string({
+      description: 'how sessions run: containers of the workspace image, or host processes running the container scripts (auto: Docker when an engine answers and a devflow-workspace image exists)',
+      options: ['auto', 'docker', 'process'],
+      default: 'auto',
+    }),
+    image: Flags.string({description: 'with the Docker runtime: the workspace image [default: the newest devflow-workspace image]'}),
   }
 
   async run(): Promise<UpResult & {stage: string}> {
     const config = await this.configFile()
     const dataDir = resolveDataDir(this.flags['data-dir'], config)
     await this.terminal.startProgress('Starting the local platform')
-    const result = await localUp({dataDir, port: this.flags.port, env: process.env})
+    const result = await localUp({dataDir, port: this.flags.port, env: process.env, runtime: this.flags.runtime as RuntimeRequest, image: this.flags.image})
     this.terminal.stopProgress()
 
     config.setStageData(LOCAL_STAGE, 'deployment', {apiUrl: result.url})
@@ -34,7 +39,8 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
     await config.save()
 
     if (result.started) {
-      this.terminal.print(`DevFlow is running locally at ${result.url} (pid ${result.pid}); data in ${result.dataDir}.`)
+      const runtime = result.runtime === 'docker' ? `sessions run as ${result.image} containers` : 'sessions run as host processes'
+      this.terminal.print(`DevFlow is running locally at ${result.url} (pid ${result.pid}; ${runtime}); data in ${result.dataDir}.`)
     } else {
       this.terminal.print(`DevFlow is already running locally at ${result.url} (pid ${result.pid}); nothing was started.`)
       if (result.port !== this.flags.port && this.flags.port !== DEFAULT_LOCAL_PORT) {
