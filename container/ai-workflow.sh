@@ -409,6 +409,7 @@ poll_loop() {
 
 main() {
   require_env SESSION_ID REPO DEVFLOW_API_URL DEVFLOW_SESSION_TOKEN
+  check_session_token
   require_commands "$CURL_BIN" "$JQ_BIN" "$GIT_BIN"
   if [ ! -d "$REPO_DIR/.git" ]; then
     log "error: no git repository at $REPO_DIR (REPO_DIR); entrypoint.sh clones it before starting the agent"

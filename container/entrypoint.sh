@@ -40,6 +40,7 @@ on_stop_signal() {
 
 check_environment() {
   require_env SESSION_ID REPO BRANCH DEVFLOW_API_URL DEVFLOW_SESSION_TOKEN
+  check_session_token
   if ! [[ "$REPO" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]]; then
     log "error: REPO must be owner/name, got '$REPO'"
     exit 2

@@ -42,6 +42,14 @@ require_commands() {
   [ "$missing" -eq 0 ] || exit 2
 }
 
+# The token goes into curl's config on stdin: it must not be able to add a line or a quote there.
+check_session_token() {
+  if ! [[ "$DEVFLOW_SESSION_TOKEN" =~ ^[A-Za-z0-9._~+/=-]+$ ]]; then
+    log "error: DEVFLOW_SESSION_TOKEN has characters a session token never has; check the task's environment"
+    exit 2
+  fi
+}
+
 # ms_to_seconds 1500 -> 1.500 (for sleep, which takes fractions).
 ms_to_seconds() {
   printf '%d.%03d' "$(($1 / 1000))" "$(($1 % 1000))"

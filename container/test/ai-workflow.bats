@@ -114,7 +114,7 @@ run_agent() {
   port=$(cat "$API_STATE/port")
   stop_api
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write hello.txt hi'
-  MAX_ITERATIONS=40 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
+  MAX_ITERATIONS=150 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
   agent=$!
   sleep 0.6
   echo 2 >"$API_STATE/fail"
@@ -130,7 +130,7 @@ run_agent() {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write wip.txt started\nsleep 30'
   MAX_ITERATIONS=1 setsid "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" 3>&- &
   agent=$!
-  for _ in $(seq 1 100); do [ -f "$REPO_DIR/wip.txt" ] && break; sleep 0.05; done
+  for _ in $(seq 1 300); do [ -f "$REPO_DIR/wip.txt" ] && break; sleep 0.05; done
   [ -f "$REPO_DIR/wip.txt" ]
   # A crash: the loop and Claude Code die without reporting anything.
   kill -KILL -- "-$agent"
@@ -159,30 +159,31 @@ run_agent() {
 
 @test "a result the API could not take before a stop is sent when the agent starts again" {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write hello.txt hi'
-  # The heartbeat, the poll and the prompt go through; every result post then fails.
-  mkdir -p "$STATE_DIR/prompts"
+  touch "$API_STATE/fail-results"
   STOP_RESULT_ATTEMPTS=1 MAX_ITERATIONS=1 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent1.log" 3>&- &
   agent=$!
-  for _ in $(seq 1 200); do [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/result.json" ] && break; sleep 0.02; done
-  echo 1000 >"$API_STATE/fail"
+  for _ in $(seq 1 300); do grep -q "result not delivered" "$TEST_ROOT/agent1.log" && break; sleep 0.05; done
   kill -TERM "$agent"
   wait "$agent"
-  rm -f "$API_STATE/fail"
-  if [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/reported" ]; then
-    skip "the result landed before the API failure could be injected"
-  fi
+  grep -q "it is kept in" "$TEST_ROOT/agent1.log"
+  [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/result.json" ]
+  [ ! -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/reported" ]
+
+  rm "$API_STATE/fail-results"
   MAX_ITERATIONS=1 run_agent
   [ "$status" -eq 0 ]
   [ "$(wc -l <"$STUB_CLAUDE_LOG")" -eq 1 ]
-  [ "$(results_for p-aaaaaaaaaaaaaaaaaaaa | jq -r 'select(.body.status == "SUCCEEDED") | .path' | wc -l)" -ge 1 ]
   [ -f "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaaa/reported" ]
+  accepted=$(results_for p-aaaaaaaaaaaaaaaaaaaa | tail -n 1)
+  [ "$(jq -r .body.status <<<"$accepted")" = SUCCEEDED ]
+  [ "$(jq -r .body.commit <<<"$accepted")" = "$(git --git-dir="$REMOTE" rev-parse "devflow/$SESSION_ID")" ]
 }
 
 @test "TERM during a prompt stops Claude Code, pushes what it changed and reports STOPPED" {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write partial.txt work in progress\nsleep 30'
   MAX_ITERATIONS=5 "$CONTAINER_DIR/ai-workflow.sh" 2>"$TEST_ROOT/agent.log" 3>&- &
   agent=$!
-  for _ in $(seq 1 100); do [ -f "$REPO_DIR/partial.txt" ] && break; sleep 0.05; done
+  for _ in $(seq 1 300); do [ -f "$REPO_DIR/partial.txt" ] && break; sleep 0.05; done
   start=$SECONDS
   kill -TERM "$agent"
   wait "$agent"
@@ -209,4 +210,12 @@ run_agent() {
   [[ "$output" == *"SESSION_ID is not set"* ]]
   [[ "$output" == *"DEVFLOW_SESSION_TOKEN is not set"* ]]
   [[ "$output" != *"REPO is not set"* ]]
+}
+
+@test "a session token that could inject curl options is refused" {
+  export DEVFLOW_SESSION_TOKEN=$'abc"\nurl = "http://attacker.example'
+  run "$CONTAINER_DIR/ai-workflow.sh"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"DEVFLOW_SESSION_TOKEN has characters"* ]]
+  [ ! -f "$API_STATE/requests.jsonl" ]
 }

@@ -71,7 +71,7 @@ teardown() {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write slow.txt almost\nsleep 30'
   "$CONTAINER_DIR/entrypoint.sh" 2>"$TEST_ROOT/entrypoint.log" 3>&- &
   entrypoint=$!
-  for _ in $(seq 1 100); do [ -f "$REPO_DIR/slow.txt" ] && [ -f "$FAKE_CODE_SERVER_LOG" ] && break; sleep 0.05; done
+  for _ in $(seq 1 300); do [ -f "$REPO_DIR/slow.txt" ] && [ -f "$FAKE_CODE_SERVER_LOG" ] && break; sleep 0.05; done
   [ -f "$REPO_DIR/slow.txt" ]
 
   # shellcheck disable=SC2016 # a regular expression

@@ -13,6 +13,8 @@ export interface BuildOptions {
   readonly tag: string
   readonly platform: string
   readonly buildArgs?: readonly string[]
+  /** Called with each line docker prints, for progress display. */
+  readonly onOutput?: (line: string) => void
 }
 
 interface Run {
@@ -46,8 +48,12 @@ export class DockerCli {
     const args = ['build', '--platform', options.platform, '--tag', options.tag]
     for (const buildArg of options.buildArgs ?? []) args.push('--build-arg', buildArg)
     args.push(options.context)
-    await this.step(args, (output, code) =>
-      remoteFailure('DOCKER_BUILD_FAILED', `docker build failed (exit ${code}):\n${tail(output)}`, 'Fix the build error above and run `devflow image build` again.'),
+    await this.step(
+      args,
+      (output, code) =>
+        remoteFailure('DOCKER_BUILD_FAILED', `docker build failed (exit ${code}):\n${tail(output)}`, 'Fix the build error above and run `devflow image build` again.'),
+      undefined,
+      options.onOutput,
     )
   }
 
@@ -78,14 +84,19 @@ export class DockerCli {
     return /digest: (sha256:[0-9a-f]{64})/.exec(output)?.[1]
   }
 
-  private async step(args: string[], failure: (output: string, exitCode: number) => DevflowError, input?: string): Promise<string> {
-    const result = await this.run(args, input)
+  private async step(
+    args: string[],
+    failure: (output: string, exitCode: number) => DevflowError,
+    input?: string,
+    onOutput?: (line: string) => void,
+  ): Promise<string> {
+    const result = await this.run(args, input, onOutput)
     if (result.exitCode !== 0) throw failure(result.output, result.exitCode)
     return result.output
   }
 
-  private async run(args: string[], input?: string): Promise<Run> {
-    const result = await execa(this.binary, args, {
+  private async run(args: string[], input?: string, onOutput?: (line: string) => void): Promise<Run> {
+    const subprocess = execa(this.binary, args, {
       env: this.env,
       extendEnv: false,
       input: input ?? '',
@@ -93,6 +104,15 @@ export class DockerCli {
       reject: false,
       stripFinalNewline: false,
     })
+    if (onOutput) {
+      // Progress only: the output is buffered as well, and a failure to start shows in the result.
+      try {
+        for await (const line of subprocess.iterable({from: 'all'})) onOutput(line)
+      } catch {
+        // reported by the result below
+      }
+    }
+    const result = await subprocess
     if ((result as {code?: string}).code === 'ENOENT') {
       throw unavailable('DOCKER_MISSING', `The ${this.binary} command is not installed (or not on PATH).`, `Install Docker and start its engine. ${ENGINE_HINT}`)
     }

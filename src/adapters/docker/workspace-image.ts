@@ -40,14 +40,14 @@ export interface BuildResult {
 
 export async function buildWorkspaceImage(
   docker: DockerCli,
-  options: {tag?: string; platform?: string; buildArgs?: string[]; context?: string},
+  options: {tag?: string; platform?: string; buildArgs?: string[]; context?: string; onOutput?: (line: string) => void},
 ): Promise<BuildResult> {
   const context = options.context ?? containerContextDir()
   const tag = await resolveImageTag(options.tag, context)
   const platform = options.platform ?? DEFAULT_PLATFORM
   const dockerVersion = await docker.engineVersion()
   const image = `${LOCAL_IMAGE_NAME}:${tag}`
-  await docker.build({context, tag: image, platform, buildArgs: options.buildArgs})
+  await docker.build({context, tag: image, platform, buildArgs: options.buildArgs, onOutput: options.onOutput})
   return {image, tag, platform, context, dockerVersion}
 }
 

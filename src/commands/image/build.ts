@@ -22,6 +22,9 @@ export default class ImageBuild extends BaseCommand<typeof ImageBuild> {
       tag: this.flags.tag,
       platform: this.flags.platform,
       buildArgs: this.flags['build-arg'],
+      onOutput: (line) => {
+        if (line.trim() !== '') this.terminal.updateProgress(`Building: ${line.trim().slice(0, 100)}`)
+      },
     })
     this.terminal.stopProgress(`Built ${result.image} (${result.platform})`)
     this.terminal.print(result.image)
