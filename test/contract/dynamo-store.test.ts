@@ -4,7 +4,7 @@ import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 import {DynamoPromptStore} from '../../src/adapters/aws/dynamo-prompt-store.js'
 import {DynamoSessionStore, USER_INDEX} from '../../src/adapters/aws/dynamo-session-store.js'
 import {TABLE_NAMES} from '../../src/core/deployment.js'
-import {moto, TEST_REGION} from '../helpers/moto.js'
+import {moto, stopMoto, TEST_REGION} from '../helpers/moto.js'
 import {storeContract} from './store-contract.js'
 
 /** The tables of DESIGN.md "Data", as the CDK stack creates them. */
@@ -60,6 +60,10 @@ async function createTables(client: DynamoDBClient): Promise<void> {
     }),
   )
 }
+
+// The global teardown's stopMoto may hold another instance of the helper module than this file
+// (loaded through --require): stop the moto_server this file started so mocha can exit.
+after(() => stopMoto())
 
 storeContract('DynamoDB (on moto)', async () => {
   const server = await moto()
