@@ -13,7 +13,7 @@ import {userGithubToken} from '../adapters/local/github.js'
 import {startHttpServer} from '../api/http-server.js'
 import {createApiRouter} from '../api/router.js'
 import {LOCAL_HOST, LocalPaths} from './paths.js'
-import {localIdentify} from './auth.js'
+import {localIdentify, requireLocalToken} from './auth.js'
 import type {ServerState} from './daemon.js'
 import {createLocalPlatform, type LocalRuntimeChoice} from './platform.js'
 
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
 
   const runtime: LocalRuntimeChoice = values.runtime === 'docker' ? {kind: 'docker', image: values.image as string} : {kind: 'process'}
   const platform = createLocalPlatform({dataDir: paths.dataDir, apiUrl: url, env: process.env, githubToken: await userGithubToken(process.env), runtime})
-  const http = await startHttpServer({router: createApiRouter(platform.services), host: LOCAL_HOST, port, identify: localIdentify(token)})
+  const http = await startHttpServer({router: requireLocalToken(createApiRouter(platform.services)), host: LOCAL_HOST, port, identify: localIdentify(token)})
   const state: ServerState = {pid: process.pid, port: http.port, url: `${http.url}/`, dataDir: paths.dataDir, runtime: runtime.kind, ...(runtime.kind === 'docker' ? {image: runtime.image} : {}), startedAt: new Date().toISOString()}
   writeFileSync(paths.server, JSON.stringify(state, undefined, 2), {mode: 0o600})
   log(`listening on ${state.url}`)

@@ -137,6 +137,13 @@ describe('e2e: devflow local', function () {
     const token = (await readFile(join(dataDir(), 'token'), 'utf8')).trim()
     const prompts = (await (await fetch(`http://127.0.0.1:${port}/sessions/${session.id}/prompts`, {headers: {authorization: `Bearer ${token}`}})).json()) as {items: Prompt[]}
     expect(prompts.items.map((p) => [p.id, p.status, p.result?.commit])).to.deep.equal([[done.id, 'SUCCEEDED', done.result?.commit]])
+
+    // Without the token (or with another one) the API answers 401 and says how to get in.
+    for (const headers of [{}, {authorization: `Bearer ${token}x`}] as Record<string, string>[]) {
+      const refused = await fetch(`http://127.0.0.1:${port}/sessions`, {headers})
+      expect(refused.status).to.equal(401)
+      expect(((await refused.json()) as {error: {code: string}}).error.code).to.equal('LOCAL_TOKEN_REQUIRED')
+    }
   })
 
   it('starts a session on the shipped sample project (the README line), and local down stops it', async function () {
