@@ -89,11 +89,10 @@ export function createApiRouter(services: CoreServices, options: ApiRouterOption
 }
 
 function routeHandlers(services: CoreServices): Record<string, Handler> {
-  const {sessions, agent} = services
   return {
     'POST /sessions': async ({event}) => {
       const caller = iamCaller(event)
-      const result = await sessions.start(caller, parseRequest(StartSessionRequest, jsonBody(event)))
+      const result = await services.sessions.start(caller, parseRequest(StartSessionRequest, jsonBody(event)))
       return json(result.created ? 201 : 200, result.session)
     },
     'GET /sessions': async ({event, query}) => {
@@ -101,48 +100,48 @@ function routeHandlers(services: CoreServices): Record<string, Handler> {
       if (status && !status.success) {
         throw invalidInput('INVALID_STATUS', `"${query.status}" is not a session status.`, `Use one of ${SessionStatus.options.join(', ')}.`)
       }
-      return json(200, await sessions.list(iamCaller(event), {limit: intParam(query, 'limit'), nextToken: query.nextToken, status: status?.data}))
+      return json(200, await services.sessions.list(iamCaller(event), {limit: intParam(query, 'limit'), nextToken: query.nextToken, status: status?.data}))
     },
-    'GET /sessions/{id}': async ({event, params}) => json(200, await sessions.get(iamCaller(event), parseSessionId(params.id))),
-    'DELETE /sessions/{id}': async ({event, params}) => json(200, await sessions.stop(iamCaller(event), parseSessionId(params.id))),
+    'GET /sessions/{id}': async ({event, params}) => json(200, await services.sessions.get(iamCaller(event), parseSessionId(params.id))),
+    'DELETE /sessions/{id}': async ({event, params}) => json(200, await services.sessions.stop(iamCaller(event), parseSessionId(params.id))),
     'POST /sessions/{id}/prompts': async ({event, params}) => {
       const caller = iamCaller(event)
       const id = parseSessionId(params.id)
-      return json(202, await sessions.enqueuePrompt(caller, id, parseRequest(PromptRequest, jsonBody(event))))
+      return json(202, await services.sessions.enqueuePrompt(caller, id, parseRequest(PromptRequest, jsonBody(event))))
     },
     'GET /sessions/{id}/prompts': async ({event, params, query}) =>
-      json(200, await sessions.listPrompts(iamCaller(event), parseSessionId(params.id), {limit: intParam(query, 'limit'), nextToken: query.nextToken})),
+      json(200, await services.sessions.listPrompts(iamCaller(event), parseSessionId(params.id), {limit: intParam(query, 'limit'), nextToken: query.nextToken})),
     'GET /sessions/{id}/prompts/{pid}': async ({event, params}) =>
-      json(200, await sessions.getPrompt(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid))),
+      json(200, await services.sessions.getPrompt(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid))),
     'GET /sessions/{id}/prompts/{pid}/events': async ({event, params, query}) =>
-      json(200, await sessions.promptEvents(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid), intParam(query, 'after') ?? 0)),
-    'GET /sessions/{id}/editor': async ({event, params}) => json(200, await sessions.editor(iamCaller(event), parseSessionId(params.id))),
+      json(200, await services.sessions.promptEvents(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid), intParam(query, 'after') ?? 0)),
+    'GET /sessions/{id}/editor': async ({event, params}) => json(200, await services.sessions.editor(iamCaller(event), parseSessionId(params.id))),
     'GET /health': async ({event}) => {
       iamCaller(event)
-      const health = await sessions.health()
+      const health = await services.sessions.health()
       return json(health.status === 'ok' ? 200 : 503, health)
     },
     'GET /agent/sessions/{id}/prompts/next': async ({event, params, query}) => {
       await authenticateAgent(services, event, params.id)
       const wait = intParam(query, 'wait') ?? MAX_WAIT_SECONDS
-      const prompt = await agent.claimNext(params.id, wait)
+      const prompt = await services.agent.claimNext(params.id, wait)
       return prompt ? json(200, prompt) : {statusCode: 204, headers: {}, body: ''}
     },
     'POST /agent/sessions/{id}/prompts/{pid}/events': async ({event, params}) => {
       await authenticateAgent(services, event, params.id)
-      return json(200, await agent.appendEvents(params.id, parsePromptId(params.pid), parseRequest(AgentEventsRequest, jsonBody(event))))
+      return json(200, await services.agent.appendEvents(params.id, parsePromptId(params.pid), parseRequest(AgentEventsRequest, jsonBody(event))))
     },
     'POST /agent/sessions/{id}/prompts/{pid}/result': async ({event, params}) => {
       await authenticateAgent(services, event, params.id)
-      return json(200, await agent.complete(params.id, parsePromptId(params.pid), parseRequest(AgentResultRequest, jsonBody(event))))
+      return json(200, await services.agent.complete(params.id, parsePromptId(params.pid), parseRequest(AgentResultRequest, jsonBody(event))))
     },
     'POST /agent/sessions/{id}/heartbeat': async ({event, params}) => {
       await authenticateAgent(services, event, params.id)
-      return json(200, await agent.heartbeat(params.id, parseRequest(HeartbeatRequest, jsonBody(event, {}))))
+      return json(200, await services.agent.heartbeat(params.id, parseRequest(HeartbeatRequest, jsonBody(event, {}))))
     },
     'POST /agent/sessions/{id}/github-token': async ({event, params}) => {
       await authenticateAgent(services, event, params.id)
-      return json(200, await agent.githubToken(params.id))
+      return json(200, await services.agent.githubToken(params.id))
     },
   }
 }
