@@ -1,3 +1,4 @@
-import {notImplemented} from './_not-implemented.js'
+import {apiHandler} from '../src/api/lambda.js'
 
-export const handler = notImplemented('POST /agent/sessions/{id}/github-token')
+/** POST /agent/sessions/{id}/github-token */
+export const handler = apiHandler()

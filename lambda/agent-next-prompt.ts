@@ -1,3 +1,4 @@
-import {notImplemented} from './_not-implemented.js'
+import {apiHandler} from '../src/api/lambda.js'
 
-export const handler = notImplemented('GET /agent/sessions/{id}/prompts/next')
+/** GET /agent/sessions/{id}/prompts/next */
+export const handler = apiHandler()

@@ -1,3 +1,4 @@
-import {notImplemented} from './_not-implemented.js'
+import {apiHandler} from '../src/api/lambda.js'
 
-export const handler = notImplemented('POST /agent/sessions/{id}/prompts/{pid}/events')
+/** POST /agent/sessions/{id}/prompts/{pid}/events */
+export const handler = apiHandler()

@@ -1,3 +1,4 @@
-import {notImplemented} from './_not-implemented.js'
+import {apiHandler} from '../src/api/lambda.js'
 
-export const handler = notImplemented('POST /agent/sessions/{id}/prompts/{pid}/result')
+/** POST /agent/sessions/{id}/prompts/{pid}/result */
+export const handler = apiHandler()

@@ -1,3 +1,4 @@
-import {notImplemented} from './_not-implemented.js'
+import {apiHandler} from '../src/api/lambda.js'
 
-export const handler = notImplemented('POST /sessions/{id}/prompts')
+/** POST /sessions/{id}/prompts */
+export const handler = apiHandler()

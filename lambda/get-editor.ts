@@ -1,3 +1,4 @@
-import {notImplemented} from './_not-implemented.js'
+import {apiHandler} from '../src/api/lambda.js'
 
-export const handler = notImplemented('GET /sessions/{id}/editor')
+/** GET /sessions/{id}/editor */
+export const handler = apiHandler()

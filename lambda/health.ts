@@ -1,3 +1,4 @@
-import {notImplemented} from './_not-implemented.js'
+import {apiHandler} from '../src/api/lambda.js'
 
-export const handler = notImplemented('GET /health')
+/** GET /health */
+export const handler = apiHandler()

@@ -1,3 +1,4 @@
-import {notImplemented} from './_not-implemented.js'
+import {apiHandler} from '../src/api/lambda.js'
 
-export const handler = notImplemented('GET /sessions')
+/** GET /sessions */
+export const handler = apiHandler()

@@ -1,3 +1,4 @@
-import {notImplemented} from './_not-implemented.js'
+import {reaperHandler} from '../src/api/lambda.js'
 
-export const handler = notImplemented('SCHEDULE reap idle and expired sessions')
+/** Scheduled: stops idle and expired sessions, settles expired prompt leases. */
+export const handler = reaperHandler()

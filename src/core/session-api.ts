@@ -16,6 +16,11 @@ import {PrMode} from './models.js'
 export interface Caller {
   readonly userId: string
   readonly admin?: boolean
+  /**
+   * The base URL the caller reached the API at (API Gateway stage URL, `devflow api serve`'s own
+   * URL). A new session's agent calls back there unless the platform names an agent API URL.
+   */
+  readonly apiBaseUrl?: string
 }
 
 export const MAX_PROMPT_BYTES = 100 * 1024

@@ -1,0 +1,64 @@
+/**
+ * Shared pieces of the DynamoDB stores: pagination tokens, update expressions built from a changes
+ * object, and SDK error translation.
+ */
+import {conflict, invalidInput, isDevflowError} from '../../core/errors.js'
+import {toDevflowError} from './errors.js'
+
+export type Item = Record<string, unknown>
+
+export function encodeToken(key: Item | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined
+}
+
+export function decodeToken(token: string | undefined): Item | undefined {
+  if (token === undefined) return undefined
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Item
+  } catch {
+    // falls through to the error below
+  }
+  throw invalidInput('INVALID_NEXT_TOKEN', 'The page token is not one this API issued.', 'Drop --next-token (or nextToken) to start from the first page.')
+}
+
+/**
+ * `SET a = :a, ... REMOVE b` from attribute values; an undefined value removes the attribute. The
+ * names are placeholders (#a) so that reserved words such as `status` or `ttl` are fine.
+ */
+export function updateExpression(values: Item): {expression: string; names: Record<string, string>; values: Item} {
+  const sets: string[] = []
+  const removes: string[] = []
+  const names: Record<string, string> = {}
+  const placeholders: Item = {}
+  for (const [index, [name, value]] of Object.entries(values).entries()) {
+    names[`#u${index}`] = name
+    if (value === undefined) {
+      removes.push(`#u${index}`)
+    } else {
+      sets.push(`#u${index} = :u${index}`)
+      placeholders[`:u${index}`] = value
+    }
+  }
+  const expression = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ')
+  return {expression, names, values: placeholders}
+}
+
+export function isConditionFailure(error: unknown): boolean {
+  const name = (error as {name?: string})?.name
+  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException'
+}
+
+/** Rethrows DevflowErrors as they are and SDK errors as DevflowErrors. */
+export function translate(error: unknown, action: string): never {
+  if (isDevflowError(error)) throw error
+  throw toDevflowError(error, action) ?? error
+}
+
+export function concurrentUpdate(what: string) {
+  return conflict('CONCURRENT_UPDATE', `${what} changed while this request was updating it.`, 'Read it again and retry.')
+}
+
+export function epochSeconds(iso: string): number {
+  return Math.floor(Date.parse(iso) / 1000)
+}

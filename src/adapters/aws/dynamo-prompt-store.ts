@@ -1,0 +1,220 @@
+/**
+ * PromptStore on DynamoDB: prompts table PK `session_id`, SK `seq` (N); events table PK
+ * `prompt_id`, SK `seq` (N). snake_case attributes, optimistic locking on `version`, TTL `ttl`.
+ */
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb'
+
+import {conflict, notFound} from '../../core/errors.js'
+import {type Page, type PromptEvent, PromptRecord} from '../../core/models.js'
+import type {ListOptions, PromptChanges, PromptStore} from '../../core/ports.js'
+import {concurrentUpdate, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
+
+/** Prompts and their events stay this long after they were written. */
+const RETENTION_SECONDS = 30 * 86_400
+const MAX_APPEND_ATTEMPTS = 8
+
+const ATTRIBUTES: Record<keyof PromptRecord, string> = {
+  id: 'prompt_id',
+  sessionId: 'session_id',
+  seq: 'seq',
+  text: 'text',
+  status: 'status',
+  pr: 'pr',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  attempt: 'attempt',
+  leaseUntil: 'lease_until',
+  result: 'result',
+  error: 'error',
+  version: 'version',
+}
+
+function toItem(record: Partial<PromptRecord>): Item {
+  const item: Item = {}
+  for (const [key, value] of Object.entries(record)) item[ATTRIBUTES[key as keyof PromptRecord]] = value
+  return item
+}
+
+function fromItem(item: Item): PromptRecord {
+  const record: Item = {}
+  for (const [key, attribute] of Object.entries(ATTRIBUTES)) if (item[attribute] !== undefined) record[key] = item[attribute]
+  return PromptRecord.parse(record)
+}
+
+export class DynamoPromptStore implements PromptStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly promptsTable: string,
+    private readonly eventsTable: string,
+  ) {}
+
+  async create(record: PromptRecord): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.promptsTable,
+          Item: {...toItem(record), ttl: epochSeconds(record.createdAt) + RETENTION_SECONDS},
+          ConditionExpression: 'attribute_not_exists(seq)',
+        }),
+      )
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw conflict('PROMPT_SEQ_TAKEN', `Session ${record.sessionId} already has a prompt ${record.seq}.`, 'Queue the prompt again.')
+      }
+      translate(error, 'Writing the prompt')
+    }
+  }
+
+  async get(sessionId: string, promptId: string): Promise<PromptRecord | undefined> {
+    try {
+      let start: Item | undefined
+      do {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: this.promptsTable,
+            KeyConditionExpression: 'session_id = :session',
+            FilterExpression: 'prompt_id = :prompt',
+            ExpressionAttributeValues: {':session': sessionId, ':prompt': promptId},
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        )
+        if (out.Items?.[0]) return fromItem(out.Items[0])
+        start = out.LastEvaluatedKey
+      } while (start)
+      return undefined
+    } catch (error) {
+      translate(error, 'Reading the prompt')
+    }
+  }
+
+  async list(sessionId: string, options: ListOptions): Promise<Page<PromptRecord>> {
+    try {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.promptsTable,
+          KeyConditionExpression: 'session_id = :session',
+          ExpressionAttributeValues: {':session': sessionId},
+          ConsistentRead: true,
+          Limit: options.limit,
+          ExclusiveStartKey: decodeToken(options.nextToken),
+        }),
+      )
+      const nextToken = encodeToken(out.LastEvaluatedKey)
+      return {items: (out.Items ?? []).map(fromItem), ...(nextToken ? {nextToken} : {})}
+    } catch (error) {
+      translate(error, 'Listing prompts')
+    }
+  }
+
+  async lastSeq(sessionId: string): Promise<number> {
+    try {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.promptsTable,
+          KeyConditionExpression: 'session_id = :session',
+          ExpressionAttributeValues: {':session': sessionId},
+          ProjectionExpression: 'seq',
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          Limit: 1,
+        }),
+      )
+      return Number(out.Items?.[0]?.seq ?? 0)
+    } catch (error) {
+      translate(error, 'Reading the prompts')
+    }
+  }
+
+  async update(sessionId: string, promptId: string, expectedVersion: number, changes: PromptChanges): Promise<PromptRecord> {
+    const current = await this.get(sessionId, promptId)
+    if (!current) throw notFound('PROMPT_NOT_FOUND', `Prompt ${promptId} does not exist in session ${sessionId}.`, 'List the session\'s prompts.')
+    if (current.version !== expectedVersion) throw concurrentUpdate(`Prompt ${promptId}`)
+    const update = updateExpression({...toItem(changes as Partial<PromptRecord>), version: expectedVersion + 1})
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.promptsTable,
+          Key: {session_id: sessionId, seq: current.seq},
+          UpdateExpression: update.expression,
+          ConditionExpression: '#expectedPrompt = :expectedPrompt AND #expectedVersion = :expectedVersion',
+          ExpressionAttributeNames: {...update.names, '#expectedPrompt': 'prompt_id', '#expectedVersion': 'version'},
+          ExpressionAttributeValues: {...update.values, ':expectedPrompt': promptId, ':expectedVersion': expectedVersion},
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+      return fromItem(out.Attributes ?? {})
+    } catch (error) {
+      if (isConditionFailure(error)) throw concurrentUpdate(`Prompt ${promptId}`)
+      translate(error, 'Updating the prompt')
+    }
+  }
+
+  async appendEvents(promptId: string, events: ReadonlyArray<Omit<PromptEvent, 'seq'>>): Promise<PromptEvent[]> {
+    if (events.length === 0) return []
+    for (let attempt = 1; ; attempt++) {
+      const last = await this.lastEventSeq(promptId)
+      const stored = events.map((event, index) => ({...event, seq: last + index + 1}))
+      try {
+        // One transaction: a concurrent append that took one of these seqs makes all of it retry.
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: stored.map((event) => ({
+              Put: {
+                TableName: this.eventsTable,
+                Item: {prompt_id: promptId, ...event, ttl: epochSeconds(event.at) + RETENTION_SECONDS},
+                ConditionExpression: 'attribute_not_exists(seq)',
+              },
+            })),
+          }),
+        )
+        return stored
+      } catch (error) {
+        if (!isConditionFailure(error) || attempt >= MAX_APPEND_ATTEMPTS) translate(error, 'Writing prompt events')
+      }
+    }
+  }
+
+  async listEvents(promptId: string, after: number, limit: number): Promise<PromptEvent[]> {
+    try {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.eventsTable,
+          KeyConditionExpression: 'prompt_id = :prompt AND seq > :after',
+          ExpressionAttributeValues: {':prompt': promptId, ':after': after},
+          ConsistentRead: true,
+          Limit: limit,
+        }),
+      )
+      return (out.Items ?? []).map((item) => {
+        const event: PromptEvent = {seq: Number(item.seq), type: String(item.type), at: String(item.at)}
+        if (item.text !== undefined) event.text = String(item.text)
+        if (item.data !== undefined) event.data = item.data
+        return event
+      })
+    } catch (error) {
+      translate(error, 'Reading prompt events')
+    }
+  }
+
+  private async lastEventSeq(promptId: string): Promise<number> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.eventsTable,
+        KeyConditionExpression: 'prompt_id = :prompt',
+        ExpressionAttributeValues: {':prompt': promptId},
+        ProjectionExpression: 'seq',
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: 1,
+      }),
+    )
+    return Number(out.Items?.[0]?.seq ?? 0)
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Wires the core services to AWS: DynamoDB stores, the ECS runtime, the GitHub App (key from
+ * Secrets Manager). Used by the Lambda handlers (config from their environment), `devflow api
+ * serve` and the CLI's --admin mode (config from the deployment saved by `devflow deploy`).
+ */
+import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
+import {ECSClient} from '@aws-sdk/client-ecs'
+import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
+
+import {type Deployment, LAMBDA_ENV, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../../core/deployment.js'
+import {invalidInput} from '../../core/errors.js'
+import {randomIds, systemClock} from '../../core/ids.js'
+import {CapacityProvider} from '../../core/models.js'
+import {type CoreDeps, DEFAULT_CORE_SETTINGS} from '../../core/services/index.js'
+import {DEFAULT_GITHUB_API_URL, GithubApp} from '../github/app.js'
+import {DynamoPromptStore} from './dynamo-prompt-store.js'
+import {DynamoSessionStore} from './dynamo-session-store.js'
+import {ecsApi, EcsTaskRuntime} from './ecs-task-runtime.js'
+import {type AwsEnvironment, awsClientConfig} from './environment.js'
+import {CachedSecretReader} from './secrets.js'
+
+export interface AwsPlatformConfig {
+  readonly sessionsTable: string
+  readonly promptsTable: string
+  readonly eventsTable: string
+  readonly cluster: string
+  readonly taskDefinition: string
+  readonly containerName: string
+  readonly subnets: readonly string[]
+  readonly securityGroups: readonly string[]
+  readonly capacity: CapacityProvider
+  readonly githubAppSecretArn: string
+  readonly githubApiUrl?: string
+  readonly agentApiUrl?: string
+  readonly stage?: string
+  /** Reported by /health. */
+  readonly version?: string
+  /** SDK retries per call; tests that expect a failure use 1. */
+  readonly maxAttempts?: number
+}
+
+const REQUIRED = ['cluster', 'taskDefinition', 'subnets', 'githubAppSecretArn'] as const
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+function capacity(value: string | undefined): CapacityProvider {
+  if (value === undefined || value === '') return DEFAULT_CORE_SETTINGS.defaultCapacity
+  const parsed = CapacityProvider.safeParse(value)
+  if (!parsed.success) throw invalidInput('INVALID_CAPACITY_PROVIDER', `"${value}" is not FARGATE_SPOT or FARGATE.`, 'Set the capacity to FARGATE_SPOT or FARGATE.')
+  return parsed.data
+}
+
+function checkComplete(config: AwsPlatformConfig, where: string): AwsPlatformConfig {
+  const missing = REQUIRED.filter((key) => (Array.isArray(config[key]) ? config[key].length === 0 : !config[key]))
+  if (missing.length > 0) {
+    throw invalidInput('PLATFORM_CONFIG_MISSING', `${where} does not name the ${missing.join(', ')} of the DevFlow deployment.`, 'Run `devflow deploy` (it saves them), or set the DEVFLOW_* variables.', {
+      details: {missing},
+    })
+  }
+  return config
+}
+
+/** The Lambda functions' configuration: the LAMBDA_ENV variables the CDK app sets. */
+export function awsPlatformConfigFromEnv(processEnv: NodeJS.ProcessEnv): AwsPlatformConfig {
+  const read = (key: keyof typeof LAMBDA_ENV) => processEnv[LAMBDA_ENV[key]] || undefined
+  return checkComplete(
+    {
+      sessionsTable: read('sessionsTable') ?? TABLE_NAMES.sessions,
+      promptsTable: read('promptsTable') ?? TABLE_NAMES.prompts,
+      eventsTable: read('eventsTable') ?? TABLE_NAMES.events,
+      cluster: read('cluster') ?? '',
+      taskDefinition: read('taskDefinition') ?? '',
+      containerName: read('containerName') ?? WORKSPACE_CONTAINER_NAME,
+      subnets: list(read('subnets')),
+      securityGroups: list(read('securityGroups')),
+      capacity: capacity(read('capacity')),
+      githubAppSecretArn: read('githubAppSecretArn') ?? '',
+      githubApiUrl: read('githubApiUrl'),
+      agentApiUrl: read('agentApiUrl'),
+      stage: read('stage'),
+      version: processEnv.DEVFLOW_VERSION || undefined,
+    },
+    'The environment',
+  )
+}
+
+/**
+ * The CLI's configuration: stages.<stage>.deployment as `devflow deploy` saved it; a DEVFLOW_*
+ * variable of LAMBDA_ENV, when set, wins over the saved value (`devflow api serve` against tables
+ * made by hand).
+ */
+export function awsPlatformConfigFromDeployment(deployment: Deployment, processEnv: NodeJS.ProcessEnv = process.env): AwsPlatformConfig {
+  const read = (key: keyof typeof LAMBDA_ENV & keyof Deployment) => processEnv[LAMBDA_ENV[key]] || deployment[key] || undefined
+  return checkComplete(
+    {
+      sessionsTable: read('sessionsTable') ?? TABLE_NAMES.sessions,
+      promptsTable: read('promptsTable') ?? TABLE_NAMES.prompts,
+      eventsTable: read('eventsTable') ?? TABLE_NAMES.events,
+      cluster: read('cluster') ?? '',
+      taskDefinition: read('taskDefinition') ?? '',
+      containerName: read('containerName') ?? WORKSPACE_CONTAINER_NAME,
+      subnets: list(read('subnets')),
+      securityGroups: list(read('securityGroups')),
+      capacity: capacity(read('capacity')),
+      githubAppSecretArn: read('githubAppSecretArn') ?? '',
+      githubApiUrl: processEnv[LAMBDA_ENV.githubApiUrl] || undefined,
+      agentApiUrl: processEnv[LAMBDA_ENV.agentApiUrl] || deployment.apiUrl || undefined,
+    },
+    'The saved deployment',
+  )
+}
+
+export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvironment): Promise<CoreDeps> {
+  const clientConfig = await awsClientConfig(env, {maxAttempts: config.maxAttempts ?? 4})
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {marshallOptions: {removeUndefinedValues: true}})
+  const ecs = new ECSClient(clientConfig)
+  const secrets = new CachedSecretReader(new SecretsManagerClient(clientConfig), systemClock)
+  const github = new GithubApp(() => secrets.readJson(config.githubAppSecretArn), config.githubApiUrl ?? DEFAULT_GITHUB_API_URL)
+  return {
+    sessions: new DynamoSessionStore(dynamo, config.sessionsTable),
+    prompts: new DynamoPromptStore(dynamo, config.promptsTable, config.eventsTable),
+    runtime: new EcsTaskRuntime(ecsApi(ecs), {
+      cluster: config.cluster,
+      taskDefinition: config.taskDefinition,
+      containerName: config.containerName,
+      subnets: config.subnets,
+      securityGroups: config.securityGroups,
+    }),
+    tokens: github,
+    pullRequests: github,
+    clock: systemClock,
+    ids: randomIds,
+    settings: {
+      ...DEFAULT_CORE_SETTINGS,
+      version: config.version ?? 'unknown',
+      defaultCapacity: config.capacity,
+      containerName: config.containerName,
+      cluster: config.cluster,
+      ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
+    },
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Local repositories for `devflow local`: a path or file:// URL on this machine, registered under a
+ * repository name of the owner `local` (for example `local/sample-repo`), because sessions, tokens
+ * and pull requests all speak `owner/name`. The workspace then clones REPO_URL (the path) instead
+ * of https://github.com/<repo>.git. GitHub repositories are not registered and pass through.
+ *
+ * A path that is not itself a repository (a plain project directory, or a folder inside another
+ * repository such as examples/sample-repo) is imported once as a snapshot: a bare repository in the
+ * data dir whose `main` holds the directory's files. The agent's branches land there.
+ */
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, realpathSync, rmSync, statSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {basename, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import type Database from 'better-sqlite3'
+
+import {invalidInput} from '../../core/errors.js'
+
+export const LOCAL_REPO_OWNER = 'local'
+
+/** Whether the user meant a repository on this machine rather than a GitHub `owner/name`. */
+export function looksLikeLocalPath(input: string): boolean {
+  return /^(file:\/\/|\/|\.{1,2}(\/|$)|~(\/|$))/.test(input.trim())
+}
+
+export class LocalRepoRegistry {
+  constructor(
+    private readonly db: Database.Database,
+    /** Where snapshots of plain directories are kept. */
+    private readonly snapshotDir: string,
+  ) {
+    db.exec('CREATE TABLE IF NOT EXISTS local_repos (name TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, clone_url TEXT NOT NULL)')
+  }
+
+  /**
+   * The `local/<name>` reference of a repository on this machine, registering it on first use.
+   * `cwd` resolves a relative path (the CLI's working directory, not the server's).
+   */
+  register(input: string, cwd: string): string {
+    const path = toAbsolutePath(input.trim(), cwd)
+    if (!existsSync(path) || !statSync(path).isDirectory()) {
+      throw invalidInput('REPO_PATH_NOT_FOUND', `${path} does not exist or is not a directory.`, 'Pass the path of a git repository on this machine, or a GitHub owner/name.')
+    }
+    const known = this.db.prepare('SELECT name FROM local_repos WHERE path = ?').get(path) as {name: string} | undefined
+    if (known) return `${LOCAL_REPO_OWNER}/${known.name}`
+    const stem = basename(path).replace(/\.git$/, '').replace(/[^\w.-]/g, '-').replace(/^\.+/, '').slice(0, 90) || 'repo'
+    for (let n = 1; ; n++) {
+      const name = n === 1 ? stem : `${stem}-${n}`
+      const taken = this.db.prepare('SELECT 1 FROM local_repos WHERE name = ?').get(name)
+      if (!taken) {
+        const cloneUrl = isRepositoryRoot(path) ? path : snapshot(path, join(this.snapshotDir, `${name}.git`))
+        this.db.prepare('INSERT INTO local_repos (name, path, clone_url) VALUES (?, ?, ?)').run(name, path, cloneUrl)
+        return `${LOCAL_REPO_OWNER}/${name}`
+      }
+    }
+  }
+
+  /** What the workspace clones for a `local/<name>` reference; undefined for anything else. */
+  cloneUrlOf(repo: string): string | undefined {
+    const [owner, name] = repo.split('/')
+    if (owner !== LOCAL_REPO_OWNER || !name) return undefined
+    const row = this.db.prepare('SELECT clone_url FROM local_repos WHERE name = ?').get(name) as {clone_url: string} | undefined
+    return row?.clone_url
+  }
+}
+
+function git(args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  return execFileSync('git', args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env}).trim()
+}
+
+/** A bare repository, or the top of a work tree (not a folder somewhere inside one). */
+function isRepositoryRoot(path: string): boolean {
+  try {
+    if (git(['-C', path, 'rev-parse', '--is-bare-repository']) === 'true') return true
+    return realpathSync(git(['-C', path, 'rev-parse', '--show-toplevel'])) === realpathSync(path)
+  } catch {
+    // Not inside any repository.
+    return false
+  }
+}
+
+/** Imports the directory's files (minus what its .gitignore excludes) as `main` of a new bare repository. */
+function snapshot(path: string, bare: string): string {
+  try {
+    mkdirSync(bare, {recursive: true})
+    git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
+    const env = {
+      ...process.env,
+      GIT_DIR: bare,
+      GIT_WORK_TREE: path,
+      GIT_INDEX_FILE: join(bare, 'snapshot-index'),
+      GIT_AUTHOR_NAME: 'DevFlow',
+      GIT_AUTHOR_EMAIL: 'devflow@users.noreply.devflow.local',
+      GIT_COMMITTER_NAME: 'DevFlow',
+      GIT_COMMITTER_EMAIL: 'devflow@users.noreply.devflow.local',
+    }
+    git(['add', '--all', '.'], env)
+    git(['commit', '--quiet', '--allow-empty', '-m', `Snapshot of ${path}`], env)
+    return bare
+  } catch (error) {
+    rmSync(bare, {recursive: true, force: true})
+    throw invalidInput('REPO_SNAPSHOT_FAILED', `Could not import ${path} as a repository: ${(error as {stderr?: string}).stderr?.trim() || (error as Error).message}`, 'Make it a git repository (`git init && git add -A && git commit -m init`) and pass its path again.', {
+      cause: error,
+    })
+  }
+}
+
+function toAbsolutePath(input: string, cwd: string): string {
+  if (input.startsWith('file://')) return fileURLToPath(input)
+  if (input === '~' || input.startsWith('~/')) return resolve(homedir(), input.slice(2))
+  return resolve(cwd, input)
+}

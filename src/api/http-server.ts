@@ -1,0 +1,158 @@
+/**
+ * Serves the API router over plain HTTP on this machine: each Node request becomes the API Gateway
+ * REST proxy event the Lambda handlers receive, so `devflow api serve`, the local platform and the
+ * Lambdas share one router.
+ */
+import {randomUUID} from 'node:crypto'
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+import type {APIGatewayProxyEvent} from 'aws-lambda'
+
+import {conflict, invalidInput, tooLarge} from '../core/errors.js'
+import type {ApiRouter} from './router.js'
+import {MAX_BODY_BYTES} from './router.js'
+
+export interface HttpIdentity {
+  readonly userArn: string
+  readonly accessKey?: string
+}
+
+export interface HttpServerOptions {
+  readonly router: ApiRouter
+  readonly host: string
+  readonly port: number
+  /** The caller of a request, as API Gateway's AWS_IAM auth would report it; undefined when anonymous. */
+  identify(req: IncomingMessage): Promise<HttpIdentity | undefined>
+}
+
+export interface RunningHttpServer {
+  readonly url: string
+  readonly port: number
+  close(): Promise<void>
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const server = createServer((req, res) => {
+    serve(options, req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, {'content-type': 'application/json'})
+      res.end(JSON.stringify({error: {code: 'INTERNAL_ERROR', message: String((error as Error)?.message ?? error), hint: 'Try again.'}}))
+    })
+  })
+  // Long polls wait up to 20 s; keep idle keep-alive sockets from holding `close()` up.
+  server.keepAliveTimeout = 5000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(conflict('PORT_IN_USE', `Port ${options.port} on ${options.host} is already in use.`, 'Stop the other server or pick another port with --port.', {cause: error}))
+      } else if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
+        reject(invalidInput('CANNOT_LISTEN', `Cannot listen on ${options.host}:${options.port} (${error.code}).`, 'Use a port above 1024 and an address of this machine (--host 127.0.0.1).', {cause: error}))
+      } else {
+        reject(error)
+      }
+    })
+    server.listen(options.port, options.host, () => resolve())
+  })
+  const {port} = server.address() as AddressInfo
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()))
+        server.closeIdleConnections()
+      }),
+  }
+}
+
+async function serve(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readBody(req)
+  if (body === undefined) {
+    const error = tooLarge('BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`, 'Send a smaller request.')
+    res.writeHead(error.httpStatus, {'content-type': 'application/json'})
+    res.end(JSON.stringify(error.toJSON()))
+    return
+  }
+  const identity = await options.identify(req)
+  const result = await options.router.handle(toEvent(req, body, identity))
+  res.writeHead(result.statusCode, {...(result.headers as Record<string, string>)})
+  res.end(result.statusCode === 204 ? undefined : result.body)
+}
+
+/** undefined when the body is over the limit. */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) return undefined
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | undefined): APIGatewayProxyEvent {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const headers: Record<string, string> = {}
+  const multiValueHeaders: Record<string, string[]> = {}
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue
+    const values = Array.isArray(value) ? value : [value]
+    headers[name] = values.join(', ')
+    multiValueHeaders[name] = values
+  }
+  headers['x-forwarded-proto'] = 'http'
+  const query: Record<string, string> = {}
+  const multiQuery: Record<string, string[]> = {}
+  for (const [name, value] of url.searchParams) {
+    query[name] = value
+    multiQuery[name] = [...(multiQuery[name] ?? []), value]
+  }
+  const requestId = randomUUID()
+  const hasQuery = Object.keys(query).length > 0
+  return {
+    httpMethod: req.method ?? 'GET',
+    path: url.pathname,
+    resource: url.pathname,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body === '' ? null : body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      authorizer: null,
+      domainName: headers.host,
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: url.pathname,
+      stage: '$default',
+      identity: {
+        accessKey: identity?.accessKey ?? null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: identity?.userArn ?? null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        user: identity?.userArn ?? null,
+        userAgent: headers['user-agent'] ?? null,
+        userArn: identity?.userArn ?? null,
+      },
+    },
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What every Lambda entry in lambda/ delegates to. The services, the router and the logger are
+ * built once per execution environment (on the first invocation) and reused while it stays warm.
+ */
+import {Logger} from '@aws-lambda-powertools/logger'
+import type {APIGatewayProxyEvent, APIGatewayProxyResult, Context} from 'aws-lambda'
+
+import {awsPlatformConfigFromEnv, createAwsCoreDeps} from '../adapters/aws/platform.js'
+import {type CoreServices, createCoreServices, type ReapReport} from '../core/services/index.js'
+import {type ApiRouter, createApiRouter, type RouterLogger} from './router.js'
+
+const logger = new Logger({serviceName: 'devflow-api'})
+
+const routerLogger: RouterLogger = {
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+}
+
+let services: Promise<CoreServices> | undefined
+
+function coreServices(): Promise<CoreServices> {
+  services ??= createAwsCoreDeps(awsPlatformConfigFromEnv(process.env), {region: process.env.AWS_REGION})
+    .then(createCoreServices)
+    .catch((error: unknown) => {
+      // A bad configuration is retried on the next invocation rather than cached.
+      services = undefined
+      throw error
+    })
+  return services
+}
+
+let router: Promise<ApiRouter> | undefined
+
+/** The handler of an API route's function: API Gateway REST proxy event in, response out. */
+export function apiHandler(): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
+  return async (event, context) => {
+    logger.addContext(context)
+    logger.appendKeys({apiRequestId: event.requestContext?.requestId})
+    try {
+      router ??= coreServices().then((s) => createApiRouter(s, {logger: routerLogger}))
+      return await (await router).handle(event)
+    } catch (error) {
+      router = undefined
+      logger.error('the API is misconfigured', {error: error instanceof Error ? {name: error.name, message: error.message} : String(error)})
+      const code = (error as {code?: string})?.code ?? 'INTERNAL_ERROR'
+      return {
+        statusCode: 500,
+        headers: {'content-type': 'application/json'},
+        body: JSON.stringify({error: {code, message: 'The DevFlow API is not configured correctly.', hint: 'Redeploy with `devflow deploy`; the function logs name the problem.'}}),
+      }
+    }
+  }
+}
+
+/** The scheduled reaper's handler. */
+export function reaperHandler(): (event: unknown, context: Context) => Promise<ReapReport> {
+  return async (_event, context) => {
+    logger.addContext(context)
+    const report = await (await coreServices()).reapSessions()
+    logger.info('reaped sessions', {checked: report.checked, stopped: report.stopped.length, reconciled: report.reconciled, failures: report.failures})
+    return report
+  }
+}

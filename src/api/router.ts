@@ -1,0 +1,261 @@
+/**
+ * The REST API as one router over the core services, taking API Gateway REST proxy events. The
+ * Lambda handlers, `devflow api serve` and the local platform all call `handle`, so routing,
+ * parsing, auth and the error body exist once.
+ */
+import {randomUUID} from 'node:crypto'
+
+import type {APIGatewayProxyEvent, APIGatewayProxyResult} from 'aws-lambda'
+
+import {AgentEventsRequest, AgentResultRequest, HeartbeatRequest, MAX_WAIT_SECONDS} from '../core/agent-api.js'
+import {DevflowError, internalError, invalidInput, isDevflowError, notFound, tooLarge, unauthenticated} from '../core/errors.js'
+import {SessionStatus} from '../core/models.js'
+import type {CoreServices} from '../core/services/index.js'
+import {parseRequest} from '../core/services/parse.js'
+import {type Caller, PromptRequest, StartSessionRequest} from '../core/session-api.js'
+import {parsePromptId, parseSessionId} from '../core/validation.js'
+import {toDevflowError} from '../adapters/aws/errors.js'
+import {ROUTES, type RouteSpec} from './routes.js'
+
+/** A request body larger than this is refused before parsing (prompts are limited further). */
+export const MAX_BODY_BYTES = 256 * 1024
+
+/** What the router logs through: Powertools' Logger fits, so does a silent stub. */
+export interface RouterLogger {
+  info(message: string, extra?: Record<string, unknown>): void
+  warn(message: string, extra?: Record<string, unknown>): void
+  error(message: string, extra?: Record<string, unknown>): void
+}
+
+export interface ApiRouterOptions {
+  readonly logger?: RouterLogger
+}
+
+export interface ApiRouter {
+  handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>
+}
+
+interface Request {
+  readonly event: APIGatewayProxyEvent
+  readonly params: Record<string, string>
+  readonly query: Record<string, string | undefined>
+}
+
+type Handler = (request: Request) => Promise<APIGatewayProxyResult>
+
+const silent: RouterLogger = {info() {}, warn() {}, error() {}}
+
+export function createApiRouter(services: CoreServices, options: ApiRouterOptions = {}): ApiRouter {
+  const logger = options.logger ?? silent
+  const handlers = routeHandlers(services)
+  const compiled = ROUTES.map((route) => ({route, pattern: pathPattern(route.path)}))
+
+  return {
+    async handle(event) {
+      const started = Date.now()
+      const requestId = event.requestContext?.requestId ?? randomUUID()
+      const path = event.path ?? '/'
+      let route: RouteSpec | undefined
+      let response: APIGatewayProxyResult
+      try {
+        const matches = compiled.filter((c) => c.pattern.test(path))
+        const match = matches.find((c) => c.route.method === event.httpMethod)
+        if (!match) {
+          response = matches.length > 0 ? methodNotAllowed(event.httpMethod, matches.map((c) => c.route.method)) : routeNotFound(event.httpMethod, path)
+        } else {
+          route = match.route
+          const params = match.pattern.exec(path)?.groups ?? {}
+          response = await handlers[`${route.method} ${route.path}`]({event, params: decodeParams(params), query: event.queryStringParameters ?? {}})
+        }
+      } catch (error) {
+        response = errorResponse(toApiError(error))
+        if (response.statusCode >= 500) {
+          logger.error('request failed', {requestId, route: route?.path, error: describeError(error)})
+        }
+      }
+      const errorCode = response.statusCode >= 400 ? errorCodeOf(response) : undefined
+      logger.info('request', {
+        requestId,
+        method: event.httpMethod,
+        route: route?.path ?? path,
+        sessionId: event.pathParameters?.id ?? sessionIdFromPath(path),
+        status: response.statusCode,
+        durationMs: Date.now() - started,
+        ...(errorCode ? {errorCode} : {}),
+      })
+      return {...response, headers: {...response.headers, 'x-request-id': requestId}}
+    },
+  }
+}
+
+function routeHandlers(services: CoreServices): Record<string, Handler> {
+  return {
+    'POST /sessions': async ({event}) => {
+      const caller = iamCaller(event)
+      const result = await services.sessions.start(caller, parseRequest(StartSessionRequest, jsonBody(event)))
+      return json(result.created ? 201 : 200, result.session)
+    },
+    'GET /sessions': async ({event, query}) => {
+      const status = query.status === undefined ? undefined : SessionStatus.safeParse(query.status.toUpperCase())
+      if (status && !status.success) {
+        throw invalidInput('INVALID_STATUS', `"${query.status}" is not a session status.`, `Use one of ${SessionStatus.options.join(', ')}.`)
+      }
+      return json(200, await services.sessions.list(iamCaller(event), {limit: intParam(query, 'limit'), nextToken: query.nextToken, status: status?.data}))
+    },
+    'GET /sessions/{id}': async ({event, params}) => json(200, await services.sessions.get(iamCaller(event), parseSessionId(params.id))),
+    'DELETE /sessions/{id}': async ({event, params}) => json(200, await services.sessions.stop(iamCaller(event), parseSessionId(params.id))),
+    'POST /sessions/{id}/prompts': async ({event, params}) => {
+      const caller = iamCaller(event)
+      const id = parseSessionId(params.id)
+      return json(202, await services.sessions.enqueuePrompt(caller, id, parseRequest(PromptRequest, jsonBody(event))))
+    },
+    'GET /sessions/{id}/prompts': async ({event, params, query}) =>
+      json(200, await services.sessions.listPrompts(iamCaller(event), parseSessionId(params.id), {limit: intParam(query, 'limit'), nextToken: query.nextToken})),
+    'GET /sessions/{id}/prompts/{pid}': async ({event, params}) =>
+      json(200, await services.sessions.getPrompt(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid))),
+    'GET /sessions/{id}/prompts/{pid}/events': async ({event, params, query}) =>
+      json(200, await services.sessions.promptEvents(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid), intParam(query, 'after') ?? 0)),
+    'GET /sessions/{id}/editor': async ({event, params}) => json(200, await services.sessions.editor(iamCaller(event), parseSessionId(params.id))),
+    'GET /health': async ({event}) => {
+      iamCaller(event)
+      const health = await services.sessions.health()
+      return json(health.status === 'ok' ? 200 : 503, health)
+    },
+    'GET /agent/sessions/{id}/prompts/next': async ({event, params, query}) => {
+      await authenticateAgent(services, event, params.id)
+      const wait = intParam(query, 'wait') ?? MAX_WAIT_SECONDS
+      const prompt = await services.agent.claimNext(params.id, wait)
+      return prompt ? json(200, prompt) : {statusCode: 204, headers: {}, body: ''}
+    },
+    'POST /agent/sessions/{id}/prompts/{pid}/events': async ({event, params}) => {
+      await authenticateAgent(services, event, params.id)
+      return json(200, await services.agent.appendEvents(params.id, parsePromptId(params.pid), parseRequest(AgentEventsRequest, jsonBody(event))))
+    },
+    'POST /agent/sessions/{id}/prompts/{pid}/result': async ({event, params}) => {
+      await authenticateAgent(services, event, params.id)
+      return json(200, await services.agent.complete(params.id, parsePromptId(params.pid), parseRequest(AgentResultRequest, jsonBody(event))))
+    },
+    'POST /agent/sessions/{id}/heartbeat': async ({event, params}) => {
+      await authenticateAgent(services, event, params.id)
+      return json(200, await services.agent.heartbeat(params.id, parseRequest(HeartbeatRequest, jsonBody(event, {}))))
+    },
+    'POST /agent/sessions/{id}/github-token': async ({event, params}) => {
+      await authenticateAgent(services, event, params.id)
+      return json(200, await services.agent.githubToken(params.id))
+    },
+  }
+}
+
+/**
+ * The caller of an AWS_IAM route: API Gateway has verified the SigV4 signature and fills the
+ * identity. The base URL lets a new session's agent call back to the same API.
+ */
+function iamCaller(event: APIGatewayProxyEvent): Caller {
+  const identity = event.requestContext?.identity
+  const userId = identity?.userArn ?? identity?.caller
+  if (!userId) {
+    throw unauthenticated('UNAUTHENTICATED', 'The request carries no caller identity.', 'Sign the request with AWS credentials (SigV4), as the devflow CLI does.')
+  }
+  return {userId, apiBaseUrl: apiBaseUrl(event)}
+}
+
+function apiBaseUrl(event: APIGatewayProxyEvent): string | undefined {
+  const context = event.requestContext
+  const host = context?.domainName ?? header(event, 'host')
+  if (!host) return undefined
+  const proto = header(event, 'x-forwarded-proto') ?? 'https'
+  const stage = context?.stage && context.stage !== '$default' ? `/${context.stage}` : ''
+  return `${proto}://${host}${stage}`
+}
+
+async function authenticateAgent(services: CoreServices, event: APIGatewayProxyEvent, sessionId: string): Promise<void> {
+  const authorization = header(event, 'authorization')
+  const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null
+  await services.agent.authenticate(sessionId, match?.[1])
+}
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const headers = event.headers ?? {}
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name)
+  return key === undefined ? undefined : headers[key]
+}
+
+function jsonBody(event: APIGatewayProxyEvent, whenEmpty?: unknown): unknown {
+  const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : ''
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+    throw tooLarge('BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`, 'Send a smaller request.')
+  }
+  if (raw.trim() === '') {
+    if (whenEmpty !== undefined) return whenEmpty
+    throw invalidInput('INVALID_JSON', 'The request has no body.', 'Send a JSON object with Content-Type: application/json.')
+  }
+  try {
+    return JSON.parse(raw)
+  } catch {
+    throw invalidInput('INVALID_JSON', 'The request body is not valid JSON.', 'Send a JSON object with Content-Type: application/json.')
+  }
+}
+
+function intParam(query: Record<string, string | undefined>, name: string): number | undefined {
+  const raw = query[name]
+  if (raw === undefined || raw === '') return undefined
+  if (!/^\d+$/.test(raw)) throw invalidInput('INVALID_PARAMETER', `The ${name} parameter "${raw}" is not a whole number.`, `Pass ${name} as a non-negative integer.`)
+  return Number(raw)
+}
+
+function pathPattern(template: string): RegExp {
+  const source = template.replace(/\{(\w+)\}/g, (_, name: string) => `(?<${name}>[^/]+)`)
+  return new RegExp(`^${source}/?$`)
+}
+
+function decodeParams(params: Record<string, string>): Record<string, string> {
+  const decoded: Record<string, string> = {}
+  for (const [key, value] of Object.entries(params)) {
+    try {
+      decoded[key] = decodeURIComponent(value)
+    } catch {
+      decoded[key] = value
+    }
+  }
+  return decoded
+}
+
+function sessionIdFromPath(path: string): string | undefined {
+  return /\/sessions\/(s-[a-z2-7]{20})/.exec(path)?.[1]
+}
+
+function json(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return {statusCode, headers: {'content-type': 'application/json'}, body: JSON.stringify(body)}
+}
+
+function toApiError(error: unknown): DevflowError {
+  if (isDevflowError(error)) return error
+  return toDevflowError(error, 'An AWS call') ?? internalError('INTERNAL_ERROR', 'The API failed unexpectedly.', 'Try again; if it keeps failing, report it with the x-request-id header.', {cause: error})
+}
+
+function errorResponse(error: DevflowError): APIGatewayProxyResult {
+  return json(error.httpStatus, error.toJSON())
+}
+
+function routeNotFound(method: string, path: string): APIGatewayProxyResult {
+  return errorResponse(notFound('ROUTE_NOT_FOUND', `${method} ${path} is not a DevFlow API route.`, 'See DESIGN.md for the routes, or update the CLI.'))
+}
+
+function methodNotAllowed(method: string, allowed: string[]): APIGatewayProxyResult {
+  const body = new DevflowError({kind: 'invalid', code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed here.`, hint: `Use ${allowed.join(' or ')}.`}).toJSON()
+  return {statusCode: 405, headers: {'content-type': 'application/json', allow: allowed.join(', ')}, body: JSON.stringify(body)}
+}
+
+function errorCodeOf(response: APIGatewayProxyResult): string | undefined {
+  try {
+    return (JSON.parse(response.body) as {error?: {code?: string}}).error?.code
+  } catch {
+    return undefined
+  }
+}
+
+/** Name, code and message only: never a request body, a header or a token. */
+function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) return {name: error.name, message: error.message, stack: error.stack}
+  return {value: String(error)}
+}

@@ -1,0 +1,149 @@
+/**
+ * What the session commands do beyond one API call, kept out of the command classes so they stay
+ * thin: turning flags into requests with the core's validators, waiting for a workspace, reading a
+ * prompt's text, and collecting a session's logs.
+ */
+import {readFile} from 'node:fs/promises'
+
+import {invalidInput, remoteFailure} from '../core/errors.js'
+import type {Prompt, PromptEvent, Session} from '../core/models.js'
+import type {StartSessionRequest} from '../core/session-api.js'
+import {TERMINAL_SESSION_STATUSES} from '../core/state-machine.js'
+import {parseBranchName, parseCpu, parseDuration, parseMemory, parseRepoRef, validateCapacity} from '../core/validation.js'
+import type {Terminal} from './output.js'
+import type {SessionClient, SessionMode} from './session-client.js'
+import {sessionStatus} from './session-format.js'
+import {type PollOptions, readEvents, waitForSession} from './session-wait.js'
+
+export interface StartFlags {
+  readonly repo: string
+  readonly branch?: string
+  readonly cpu?: string
+  readonly memory?: string
+  readonly ttl?: string
+  readonly 'idle-timeout'?: string
+  readonly 'idempotency-key'?: string
+}
+
+/**
+ * Validates the flags with the same parsers the services use, so bad input fails before anything
+ * is sent. The local platform also takes a path or file:// URL as the repository.
+ */
+export function startRequestFromFlags(flags: StartFlags, mode: SessionMode): StartSessionRequest {
+  const repo = mode === 'local' && flags.repo.trim() !== '' ? flags.repo.trim() : parseRepoRef(flags.repo).fullName
+  const cpu = flags.cpu === undefined ? undefined : parseCpu(flags.cpu)
+  const memory = flags.memory === undefined ? undefined : parseMemory(flags.memory)
+  if (cpu !== undefined && memory !== undefined) validateCapacity(cpu, memory)
+  if (flags.ttl !== undefined) parseDuration(flags.ttl, 'session TTL')
+  if (flags['idle-timeout'] !== undefined) parseDuration(flags['idle-timeout'], 'idle timeout')
+  return {
+    repo,
+    ...(flags.branch === undefined ? {} : {branch: parseBranchName(flags.branch)}),
+    ...(cpu === undefined ? {} : {cpu}),
+    ...(memory === undefined ? {} : {memory}),
+    ...(flags.ttl === undefined ? {} : {ttl: flags.ttl}),
+    ...(flags['idle-timeout'] === undefined ? {} : {idleTimeout: flags['idle-timeout']}),
+    ...(flags['idempotency-key'] === undefined ? {} : {idempotencyKey: flags['idempotency-key']}),
+  }
+}
+
+export function isSessionEnded(session: Session): boolean {
+  return TERMINAL_SESSION_STATUSES.includes(session.status)
+}
+
+/** Spinner on stderr until RUNNING; a session that ends instead is a remote failure (exit 7). */
+export async function waitUntilRunning(client: SessionClient, sessionId: string, terminal: Terminal, poll: PollOptions): Promise<Session> {
+  await terminal.startProgress(`Waiting for session ${sessionId} to be RUNNING`)
+  let session: Session
+  try {
+    session = await waitForSession(client.api, client.caller, sessionId, (s) => s.status === 'RUNNING' || isSessionEnded(s), {
+      ...poll,
+      what: 'RUNNING',
+      onChange: (s) => terminal.updateProgress(`Waiting for session ${sessionId} to be RUNNING (${sessionStatus(s.status, false)})`),
+    })
+  } catch (error) {
+    terminal.stopProgress(`Session ${sessionId} is not running yet`, false)
+    throw error
+  }
+  if (session.status !== 'RUNNING') {
+    terminal.stopProgress(`Session ${sessionId} ended ${session.status}`, false)
+    throw remoteFailure(
+      'SESSION_FAILED',
+      `Session ${sessionId} ended ${session.status} before it was running${session.error ? `: ${session.error.message}` : ''}.`,
+      `See \`devflow session status ${sessionId}\`; fix the cause and start a new session.`,
+      {details: {session}},
+    )
+  }
+  terminal.stopProgress(`Session ${sessionId} is RUNNING`)
+  return session
+}
+
+export interface PromptSources {
+  readonly text?: string
+  readonly file?: string
+  /** Piped standard input; read only when neither TEXT nor --file is given. */
+  readonly stdin: NodeJS.ReadStream
+}
+
+/** Exactly one source: TEXT, --file, or piped stdin. Never waits on an interactive terminal. */
+export async function readPromptText(sources: PromptSources): Promise<string> {
+  if (sources.text !== undefined && sources.file !== undefined) {
+    throw invalidInput('PROMPT_SOURCES', 'Give the prompt either as TEXT or with --file, not both.', 'Drop one of them: `devflow session prompt <id> "text"` or `devflow session prompt <id> --file prompt.md`.')
+  }
+  if (sources.text !== undefined) return sources.text
+  if (sources.file !== undefined) {
+    try {
+      return await readFile(sources.file, 'utf8')
+    } catch (error) {
+      throw invalidInput('PROMPT_FILE_UNREADABLE', `Cannot read the prompt file ${sources.file}: ${(error as Error).message}.`, 'Check the path given to --file.', {cause: error})
+    }
+  }
+  if (sources.stdin.isTTY) {
+    throw invalidInput('PROMPT_MISSING', 'No prompt was given.', 'Pass the prompt as TEXT, with --file FILE, or on standard input (`echo "text" | devflow session prompt <id>`).')
+  }
+  const chunks: Buffer[] = []
+  for await (const chunk of sources.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export type PromptLog = Prompt & {events: PromptEvent[]}
+
+export interface SessionLogs {
+  sessionId: string
+  prompts: PromptLog[]
+}
+
+/** Every prompt of the session (or the one asked for), in order, with its events. */
+export async function collectLogs(client: SessionClient, sessionId: string, promptId?: string): Promise<SessionLogs> {
+  const prompts = promptId ? [await client.api.getPrompt(client.caller, sessionId, promptId)] : await allPrompts(client, sessionId)
+  const logs: PromptLog[] = []
+  for (const prompt of prompts) logs.push({...prompt, events: await readEvents(client.api, client.caller, sessionId, prompt.id, 0)})
+  return {sessionId, prompts: logs}
+}
+
+export async function allPrompts(client: SessionClient, sessionId: string): Promise<Prompt[]> {
+  const prompts: Prompt[] = []
+  let nextToken: string | undefined
+  do {
+    const page = await client.api.listPrompts(client.caller, sessionId, {limit: 100, nextToken})
+    prompts.push(...page.items)
+    nextToken = page.nextToken
+  } while (nextToken)
+  return prompts
+}
+
+/** Pages through the caller's sessions until `limit` (all when undefined). */
+export async function listSessions(
+  client: SessionClient,
+  options: {status?: Session['status']; limit?: number; all?: boolean},
+): Promise<{items: Session[]; nextToken?: string}> {
+  const items: Session[] = []
+  let nextToken: string | undefined
+  do {
+    const want = options.limit === undefined ? 100 : Math.min(100, options.limit - items.length)
+    const page = await client.api.list(client.caller, {status: options.status, limit: want, nextToken, all: options.all})
+    items.push(...page.items)
+    nextToken = page.nextToken
+  } while (nextToken && (options.limit === undefined || items.length < options.limit))
+  return nextToken ? {items, nextToken} : {items}
+}

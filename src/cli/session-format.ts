@@ -1,0 +1,136 @@
+/**
+ * Human output of the session commands: tables, detail blocks, progress lines and results. Colour
+ * goes through `paint`, which is off when the stream is not a terminal and whenever NO_COLOR is set.
+ */
+import type {Prompt, PromptEvent, PromptStatus, Session, SessionStatus} from '../core/models.js'
+import {colorEnabled, paint, relativeTime, type Style, table} from './output.js'
+
+const SESSION_STYLES: Record<SessionStatus, Style | undefined> = {
+  PENDING: 'yellow',
+  PROVISIONING: 'yellow',
+  RUNNING: 'green',
+  STOPPING: 'yellow',
+  STOPPED: 'dim',
+  FAILED: 'red',
+}
+
+const PROMPT_STYLES: Record<PromptStatus, Style | undefined> = {
+  QUEUED: 'yellow',
+  RUNNING: 'cyan',
+  SUCCEEDED: 'green',
+  FAILED: 'red',
+  CANCELLED: 'dim',
+}
+
+export interface FormatOptions {
+  readonly now?: Date
+  readonly color?: boolean
+}
+
+function styled(text: string, style: Style | undefined, color: boolean): string {
+  return style ? paint(text, style, color) : text
+}
+
+function vcpu(cpu: number): string {
+  return `${cpu / 1024} vCPU`
+}
+
+function memory(mib: number): string {
+  return mib % 1024 === 0 ? `${mib / 1024} GB` : `${mib} MB`
+}
+
+export function sessionStatus(status: SessionStatus, color = colorEnabled()): string {
+  return styled(status, SESSION_STYLES[status], color)
+}
+
+export function promptStatus(status: PromptStatus, color = colorEnabled()): string {
+  return styled(status, PROMPT_STYLES[status], color)
+}
+
+export function sessionsTable(sessions: readonly Session[], options: FormatOptions = {}): string {
+  const color = options.color ?? colorEnabled()
+  if (sessions.length === 0) return paint('No sessions.', 'dim', color)
+  const showOwner = new Set(sessions.map((s) => s.userId)).size > 1
+  const headers = ['ID', 'REPO', 'BRANCH', 'STATUS', 'SIZE', 'CREATED', 'EXPIRES', ...(showOwner ? ['USER'] : [])]
+  const rows = sessions.map((s) => [
+    s.id,
+    s.repo,
+    s.branch,
+    sessionStatus(s.status, color),
+    `${vcpu(s.cpu)}/${memory(s.memory)}`,
+    relativeTime(s.createdAt, options.now),
+    s.status === 'STOPPED' || s.status === 'FAILED' ? '-' : relativeTime(s.expiresAt, options.now),
+    ...(showOwner ? [s.userId] : []),
+  ])
+  return table(headers, rows)
+}
+
+function block(pairs: ReadonlyArray<readonly [string, string | undefined]>, color: boolean): string {
+  const present = pairs.filter((p): p is readonly [string, string] => p[1] !== undefined && p[1] !== '')
+  const width = Math.max(...present.map(([key]) => key.length))
+  return present.map(([key, value]) => `${paint(`${key}:`.padEnd(width + 1), 'bold', color)}  ${value}`).join('\n')
+}
+
+export function sessionDetail(session: Session, options: FormatOptions = {}): string {
+  const color = options.color ?? colorEnabled()
+  const when = (iso: string | undefined) => (iso ? `${relativeTime(iso, options.now)} (${iso})` : undefined)
+  return block(
+    [
+      ['Session', session.id],
+      ['Status', sessionStatus(session.status, color)],
+      ['Repository', `${session.repo} @ ${session.branch}`],
+      ['Size', `${vcpu(session.cpu)}, ${memory(session.memory)} (${session.capacity})`],
+      ['Owner', session.userId],
+      ['Created', when(session.createdAt)],
+      ['Last activity', when(session.lastActivityAt)],
+      ['Expires', when(session.expiresAt)],
+      ['Idle timeout', session.idleTimeout],
+      ['Task', session.taskArn],
+      ['Error', session.error ? paint(`${session.error.code}: ${session.error.message}`, 'red', color) : undefined],
+    ],
+    color,
+  )
+}
+
+export function eventLine(event: PromptEvent, color = colorEnabled(process.stderr)): string {
+  const text = event.text ?? (event.data === undefined ? '' : JSON.stringify(event.data))
+  return `${paint(event.type.padEnd(10), 'cyan', color)} ${text}`.trimEnd()
+}
+
+export function promptsTable(prompts: readonly Prompt[], options: FormatOptions = {}): string {
+  const color = options.color ?? colorEnabled()
+  if (prompts.length === 0) return paint('No prompts yet.', 'dim', color)
+  return table(
+    ['SEQ', 'ID', 'STATUS', 'CREATED', 'TEXT'],
+    prompts.map((p) => [String(p.seq), p.id, promptStatus(p.status, color), relativeTime(p.createdAt, options.now), firstLine(p.text, 60)]),
+  )
+}
+
+export function promptHeader(prompt: Prompt, options: FormatOptions = {}): string {
+  const color = options.color ?? colorEnabled()
+  return `${paint(`#${prompt.seq} ${prompt.id}`, 'bold', color)} ${promptStatus(prompt.status, color)}  ${firstLine(prompt.text, 72)}`
+}
+
+export function promptResult(prompt: Prompt, options: FormatOptions = {}): string {
+  const color = options.color ?? colorEnabled()
+  const result = prompt.result
+  return block(
+    [
+      ['Prompt', `${prompt.id} (#${prompt.seq})`],
+      ['Status', promptStatus(prompt.status, color)],
+      ['Summary', result?.summary],
+      ['Branch', result?.branch],
+      ['Commit', result?.commit],
+      ['Pull request', result?.prUrl],
+      ['Turns', result?.turns === undefined ? undefined : String(result.turns)],
+      ['Cost', result?.costUsd === undefined ? undefined : `$${result.costUsd.toFixed(2)}`],
+      ['Error', prompt.error ? paint(`${prompt.error.code}: ${prompt.error.message}`, 'red', color) : undefined],
+    ],
+    color,
+  )
+}
+
+function firstLine(text: string, max: number): string {
+  const line = text.split('\n', 1)[0]
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line
+}

@@ -1,0 +1,82 @@
+/**
+ * The core services: the session and agent operations over the ports. The REST API router (Lambda
+ * and `devflow api serve`), the local platform and the CLI's `--admin` mode all call these, so the
+ * rules live in one place.
+ */
+import type {AgentApi} from '../agent-api.js'
+import type {CapacityProvider} from '../models.js'
+import type {Clock, IdGenerator, PromptStore, PullRequestOpener, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
+import type {SessionApi} from '../session-api.js'
+import {createAgentService} from './agent-service.js'
+import {createReaper, type ReapReport} from './reaper.js'
+import {createSessionService} from './session-service.js'
+
+export interface CoreSettings {
+  /** Reported by `GET /health`. */
+  readonly version: string
+  /** FARGATE_SPOT: try Spot first and fall back to FARGATE when Spot has no capacity. */
+  readonly defaultCapacity: CapacityProvider
+  /** The branch a session checks out when the request names none. */
+  readonly defaultBranch: string
+  readonly defaultTtlSeconds: number
+  readonly maxTtlSeconds: number
+  readonly defaultIdleTimeoutSeconds: number
+  readonly maxIdleTimeoutSeconds: number
+  /** How long a claimed prompt stays the agent's without news (events extend it). */
+  readonly promptLeaseSeconds: number
+  /** Claims per prompt before an expired lease makes it FAILED instead of QUEUED again. */
+  readonly maxPromptAttempts: number
+  /** How often a long poll looks for a new prompt. */
+  readonly pollIntervalMs: number
+  /** How long ended sessions' items stay in the store before the TTL removes them. */
+  readonly retentionSeconds: number
+  /** The base URL the workspace's agent calls; derived from the caller's request when unset. */
+  readonly agentApiUrl?: string
+  /** The ECS cluster, reported with the editor info for `session open`. */
+  readonly cluster?: string
+  /** The workspace container's name, reported with the editor info. */
+  readonly containerName: string
+}
+
+export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
+  defaultCapacity: 'FARGATE_SPOT',
+  defaultBranch: 'main',
+  defaultTtlSeconds: 4 * 3600,
+  maxTtlSeconds: 24 * 3600,
+  defaultIdleTimeoutSeconds: 30 * 60,
+  maxIdleTimeoutSeconds: 24 * 3600,
+  promptLeaseSeconds: 15 * 60,
+  maxPromptAttempts: 3,
+  pollIntervalMs: 1000,
+  retentionSeconds: 30 * 86_400,
+  containerName: 'workspace',
+}
+
+export interface CoreDeps {
+  sessions: SessionStore
+  prompts: PromptStore
+  runtime: TaskRuntime
+  tokens: RepoTokenIssuer
+  pullRequests: PullRequestOpener
+  clock: Clock
+  ids: IdGenerator
+  settings: CoreSettings
+}
+
+export interface CoreServices {
+  sessions: SessionApi
+  agent: AgentApi
+  /** Stops idle and expired sessions and hands back prompts whose lease expired (the scheduled reaper). */
+  reapSessions(): Promise<ReapReport>
+}
+
+export type {ReapReport} from './reaper.js'
+
+export function createCoreServices(deps: CoreDeps): CoreServices {
+  const sessions = createSessionService(deps)
+  return {
+    sessions,
+    agent: createAgentService(deps),
+    reapSessions: createReaper(deps),
+  }
+}

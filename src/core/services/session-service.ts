@@ -1,0 +1,267 @@
+/**
+ * The user's session operations (SessionApi) over the ports: start, list, get (reconciled with the
+ * task), stop, prompts and editor info.
+ */
+import {EDITOR_PORT} from '../deployment.js'
+import {conflict, invalidInput, isDevflowError, tooLarge} from '../errors.js'
+import {hashToken, sessionIdForIdempotencyKey} from '../ids.js'
+import {type Prompt, type PromptEvent, type Page, type Session, type SessionRecord, toPrompt, toSession} from '../models.js'
+import type {TaskState} from '../ports.js'
+import {
+  type EditorInfo,
+  type Health,
+  type ListSessionsOptions,
+  MAX_PROMPT_BYTES,
+  PromptRequest,
+  type SessionApi,
+  StartSessionRequest,
+} from '../session-api.js'
+import {isSessionActive, isSessionTerminal} from '../state-machine.js'
+import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDuration, parseMemory, parseRepoRef, type RepoRef, validateCapacity} from '../validation.js'
+import type {CoreDeps} from './index.js'
+import {endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
+import {startTask} from './task-start.js'
+import {parseRequest} from './parse.js'
+
+const MAX_PAGE = 100
+const MAX_SEQ_ATTEMPTS = 10
+
+export function createSessionService(deps: CoreDeps): SessionApi {
+  const present = (record: SessionRecord): Session => toSession(record, formatDuration)
+
+  return {
+    async start(caller, input) {
+      const request = parseRequest(StartSessionRequest, input)
+      const plan = planSession(deps, request)
+      const id = request.idempotencyKey ? sessionIdForIdempotencyKey(caller.userId, request.idempotencyKey) : deps.ids.sessionId()
+      if (request.idempotencyKey) {
+        const existing = await deps.sessions.get(id)
+        if (existing) return {session: present(sameRequestOrConflict(existing, plan)), created: false}
+      }
+      // Checks that the App can reach the repository before anything is written or started.
+      await deps.tokens.mintRepoToken(plan.repo)
+
+      const agentToken = deps.ids.secret(32)
+      const now = deps.clock.now()
+      const record: SessionRecord = {
+        id,
+        userId: caller.userId,
+        repo: plan.repo.fullName,
+        branch: plan.branch,
+        status: 'PENDING',
+        capacity: deps.settings.defaultCapacity,
+        cpu: plan.cpu,
+        memory: plan.memory,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + plan.ttlSeconds * 1000).toISOString(),
+        idleTimeoutSeconds: plan.idleTimeoutSeconds,
+        editorPassword: deps.ids.secret(18),
+        agentTokenHash: hashToken(agentToken),
+        ...(request.idempotencyKey ? {idempotencyKey: request.idempotencyKey} : {}),
+        version: 0,
+      }
+      try {
+        await deps.sessions.create(record)
+      } catch (error) {
+        // Another start with the same key won the conditional create: its session is the answer.
+        if (request.idempotencyKey && isDevflowError(error) && error.code === 'SESSION_EXISTS') {
+          const winner = await deps.sessions.get(id)
+          if (winner) return {session: present(sameRequestOrConflict(winner, plan)), created: false}
+        }
+        throw error
+      }
+      const started = await startTask(deps, record, agentToken, caller)
+      return {session: present(started), created: true}
+    },
+
+    async list(caller, options: ListSessionsOptions) {
+      const limit = pageLimit(options.limit)
+      const all = options.all === true
+      if (all && !caller.admin) {
+        throw invalidInput('ADMIN_ONLY', 'Only admin mode can list every user\'s sessions.', 'Drop --all, or run the command with --admin and operator credentials.')
+      }
+      const page = all
+        ? await deps.sessions.listAll({limit, nextToken: options.nextToken})
+        : await deps.sessions.listByUser(caller.userId, {limit, nextToken: options.nextToken})
+      const items = options.status ? page.items.filter((r) => r.status === options.status) : page.items
+      return {items: items.map(present), ...(page.nextToken ? {nextToken: page.nextToken} : {})}
+    },
+
+    async get(caller, sessionId) {
+      const record = await loadOwnedSession(deps, caller, sessionId)
+      return present(await reconcile(deps, record))
+    },
+
+    async stop(caller, sessionId) {
+      const record = await loadOwnedSession(deps, caller, sessionId)
+      return present(await endSession(deps, record, 'STOPPED', undefined))
+    },
+
+    async enqueuePrompt(caller, sessionId, input) {
+      const request = parseRequest(PromptRequest, input)
+      const bytes = Buffer.byteLength(request.text, 'utf8')
+      if (bytes > MAX_PROMPT_BYTES) {
+        throw tooLarge('PROMPT_TOO_LARGE', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`, 'Shorten the prompt, or put the details in a file in the repository and refer to it.')
+      }
+      if (request.text.trim() === '') throw invalidInput('PROMPT_EMPTY', 'The prompt is empty.', 'Say what the agent should do, for example "add a health check endpoint".')
+      const session = await loadOwnedSession(deps, caller, sessionId)
+      if (session.status !== 'PROVISIONING' && session.status !== 'RUNNING') {
+        throw conflict(
+          'SESSION_WRONG_STATE',
+          `Session ${session.id} is ${session.status}; prompts can only be queued while it is PROVISIONING or RUNNING.`,
+          isSessionTerminal(session.status) ? 'Start a new session with `devflow session start`.' : 'Wait until the session is running, then try again.',
+          {details: {status: session.status}},
+        )
+      }
+      for (let attempt = 1; ; attempt++) {
+        const now = deps.clock.now().toISOString()
+        const seq = (await deps.prompts.lastSeq(session.id)) + 1
+        const record = {
+          id: deps.ids.promptId(),
+          sessionId: session.id,
+          seq,
+          text: request.text,
+          status: 'QUEUED' as const,
+          pr: request.pr ?? 'none',
+          createdAt: now,
+          updatedAt: now,
+          attempt: 0,
+          version: 0,
+        }
+        try {
+          await deps.prompts.create(record)
+          return toPrompt(record)
+        } catch (error) {
+          if (!(isDevflowError(error) && error.code === 'PROMPT_SEQ_TAKEN') || attempt >= MAX_SEQ_ATTEMPTS) throw error
+        }
+      }
+    },
+
+    async listPrompts(caller, sessionId, options): Promise<Page<Prompt>> {
+      const session = await loadOwnedSession(deps, caller, sessionId)
+      const page = await deps.prompts.list(session.id, {limit: pageLimit(options.limit), nextToken: options.nextToken})
+      return {items: page.items.map(toPrompt), ...(page.nextToken ? {nextToken: page.nextToken} : {})}
+    },
+
+    async getPrompt(caller, sessionId, promptId) {
+      const session = await loadOwnedSession(deps, caller, sessionId)
+      return toPrompt(await loadPrompt(deps, session.id, promptId))
+    },
+
+    async promptEvents(caller, sessionId, promptId, after): Promise<Page<PromptEvent>> {
+      if (!Number.isInteger(after) || after < 0) {
+        throw invalidInput('INVALID_CURSOR', `"${after}" is not an event cursor.`, 'Pass the seq of the last event you have (0 for all).')
+      }
+      const session = await loadOwnedSession(deps, caller, sessionId)
+      const prompt = await loadPrompt(deps, session.id, promptId)
+      const items = await deps.prompts.listEvents(prompt.id, after, MAX_PAGE)
+      const last = items.at(-1)
+      return {items, ...(items.length === MAX_PAGE && last ? {nextToken: String(last.seq)} : {})}
+    },
+
+    async editor(caller, sessionId): Promise<EditorInfo> {
+      const record = await reconcile(deps, await loadOwnedSession(deps, caller, sessionId))
+      const info = {
+        sessionId: record.id,
+        status: record.status,
+        port: EDITOR_PORT,
+        container: deps.settings.containerName,
+        ...(deps.settings.cluster ? {cluster: deps.settings.cluster} : {}),
+        ...(record.taskArn ? {taskArn: record.taskArn, taskId: record.taskArn.split('/').at(-1)} : {}),
+      }
+      if (record.status !== 'RUNNING') {
+        return {...info, unavailableReason: `The session is ${record.status}; the editor is reachable once it is RUNNING.`}
+      }
+      return {...info, password: record.editorPassword}
+    },
+
+    async health(): Promise<Health> {
+      const checks: Health['checks'] = {}
+      const probe = async (name: string, check: () => Promise<void>) => {
+        try {
+          await check()
+          checks[name] = {status: 'ok'}
+        } catch (error) {
+          checks[name] = {status: 'error', message: isDevflowError(error) ? error.message : String((error as Error)?.message ?? error)}
+        }
+      }
+      await Promise.all([probe('sessions', () => deps.sessions.ping()), probe('runtime', () => deps.runtime.ping())])
+      const ok = Object.values(checks).every((c) => c.status === 'ok')
+      return {status: ok ? 'ok' : 'degraded', version: deps.settings.version, checks}
+    },
+  }
+}
+
+interface SessionPlan {
+  readonly repo: RepoRef
+  readonly branch: string
+  readonly cpu: number
+  readonly memory: number
+  readonly ttlSeconds: number
+  readonly idleTimeoutSeconds: number
+}
+
+function planSession(deps: CoreDeps, request: StartSessionRequest): SessionPlan {
+  const {settings} = deps
+  const repo = parseRepoRef(request.repo)
+  const branch = parseBranchName(request.branch ?? settings.defaultBranch)
+  const cpu = request.cpu === undefined ? DEFAULT_CAPACITY.cpu : parseCpu(request.cpu)
+  const memory = request.memory === undefined ? (request.cpu === undefined ? DEFAULT_CAPACITY.memory : cpu * 2) : parseMemory(request.memory)
+  validateCapacity(cpu, memory)
+  const ttlSeconds = request.ttl === undefined ? settings.defaultTtlSeconds : parseDuration(request.ttl, 'session TTL')
+  if (ttlSeconds > settings.maxTtlSeconds) {
+    throw invalidInput('TTL_TOO_LONG', `A session can live at most ${formatDuration(settings.maxTtlSeconds)}; ${request.ttl} is longer.`, `Pass --ttl ${formatDuration(settings.maxTtlSeconds)} or less.`)
+  }
+  const idleTimeoutSeconds = request.idleTimeout === undefined ? settings.defaultIdleTimeoutSeconds : parseDuration(request.idleTimeout, 'idle timeout')
+  if (idleTimeoutSeconds > settings.maxIdleTimeoutSeconds) {
+    throw invalidInput('IDLE_TIMEOUT_TOO_LONG', `The idle timeout can be at most ${formatDuration(settings.maxIdleTimeoutSeconds)}.`, `Pass --idle-timeout ${formatDuration(settings.maxIdleTimeoutSeconds)} or less.`)
+  }
+  return {repo, branch, cpu, memory, ttlSeconds, idleTimeoutSeconds}
+}
+
+/** A reused idempotency key must describe the same session. */
+function sameRequestOrConflict(existing: SessionRecord, plan: SessionPlan): SessionRecord {
+  if (existing.repo !== plan.repo.fullName || existing.branch !== plan.branch) {
+    throw conflict(
+      'IDEMPOTENCY_KEY_REUSED',
+      `The idempotency key was already used for session ${existing.id} on ${existing.repo}@${existing.branch}.`,
+      'Use a new idempotency key for a different repository or branch.',
+    )
+  }
+  return existing
+}
+
+function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return 50
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw invalidInput('INVALID_LIMIT', `"${limit}" is not a page size.`, `Use a whole number from 1 to ${MAX_PAGE}.`)
+  }
+  return limit
+}
+
+/**
+ * Brings the record in line with its task: PROVISIONING becomes RUNNING once the task runs and the
+ * agent has said hello; a task that ended by itself ends the session with the task's reason.
+ */
+export async function reconcile(deps: CoreDeps, record: SessionRecord): Promise<SessionRecord> {
+  if (!isSessionActive(record.status) && record.status !== 'STOPPING') return record
+  if (!record.taskArn) return record
+  const task = await deps.runtime.describe(record.taskArn)
+  if (!task || task.lastStatus === 'STOPPED') {
+    if (record.status === 'STOPPING') return updateSessionWithRetry(deps, record, (c) => (c.status === 'STOPPING' ? {status: 'STOPPED'} : undefined))
+    const outcome = taskOutcome(task)
+    return endSession(deps, record, outcome.status, outcome.error)
+  }
+  if (record.status === 'PROVISIONING' && task.lastStatus === 'RUNNING' && record.agentReadyAt) {
+    return updateSessionWithRetry(deps, record, (c) => (c.status === 'PROVISIONING' ? {status: 'RUNNING'} : undefined))
+  }
+  return record
+}
+
+function taskOutcome(task: TaskState | undefined): {status: 'STOPPED' | 'FAILED'; error: {code: string; message: string}} {
+  if (!task) return {status: 'FAILED', error: {code: 'TASK_MISSING', message: 'The workspace task no longer exists.'}}
+  const reason = task.stoppedReason ?? task.stopCode ?? 'The workspace task stopped.'
+  if (task.exitCode === 0) return {status: 'STOPPED', error: {code: 'TASK_EXITED', message: reason}}
+  return {status: 'FAILED', error: {code: 'TASK_STOPPED', message: reason}}
+}

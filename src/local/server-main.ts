@@ -1,0 +1,78 @@
+/**
+ * The local platform's server process, started in the background by `devflow local up`:
+ *   node server-main.js --data-dir DIR --port N
+ *   [--runtime process|docker --image devflow-workspace:<tag>]
+ * It serves the API router on 127.0.0.1 (the user routes behind the local token, the agent routes
+ * behind their per-session tokens), reconciles sessions with their processes every few seconds,
+ * and on TERM stops every session before it exits. `server.json` in the data dir says it is up.
+ */
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {parseArgs} from 'node:util'
+
+import {userGithubToken} from '../adapters/local/github.js'
+import {startHttpServer} from '../api/http-server.js'
+import {createApiRouter} from '../api/router.js'
+import {LOCAL_HOST, LocalPaths} from './paths.js'
+import {localIdentify, requireLocalToken} from './auth.js'
+import type {ServerState} from './daemon.js'
+import {createLocalPlatform, type LocalRuntimeChoice} from './platform.js'
+
+const RECONCILE_INTERVAL_MS = 3000
+
+async function main(): Promise<void> {
+  const {values} = parseArgs({options: {'data-dir': {type: 'string'}, port: {type: 'string'}, runtime: {type: 'string'}, image: {type: 'string'}}})
+  const paths = new LocalPaths(values['data-dir'] as string)
+  const port = Number(values.port)
+  const token = readFileSync(paths.token, 'utf8').trim()
+  const url = `http://${LOCAL_HOST}:${port}`
+
+  const runtime: LocalRuntimeChoice = values.runtime === 'docker' ? {kind: 'docker', image: values.image as string} : {kind: 'process'}
+  const platform = createLocalPlatform({dataDir: paths.dataDir, apiUrl: url, env: process.env, githubToken: await userGithubToken(process.env), runtime})
+  const http = await startHttpServer({router: requireLocalToken(createApiRouter(platform.services)), host: LOCAL_HOST, port, identify: localIdentify(token)})
+  const state: ServerState = {pid: process.pid, port: http.port, url: `${http.url}/`, dataDir: paths.dataDir, runtime: runtime.kind, ...(runtime.kind === 'docker' ? {image: runtime.image} : {}), startedAt: new Date().toISOString()}
+  writeFileSync(paths.server, JSON.stringify(state, undefined, 2), {mode: 0o600})
+  log(`listening on ${state.url}`)
+
+  let reconciling = false
+  const timer = setInterval(() => {
+    if (reconciling) return
+    reconciling = true
+    platform.services
+      .reapSessions()
+      .then((report) => report.failures.forEach((f) => log(`reconcile ${f.sessionId}: ${f.message}`)))
+      .catch((error: unknown) => log(`reconcile failed: ${String(error)}`))
+      .finally(() => (reconciling = false))
+  }, RECONCILE_INTERVAL_MS)
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    clearInterval(timer)
+    log(`${signal}: stopping every session`)
+    try {
+      const stopped = await platform.stopAllSessions()
+      writeFileSync(`${paths.dataDir}/last-shutdown.json`, JSON.stringify({stoppedSessions: stopped, at: new Date().toISOString()}))
+      log(`stopped ${stopped.length} session(s)`)
+    } catch (error) {
+      log(`could not stop every session: ${String(error)}`)
+    }
+    await http.close().catch(() => undefined)
+    platform.close()
+    rmSync(paths.server, {force: true})
+    log('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+function log(message: string): void {
+  process.stdout.write(`${new Date().toISOString()} devflow-local: ${message}\n`)
+}
+
+main().catch((error: unknown) => {
+  const devflow = error as {code?: string; message?: string; hint?: string}
+  process.stderr.write(`${JSON.stringify({error: {code: devflow.code ?? 'SERVER_FAILED', message: devflow.message ?? String(error), hint: devflow.hint ?? ''}})}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,141 @@
+import {execFileSync} from 'node:child_process'
+import {mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import type {IncomingMessage} from 'node:http'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {expect} from 'chai'
+
+import {LocalPullRequestOpener, LocalTokenIssuer} from '../../../src/adapters/local/github.js'
+import {LocalRepoRegistry, looksLikeLocalPath} from '../../../src/adapters/local/repo-registry.js'
+import {openLocalDatabase} from '../../../src/adapters/local/sqlite-store.js'
+import {DevflowError} from '../../../src/core/errors.js'
+import {localIdentify} from '../../../src/local/auth.js'
+import {ensureToken} from '../../../src/local/daemon.js'
+import {LocalPaths} from '../../../src/local/paths.js'
+import {claudeApiKey, getLocalSecret, setLocalSecret} from '../../../src/local/secrets.js'
+
+async function rejection(promise: Promise<unknown>): Promise<DevflowError> {
+  try {
+    await promise
+  } catch (error) {
+    expect(error).to.be.instanceOf(DevflowError)
+    return error as DevflowError
+  }
+  throw new Error('expected the call to fail')
+}
+
+function request(authorization?: string): IncomingMessage {
+  return {headers: authorization === undefined ? {} : {authorization}} as IncomingMessage
+}
+
+describe('local platform rules', function () {
+  let dir: string
+
+  beforeEach(async function () {
+    dir = await mkdtemp(join(tmpdir(), 'devflow-local-unit-'))
+  })
+
+  afterEach(async function () {
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  describe('localIdentify', function () {
+    it('accepts exactly the local token as the local user', async function () {
+      const identify = localIdentify('secret-token')
+      expect((await identify(request('Bearer secret-token')))?.userArn).to.match(/^local:.+/)
+      expect(await identify(request('Bearer secret-tokeN'))).to.equal(undefined)
+      expect(await identify(request('Bearer secret'))).to.equal(undefined)
+      expect(await identify(request('secret-token'))).to.equal(undefined)
+      expect(await identify(request())).to.equal(undefined)
+    })
+  })
+
+  describe('local secrets', function () {
+    it('keeps the Claude API key in an owner-only file; the environment wins', async function () {
+      expect(claudeApiKey(dir, {})).to.equal(undefined)
+      setLocalSecret(dir, 'claude-api-key', ' sk-ant-stored \n')
+      expect(getLocalSecret(dir, 'claude-api-key')).to.equal('sk-ant-stored')
+      expect((await stat(join(dir, 'secrets.json'))).mode & 0o777).to.equal(0o600)
+      expect(claudeApiKey(dir, {})).to.equal('sk-ant-stored')
+      expect(claudeApiKey(dir, {ANTHROPIC_API_KEY: 'sk-ant-env'})).to.equal('sk-ant-env')
+    })
+
+    it('refuses unknown names and empty values', async function () {
+      expect(() => setLocalSecret(dir, 'github-app', 'x')).to.throw(DevflowError).with.property('code', 'UNKNOWN_SECRET')
+      expect(() => setLocalSecret(dir, 'claude-api-key', '  ')).to.throw(DevflowError).with.property('code', 'SECRET_EMPTY')
+    })
+  })
+
+  describe('LocalRepoRegistry', function () {
+    it('tells local paths from GitHub references', function () {
+      for (const path of ['/srv/app', './app', '../app', '~/app', 'file:///srv/app']) expect(looksLikeLocalPath(path), path).to.equal(true)
+      for (const ref of ['octocat/hello', 'https://github.com/octocat/hello', 'git@github.com:octocat/hello.git']) expect(looksLikeLocalPath(ref), ref).to.equal(false)
+    })
+
+    it('registers a repository under local/<name> once, clones it in place, and keeps names unique', async function () {
+      const db = openLocalDatabase(join(dir, 'db'))
+      const registry = new LocalRepoRegistry(db, join(dir, 'repos'))
+      const first = join(dir, 'a', 'app.git')
+      const second = join(dir, 'b', 'app')
+      execFileSync('git', ['init', '--quiet', '--bare', first])
+      execFileSync('git', ['init', '--quiet', second])
+
+      expect(registry.register(first, '/')).to.equal('local/app')
+      expect(registry.register(`file://${first}`, '/')).to.equal('local/app')
+      expect(registry.register(second, '/')).to.equal('local/app-2')
+      expect(registry.cloneUrlOf('local/app')).to.equal(first)
+      expect(registry.cloneUrlOf('local/app-2')).to.equal(second)
+      expect(registry.cloneUrlOf('octocat/app')).to.equal(undefined)
+      db.close()
+    })
+
+    it('imports a plain directory as a snapshot repository', async function () {
+      const db = openLocalDatabase(join(dir, 'db'))
+      const registry = new LocalRepoRegistry(db, join(dir, 'repos'))
+      const project = join(dir, 'project')
+      await mkdir(project)
+      await writeFile(join(project, 'index.js'), 'console.log(1)\n')
+      expect(registry.register(project, '/')).to.equal('local/project')
+      const snapshot = registry.cloneUrlOf('local/project') as string
+      expect(snapshot).to.equal(join(dir, 'repos', 'project.git'))
+      expect(execFileSync('git', ['--git-dir', snapshot, 'show', 'main:index.js'], {encoding: 'utf8'})).to.equal('console.log(1)\n')
+      db.close()
+    })
+
+    it('refuses a path that does not exist', async function () {
+      const db = openLocalDatabase(join(dir, 'db'))
+      const registry = new LocalRepoRegistry(db, join(dir, 'repos'))
+      expect(() => registry.register(join(dir, 'missing'), '/')).to.throw(DevflowError).with.property('code', 'REPO_PATH_NOT_FOUND')
+      db.close()
+    })
+  })
+
+  describe('local GitHub adapters', function () {
+    const options = {isLocalRepo: (repo: string) => repo.startsWith('local/')}
+
+    it('needs no token for a repository on this machine, and names the fix for a GitHub one', async function () {
+      const issuer = new LocalTokenIssuer(options)
+      expect((await issuer.mintRepoToken({owner: 'local', name: 'app', fullName: 'local/app'})).token).to.be.a('string')
+      const error = await rejection(issuer.mintRepoToken({owner: 'octocat', name: 'hello', fullName: 'octocat/hello'}))
+      expect(error.code).to.equal('GITHUB_TOKEN_MISSING')
+      expect(error.hint).to.include('GITHUB_TOKEN')
+    })
+
+    it('explains that a local repository has no pull requests', async function () {
+      const opener = new LocalPullRequestOpener(options)
+      const error = await rejection(opener.open({repo: {owner: 'local', name: 'app', fullName: 'local/app'}, head: 'devflow/s-x', base: 'main', title: 't', body: 'b', draft: true}))
+      expect(error.code).to.equal('PR_NOT_SUPPORTED_FOR_LOCAL_REPO')
+      expect(error.message).to.include('devflow/s-x')
+    })
+  })
+
+  it('never leaves the token readable by others', async function () {
+    const paths = new LocalPaths(join(dir, 'data'))
+    const token = ensureToken(paths)
+    expect(token).to.match(/^[\w-]{43}$/)
+    expect((await stat(paths.token)).mode & 0o777).to.equal(0o600)
+    expect(ensureToken(paths)).to.equal(token)
+    expect((await readFile(paths.token, 'utf8')).trim()).to.equal(token)
+  })
+})
