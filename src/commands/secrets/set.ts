@@ -5,6 +5,9 @@ import {Args, Flags} from '@oclif/core'
 import {claudeApiKeyValue, githubAppSecretValue, SecretsAdmin, type SecretStatus} from '../../adapters/aws/secrets-admin.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {invalidInput} from '../../core/errors.js'
+import {resolveDataDir} from '../../local/command-support.js'
+import {LOCAL_STAGE} from '../../local/paths.js'
+import {setLocalSecret} from '../../local/secrets.js'
 
 const SECRETS = ['github-app', 'claude-api-key'] as const
 
@@ -24,6 +27,7 @@ export default class SecretsSet extends BaseCommand<typeof SecretsSet> {
   }
 
   async run(): Promise<SecretStatus> {
+    if ((await this.stage()) === LOCAL_STAGE) return this.setLocal()
     const admin = await SecretsAdmin.create(await this.awsEnvironment())
     try {
       const status = this.args.name === 'github-app' ? await admin.putGithubApp(await this.githubApp()) : await admin.putClaudeApiKey(claudeApiKeyValue(await this.readKey()))
@@ -32,6 +36,21 @@ export default class SecretsSet extends BaseCommand<typeof SecretsSet> {
     } finally {
       admin.close()
     }
+  }
+
+  /** The local platform keeps its secrets in its data dir; it uses your own GitHub token, not an App. */
+  private async setLocal(): Promise<SecretStatus> {
+    if (this.args.name !== 'claude-api-key') {
+      throw invalidInput(
+        'NOT_FOR_LOCAL_STAGE',
+        'The local platform does not use a GitHub App.',
+        'It uses your own token: set GITHUB_TOKEN (or log in with `gh auth login`) before `devflow local up`.',
+      )
+    }
+    const dataDir = resolveDataDir(undefined, await this.configFile())
+    setLocalSecret(dataDir, 'claude-api-key', claudeApiKeyValue(await this.readKey()))
+    this.terminal.print('Set claude-api-key for the local platform.')
+    return {key: 'claudeApiKey', name: 'claude-api-key', exists: true, set: true, updatedAt: new Date().toISOString()}
   }
 
   private async githubApp() {
