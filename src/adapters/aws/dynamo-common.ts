@@ -62,3 +62,25 @@ export function concurrentUpdate(what: string) {
 export function epochSeconds(iso: string): number {
   return Math.floor(Date.parse(iso) / 1000)
 }
+
+/**
+ * Runs conditional writes to one item from this process one at a time. DynamoDB's conditions keep
+ * writers in different processes apart; within one warm process this avoids racing ourselves into
+ * needless CONCURRENT_UPDATE retries (and moto_server, whose condition checks are not atomic under
+ * concurrent requests, then behaves like DynamoDB in the tests).
+ */
+export class ItemLocks {
+  private readonly tails = new Map<string, Promise<unknown>>()
+
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve()
+    const current = previous.then(work, work)
+    const tail = current.catch(() => undefined)
+    this.tails.set(key, tail)
+    try {
+      return await current
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key)
+    }
+  }
+}

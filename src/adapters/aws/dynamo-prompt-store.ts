@@ -13,7 +13,7 @@ import {
 import {conflict, notFound} from '../../core/errors.js'
 import {type Page, type PromptEvent, PromptRecord} from '../../core/models.js'
 import type {ListOptions, PromptChanges, PromptStore} from '../../core/ports.js'
-import {concurrentUpdate, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
+import {concurrentUpdate, ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
 
 /** Prompts and their events stay this long after they were written. */
 const RETENTION_SECONDS = 30 * 86_400
@@ -48,6 +48,8 @@ function fromItem(item: Item): PromptRecord {
 }
 
 export class DynamoPromptStore implements PromptStore {
+  private readonly locks = new ItemLocks()
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly promptsTable: string,
@@ -55,6 +57,10 @@ export class DynamoPromptStore implements PromptStore {
   ) {}
 
   async create(record: PromptRecord): Promise<void> {
+    return this.locks.run(`${record.sessionId}#${record.seq}`, () => this.put(record))
+  }
+
+  private async put(record: PromptRecord): Promise<void> {
     try {
       await this.client.send(
         new PutCommand({
@@ -133,6 +139,10 @@ export class DynamoPromptStore implements PromptStore {
   }
 
   async update(sessionId: string, promptId: string, expectedVersion: number, changes: PromptChanges): Promise<PromptRecord> {
+    return this.locks.run(promptId, () => this.conditionalUpdate(sessionId, promptId, expectedVersion, changes))
+  }
+
+  private async conditionalUpdate(sessionId: string, promptId: string, expectedVersion: number, changes: PromptChanges): Promise<PromptRecord> {
     const current = await this.get(sessionId, promptId)
     if (!current) throw notFound('PROMPT_NOT_FOUND', `Prompt ${promptId} does not exist in session ${sessionId}.`, 'List the session\'s prompts.')
     if (current.version !== expectedVersion) throw concurrentUpdate(`Prompt ${promptId}`)
@@ -157,6 +167,10 @@ export class DynamoPromptStore implements PromptStore {
   }
 
   async appendEvents(promptId: string, events: ReadonlyArray<Omit<PromptEvent, 'seq'>>): Promise<PromptEvent[]> {
+    return this.locks.run(`events#${promptId}`, () => this.transactEvents(promptId, events))
+  }
+
+  private async transactEvents(promptId: string, events: ReadonlyArray<Omit<PromptEvent, 'seq'>>): Promise<PromptEvent[]> {
     if (events.length === 0) return []
     for (let attempt = 1; ; attempt++) {
       const last = await this.lastEventSeq(promptId)

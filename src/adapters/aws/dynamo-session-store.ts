@@ -8,7 +8,7 @@ import {type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanC
 import {conflict, notFound} from '../../core/errors.js'
 import {type Page, SessionRecord} from '../../core/models.js'
 import type {ListOptions, SessionChanges, SessionStore} from '../../core/ports.js'
-import {concurrentUpdate, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
+import {concurrentUpdate, ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
 
 export const USER_INDEX = 'user_id-created_at-index'
 /** Ended sessions stay readable this long after their expiry before DynamoDB's TTL removes them. */
@@ -50,12 +50,18 @@ function fromItem(item: Item): SessionRecord {
 }
 
 export class DynamoSessionStore implements SessionStore {
+  private readonly locks = new ItemLocks()
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
   async create(record: SessionRecord): Promise<void> {
+    return this.locks.run(record.id, () => this.put(record))
+  }
+
+  private async put(record: SessionRecord): Promise<void> {
     try {
       await this.client.send(
         new PutCommand({
@@ -82,6 +88,10 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async update(id: string, expectedVersion: number, changes: SessionChanges): Promise<SessionRecord> {
+    return this.locks.run(id, () => this.conditionalUpdate(id, expectedVersion, changes))
+  }
+
+  private async conditionalUpdate(id: string, expectedVersion: number, changes: SessionChanges): Promise<SessionRecord> {
     const values: Item = {...toItem(changes as Partial<SessionRecord>), version: expectedVersion + 1}
     if (changes.expiresAt) values.ttl = epochSeconds(changes.expiresAt) + RETENTION_SECONDS
     const update = updateExpression(values)

@@ -5,6 +5,7 @@
  */
 import {CreateTableCommand, DynamoDBClient, ScanCommand} from '@aws-sdk/client-dynamodb'
 import {CreateClusterCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, type Task} from '@aws-sdk/client-ecs'
+import {unmarshall} from '@aws-sdk/util-dynamodb'
 import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand} from '@aws-sdk/client-ec2'
 import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 
@@ -129,7 +130,7 @@ export async function startHarness(): Promise<Harness> {
     },
     async scan(table) {
       const out = await dynamo.send(new ScanCommand({TableName: table}))
-      return (out.Items ?? []) as Record<string, unknown>[]
+      return (out.Items ?? []).map((item) => unmarshall(item))
     },
     async close() {
       await harness.server.close()
