@@ -1,6 +1,10 @@
 import {CfnOutput, Fn, Stack, type StackProps, Tags} from 'aws-cdk-lib'
 import type {Construct} from 'constructs'
 
+import {existsSync, readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
 import {type DeploymentKey, LAMBDA_ENV, OUTPUT_KEYS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
 import {ControlPlaneApi} from '../constructs/control-plane-api.js'
 import {SessionData} from '../constructs/data.js'
@@ -11,6 +15,17 @@ import {Network} from '../constructs/network.js'
 import {PlatformSecrets} from '../constructs/secrets.js'
 import {type WorkspaceImage, WorkspaceCompute} from '../constructs/workspace-compute.js'
 import {type NetworkSettings, type StageSettings, stackNameFor} from '../stages.js'
+
+/** The release being deployed: the nearest package.json up from here (sources or dist/). */
+function devflowVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as {version: string}).version
+  }
+  return 'unknown'
+}
+
+const DEVFLOW_VERSION = devflowVersion()
 
 export interface PlatformStackProps extends StackProps {
   readonly stage: StageSettings
@@ -85,6 +100,7 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.capacity]: stage.capacity,
         [LAMBDA_ENV.githubAppSecretArn]: this.secrets.githubApp.secretArn,
         [LAMBDA_ENV.stage]: stage.name,
+        [LAMBDA_ENV.version]: DEVFLOW_VERSION,
       },
     })
     this.data.grantReadWriteData(this.api.role)

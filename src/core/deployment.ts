@@ -49,6 +49,8 @@ export const LAMBDA_ENV = {
   /** Optional: the base URL the workspace uses to reach the API; derived from the request when unset. */
   agentApiUrl: 'DEVFLOW_AGENT_API_URL',
   stage: 'DEVFLOW_STAGE',
+  /** The DevFlow release the functions were built from, reported by GET /health. */
+  version: 'DEVFLOW_VERSION',
 } as const
 
 /** The workspace container's name in the task definition. */

@@ -64,6 +64,8 @@ export interface EditorInfo {
   readonly url?: string
   /** Why the editor cannot be reached, when it cannot. */
   readonly unavailableReason?: string
+  /** What to do about it. */
+  readonly unavailableHint?: string
 }
 
 export interface Health {

@@ -168,8 +168,8 @@ export function localSessionRules(inner: SessionApi, rules: LocalRules): Session
       if (!rules.codeServerInstalled() || port === undefined) {
         return {
           ...info,
-          unavailableReason:
-            'code-server is not installed on this machine, so the session has no editor (prompts still work). Install it (https://coder.com/docs/code-server/install) and start a new session.',
+          unavailableReason: 'code-server is not installed on this machine, so the session has no editor (prompts still work).',
+          unavailableHint: 'Install code-server (https://coder.com/docs/code-server/install), then start a new session.',
         }
       }
       return {...info, port, url: `http://127.0.0.1:${port}/`}

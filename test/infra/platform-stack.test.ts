@@ -173,6 +173,7 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env[LAMBDA_ENV.capacity]).to.equal(stage === 'dev' ? 'FARGATE_SPOT' : 'FARGATE')
           expect(env[LAMBDA_ENV.containerName]).to.equal('workspace')
           expect(env[LAMBDA_ENV.stage]).to.equal(stage)
+          expect(env[LAMBDA_ENV.version]).to.match(/^\d+\.\d+\.\d+/)
         }
         const methods = resources(stage, 'AWS::ApiGateway::Method')
         expect(methods).to.have.length(ROUTES.length)

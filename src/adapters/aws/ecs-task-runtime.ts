@@ -67,7 +67,7 @@ export class EcsTaskRuntime implements TaskRuntime {
     try {
       out = await this.ecs.runTask({
         cluster: this.config.cluster,
-        taskDefinition: this.config.taskDefinition,
+        taskDefinition: taskDefinitionFamily(this.config.taskDefinition),
         count: 1,
         ...placement,
         startedBy: spec.sessionId,
@@ -152,4 +152,15 @@ export class EcsTaskRuntime implements TaskRuntime {
       ...(privateIp ? {privateIp} : {}),
     }
   }
+}
+
+/**
+ * Runs go to the family, not a pinned revision: `devflow image push` registers a new revision with
+ * the pushed digest, and new sessions must pick it up without a redeploy. ECS resolves a family to
+ * its latest ACTIVE revision.
+ */
+export function taskDefinitionFamily(arnOrFamily: string): string {
+  const fromArn = /:task-definition\/([^:/]+)(?::\d+)?$/.exec(arnOrFamily)
+  if (fromArn) return fromArn[1]
+  return arnOrFamily.replace(/:\d+$/, '')
 }

@@ -81,7 +81,7 @@ export function awsPlatformConfigFromEnv(processEnv: NodeJS.ProcessEnv): AwsPlat
       githubApiUrl: read('githubApiUrl'),
       agentApiUrl: read('agentApiUrl'),
       stage: read('stage'),
-      version: processEnv.DEVFLOW_VERSION || undefined,
+      version: processEnv[LAMBDA_ENV.version] || undefined,
     },
     'The environment',
   )

@@ -28,7 +28,11 @@ In local mode the editor's own URL is opened directly.`
     const client = await this.sessionClient()
     const editor = await client.api.editor(client.caller, sessionId)
     if (editor.unavailableReason) {
-      throw conflict('EDITOR_UNAVAILABLE', editor.unavailableReason, `Wait for the session with \`devflow session status ${sessionId} --watch\`, then run this again.`)
+      throw conflict(
+        'EDITOR_UNAVAILABLE',
+        editor.unavailableReason,
+        editor.unavailableHint ?? `Wait for the session with \`devflow session status ${sessionId} --watch\`, then run this again.`,
+      )
     }
     if (editor.url) {
       const access: EditorAccess = {sessionId, url: editor.url, via: 'direct', ...(editor.password ? {password: editor.password} : {})}

@@ -171,7 +171,13 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         ...(record.taskArn ? {taskArn: record.taskArn, taskId: record.taskArn.split('/').at(-1)} : {}),
       }
       if (record.status !== 'RUNNING') {
-        return {...info, unavailableReason: `The session is ${record.status}; the editor is reachable once it is RUNNING.`}
+        return {
+          ...info,
+          unavailableReason: `The session is ${record.status}; the editor is reachable once it is RUNNING.`,
+          unavailableHint: isSessionTerminal(record.status)
+            ? 'The session has ended; start a new one with `devflow session start`.'
+            : `Wait for it with \`devflow session status ${record.id} --watch\`, then run this again.`,
+        }
       }
       return {...info, password: record.editorPassword}
     },
