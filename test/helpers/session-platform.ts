@@ -6,7 +6,7 @@
  * reads the session token from the task's environment overrides (ECS DescribeTasks) and speaks
  * the agent routes.
  */
-import {CreateTableCommand, DynamoDBClient, ScanCommand} from '@aws-sdk/client-dynamodb'
+import {DynamoDBClient, ScanCommand} from '@aws-sdk/client-dynamodb'
 import {DescribeSubnetsCommand, EC2Client} from '@aws-sdk/client-ec2'
 import {CreateClusterCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand} from '@aws-sdk/client-ecs'
 import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
@@ -16,6 +16,7 @@ import {dirname} from 'node:path'
 
 import {CLI, type CliSandbox} from './cli.js'
 import {FakeGithub} from './fake-github.js'
+import {createDevflowTables} from './tables.js'
 import {type Moto, moto, TEST_ACCOUNT, TEST_REGION} from './moto.js'
 
 export const REPO = 'octo/hello'
@@ -56,7 +57,7 @@ export async function startSessionPlatform(): Promise<SessionPlatform> {
   const secrets = new SecretsManagerClient(clientConfig)
   const github = await FakeGithub.start()
   github.install(REPO)
-  await createTables(dynamo)
+  await createDevflowTables(dynamo, TABLES)
   await ecs.send(new CreateClusterCommand({clusterName: CLUSTER}))
   const taskDefinition = await ecs.send(
     new RegisterTaskDefinitionCommand({
@@ -232,46 +233,3 @@ export class TestAgent {
   }
 }
 
-async function createTables(dynamo: DynamoDBClient): Promise<void> {
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLES.sessions,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        {AttributeName: 'session_id', AttributeType: 'S'},
-        {AttributeName: 'user_id', AttributeType: 'S'},
-        {AttributeName: 'created_at', AttributeType: 'S'},
-      ],
-      KeySchema: [{AttributeName: 'session_id', KeyType: 'HASH'}],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'user_id-created_at-index',
-          KeySchema: [
-            {AttributeName: 'user_id', KeyType: 'HASH'},
-            {AttributeName: 'created_at', KeyType: 'RANGE'},
-          ],
-          Projection: {ProjectionType: 'ALL'},
-        },
-      ],
-    }),
-  )
-  for (const [name, key] of [
-    [TABLES.prompts, 'session_id'],
-    [TABLES.events, 'prompt_id'],
-  ]) {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          {AttributeName: key, AttributeType: 'S'},
-          {AttributeName: 'seq', AttributeType: 'N'},
-        ],
-        KeySchema: [
-          {AttributeName: key, KeyType: 'HASH'},
-          {AttributeName: 'seq', KeyType: 'RANGE'},
-        ],
-      }),
-    )
-  }
-}

@@ -3,7 +3,7 @@
  * App secret created as `devflow deploy` would, the core services over the real AWS adapters, the
  * router served by the real HTTP server, and raw SDK clients to check what landed.
  */
-import {CreateTableCommand, DynamoDBClient, ScanCommand} from '@aws-sdk/client-dynamodb'
+import {DynamoDBClient, ScanCommand} from '@aws-sdk/client-dynamodb'
 import {CreateClusterCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, type Task} from '@aws-sdk/client-ecs'
 import {unmarshall} from '@aws-sdk/util-dynamodb'
 import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand} from '@aws-sdk/client-ec2'
@@ -16,6 +16,7 @@ import {createApiRouter} from '../../../src/api/router.js'
 import type {Clock} from '../../../src/core/ports.js'
 import {type CoreDeps, type CoreServices, createCoreServices} from '../../../src/core/services/index.js'
 import {FakeGithub} from '../../helpers/fake-github.js'
+import {createDevflowTables} from '../../helpers/tables.js'
 import {type Moto, moto, TEST_REGION} from '../../helpers/moto.js'
 
 export const TABLES = {sessions: 'devflow-sessions', prompts: 'devflow-prompts', events: 'devflow-prompt-events'}
@@ -63,7 +64,7 @@ export async function startHarness(): Promise<Harness> {
   const subnet = await ec2.send(new CreateSubnetCommand({VpcId: vpc.Vpc?.VpcId, CidrBlock: '10.20.1.0/24'}))
   const group = await ec2.send(new CreateSecurityGroupCommand({GroupName: 'devflow-workspace', Description: 'workspace', VpcId: vpc.Vpc?.VpcId}))
   ec2.destroy()
-  await createTables(dynamo)
+  await createDevflowTables(dynamo, TABLES)
   await ecs.send(new CreateClusterCommand({clusterName: CLUSTER}))
   const taskDefinition = await ecs.send(
     new RegisterTaskDefinitionCommand({
@@ -180,55 +181,3 @@ export function runtimeWith(harness: Harness, api: (real: EcsApi) => EcsApi): Ec
   })
 }
 
-async function createTables(dynamo: DynamoDBClient): Promise<void> {
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLES.sessions,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        {AttributeName: 'session_id', AttributeType: 'S'},
-        {AttributeName: 'user_id', AttributeType: 'S'},
-        {AttributeName: 'created_at', AttributeType: 'S'},
-      ],
-      KeySchema: [{AttributeName: 'session_id', KeyType: 'HASH'}],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'user_id-created_at-index',
-          KeySchema: [
-            {AttributeName: 'user_id', KeyType: 'HASH'},
-            {AttributeName: 'created_at', KeyType: 'RANGE'},
-          ],
-          Projection: {ProjectionType: 'ALL'},
-        },
-      ],
-    }),
-  )
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLES.prompts,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        {AttributeName: 'session_id', AttributeType: 'S'},
-        {AttributeName: 'seq', AttributeType: 'N'},
-      ],
-      KeySchema: [
-        {AttributeName: 'session_id', KeyType: 'HASH'},
-        {AttributeName: 'seq', KeyType: 'RANGE'},
-      ],
-    }),
-  )
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLES.events,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        {AttributeName: 'prompt_id', AttributeType: 'S'},
-        {AttributeName: 'seq', AttributeType: 'N'},
-      ],
-      KeySchema: [
-        {AttributeName: 'prompt_id', KeyType: 'HASH'},
-        {AttributeName: 'seq', KeyType: 'RANGE'},
-      ],
-    }),
-  )
-}

@@ -1,0 +1,49 @@
+/** The DynamoDB tables of DESIGN.md "Data", created in moto the way the CDK stack creates them. */
+import {CreateTableCommand, type DynamoDBClient} from '@aws-sdk/client-dynamodb'
+
+import {USER_INDEX} from '../../src/adapters/aws/dynamo-session-store.js'
+import {TABLE_NAMES} from '../../src/core/deployment.js'
+
+export async function createDevflowTables(dynamo: DynamoDBClient, names: {sessions: string; prompts: string; events: string} = TABLE_NAMES): Promise<void> {
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: names.sessions,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        {AttributeName: 'session_id', AttributeType: 'S'},
+        {AttributeName: 'user_id', AttributeType: 'S'},
+        {AttributeName: 'created_at', AttributeType: 'S'},
+      ],
+      KeySchema: [{AttributeName: 'session_id', KeyType: 'HASH'}],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: USER_INDEX,
+          KeySchema: [
+            {AttributeName: 'user_id', KeyType: 'HASH'},
+            {AttributeName: 'created_at', KeyType: 'RANGE'},
+          ],
+          Projection: {ProjectionType: 'ALL'},
+        },
+      ],
+    }),
+  )
+  for (const [name, key] of [
+    [names.prompts, 'session_id'],
+    [names.events, 'prompt_id'],
+  ]) {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          {AttributeName: key, AttributeType: 'S'},
+          {AttributeName: 'seq', AttributeType: 'N'},
+        ],
+        KeySchema: [
+          {AttributeName: key, KeyType: 'HASH'},
+          {AttributeName: 'seq', KeyType: 'RANGE'},
+        ],
+      }),
+    )
+  }
+}
