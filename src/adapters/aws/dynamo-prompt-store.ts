@@ -121,22 +121,12 @@ export class DynamoPromptStore implements PromptStore {
 
   async lastSeq(sessionId: string): Promise<number> {
     try {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.promptsTable,
-          KeyConditionExpression: 'session_id = :session',
-          ExpressionAttributeValues: {':session': sessionId},
-          ProjectionExpression: 'seq',
-          ScanIndexForward: false,
-          ConsistentRead: true,
-          Limit: 1,
-        }),
-      )
-      return Number(out.Items?.[0]?.seq ?? 0)
+      return await this.highestSeq(this.promptsTable, 'session_id', sessionId)
     } catch (error) {
       translate(error, 'Reading the prompts')
     }
   }
+
 
   async update(sessionId: string, promptId: string, expectedVersion: number, changes: PromptChanges): Promise<PromptRecord> {
     return this.locks.run(promptId, () => this.conditionalUpdate(sessionId, promptId, expectedVersion, changes))
@@ -173,7 +163,7 @@ export class DynamoPromptStore implements PromptStore {
   private async transactEvents(promptId: string, events: ReadonlyArray<Omit<PromptEvent, 'seq'>>): Promise<PromptEvent[]> {
     if (events.length === 0) return []
     for (let attempt = 1; ; attempt++) {
-      const last = await this.lastEventSeq(promptId)
+      const last = await this.highestSeq(this.eventsTable, 'prompt_id', promptId)
       const stored = events.map((event, index) => ({...event, seq: last + index + 1}))
       try {
         // One transaction: a concurrent append that took one of these seqs makes all of it retry.
@@ -217,12 +207,14 @@ export class DynamoPromptStore implements PromptStore {
     }
   }
 
-  private async lastEventSeq(promptId: string): Promise<number> {
+  /** The highest sort key `seq` under one partition, 0 when it is empty. */
+  private async highestSeq(table: string, partitionKey: string, value: string): Promise<number> {
     const out = await this.client.send(
       new QueryCommand({
-        TableName: this.eventsTable,
-        KeyConditionExpression: 'prompt_id = :prompt',
-        ExpressionAttributeValues: {':prompt': promptId},
+        TableName: table,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: {'#pk': partitionKey},
+        ExpressionAttributeValues: {':pk': value},
         ProjectionExpression: 'seq',
         ScanIndexForward: false,
         ConsistentRead: true,
@@ -231,4 +223,5 @@ export class DynamoPromptStore implements PromptStore {
     )
     return Number(out.Items?.[0]?.seq ?? 0)
   }
+
 }

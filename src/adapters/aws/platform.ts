@@ -63,9 +63,10 @@ function checkComplete(config: AwsPlatformConfig, where: string): AwsPlatformCon
   return config
 }
 
-/** The Lambda functions' configuration: the LAMBDA_ENV variables the CDK app sets. */
-export function awsPlatformConfigFromEnv(processEnv: NodeJS.ProcessEnv): AwsPlatformConfig {
-  const read = (key: keyof typeof LAMBDA_ENV) => processEnv[LAMBDA_ENV[key]] || undefined
+type LambdaEnvKey = keyof typeof LAMBDA_ENV
+
+/** One mapping from LAMBDA_ENV names to the config, whatever supplies the values. */
+function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin: string, fallbackAgentApiUrl?: string): AwsPlatformConfig {
   return checkComplete(
     {
       sessionsTable: read('sessionsTable') ?? TABLE_NAMES.sessions,
@@ -79,38 +80,27 @@ export function awsPlatformConfigFromEnv(processEnv: NodeJS.ProcessEnv): AwsPlat
       capacity: capacity(read('capacity')),
       githubAppSecretArn: read('githubAppSecretArn') ?? '',
       githubApiUrl: read('githubApiUrl'),
-      agentApiUrl: read('agentApiUrl'),
+      agentApiUrl: read('agentApiUrl') ?? fallbackAgentApiUrl,
       stage: read('stage'),
-      version: processEnv[LAMBDA_ENV.version] || undefined,
+      version: read('version'),
     },
-    'The environment',
+    origin,
   )
+}
+
+/** The Lambda functions' configuration: the LAMBDA_ENV variables the CDK app sets. */
+export function awsPlatformConfigFromEnv(processEnv: NodeJS.ProcessEnv): AwsPlatformConfig {
+  return platformConfig((key) => processEnv[LAMBDA_ENV[key]] || undefined, 'The environment')
 }
 
 /**
  * The CLI's configuration: stages.<stage>.deployment as `devflow deploy` saved it; a DEVFLOW_*
  * variable of LAMBDA_ENV, when set, wins over the saved value (`devflow api serve` against tables
- * made by hand).
+ * made by hand). Workspaces started this way call the deployed API back unless told otherwise.
  */
 export function awsPlatformConfigFromDeployment(deployment: Deployment, processEnv: NodeJS.ProcessEnv = process.env): AwsPlatformConfig {
-  const read = (key: keyof typeof LAMBDA_ENV & keyof Deployment) => processEnv[LAMBDA_ENV[key]] || deployment[key] || undefined
-  return checkComplete(
-    {
-      sessionsTable: read('sessionsTable') ?? TABLE_NAMES.sessions,
-      promptsTable: read('promptsTable') ?? TABLE_NAMES.prompts,
-      eventsTable: read('eventsTable') ?? TABLE_NAMES.events,
-      cluster: read('cluster') ?? '',
-      taskDefinition: read('taskDefinition') ?? '',
-      containerName: read('containerName') ?? WORKSPACE_CONTAINER_NAME,
-      subnets: list(read('subnets')),
-      securityGroups: list(read('securityGroups')),
-      capacity: capacity(read('capacity')),
-      githubAppSecretArn: read('githubAppSecretArn') ?? '',
-      githubApiUrl: processEnv[LAMBDA_ENV.githubApiUrl] || undefined,
-      agentApiUrl: processEnv[LAMBDA_ENV.agentApiUrl] || deployment.apiUrl || undefined,
-    },
-    'The saved deployment',
-  )
+  const saved = deployment as Partial<Record<string, string>>
+  return platformConfig((key) => processEnv[LAMBDA_ENV[key]] || saved[key] || undefined, 'The saved deployment', deployment.apiUrl || undefined)
 }
 
 export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvironment): Promise<CoreDeps> {
