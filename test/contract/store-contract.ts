@@ -10,6 +10,7 @@ import {DevflowError} from '../../src/core/errors.js'
 import {randomIds} from '../../src/core/ids.js'
 import type {PromptRecord, SessionRecord} from '../../src/core/models.js'
 import type {PromptStore, SessionStore} from '../../src/core/ports.js'
+import {rejection} from '../helpers/assertions.js'
 
 export interface StoreUnderTest {
   readonly sessions: SessionStore
@@ -18,15 +19,6 @@ export interface StoreUnderTest {
   readonly cleanup: () => Promise<void>
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DevflowError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).to.be.instanceOf(DevflowError)
-    return error as DevflowError
-  }
-  throw new Error('expected the call to fail')
-}
 
 function session(overrides: Partial<SessionRecord> = {}): SessionRecord {
   return {

@@ -14,16 +14,8 @@ import {localIdentify} from '../../../src/local/auth.js'
 import {ensureToken} from '../../../src/local/daemon.js'
 import {LocalPaths} from '../../../src/local/paths.js'
 import {claudeApiKey, getLocalSecret, setLocalSecret} from '../../../src/local/secrets.js'
+import {rejection} from '../../helpers/assertions.js'
 
-async function rejection(promise: Promise<unknown>): Promise<DevflowError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).to.be.instanceOf(DevflowError)
-    return error as DevflowError
-  }
-  throw new Error('expected the call to fail')
-}
 
 function request(authorization?: string): IncomingMessage {
   return {headers: authorization === undefined ? {} : {authorization}} as IncomingMessage

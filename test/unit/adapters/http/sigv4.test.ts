@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {regionFromApiUrl, signRequest, verifySigV4} from '../../../../src/adapters/http/sigv4.js'
-import {DevflowError} from '../../../../src/core/errors.js'
+import {rejection} from '../../../helpers/assertions.js'
 
 const credentials = {accessKeyId: 'AKIDTEST', secretAccessKey: 'secret-key'}
 const secrets: Record<string, string> = {AKIDTEST: 'secret-key'}
@@ -17,15 +17,6 @@ async function signed(url: string, init: {method?: string; body?: string; token?
   return {method: init.method ?? 'GET', url: `${target.pathname}${target.search}`, headers, body: init.body ?? ''}
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DevflowError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).to.be.instanceOf(DevflowError)
-    return error as DevflowError
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('SigV4 signing and verification', () => {
   it('verifies the AWS SigV4 test suite vector get-vanilla (independent of our signer)', async () => {
