@@ -80,10 +80,6 @@ export function isStageName(value: string): value is StageName {
   return (STAGE_NAMES as readonly string[]).includes(value)
 }
 
-export function stackNameFor(stage: StageName): string {
-  return `devflow-${stage}`
-}
-
 /** Context keys the app reads (cdk.json, `-c key=value`, or `devflow deploy -c`). */
 export const CONTEXT_KEYS = {
   /** Per-stage VPC settings: {"dev": NetworkSettings, "prod": NetworkSettings}. */

@@ -1,9 +1,8 @@
 import {type CfnElement, aws_dynamodb as dynamodb, type aws_iam as iam, RemovalPolicy, Stack, Validations} from 'aws-cdk-lib'
 import {Construct} from 'constructs'
 
-import {TABLE_NAMES} from '../../src/core/deployment.js'
+import {SESSIONS_BY_USER_INDEX, TABLE_NAMES} from '../../src/core/deployment.js'
 
-export const SESSIONS_BY_USER_INDEX = 'user_id-created_at-index'
 
 export interface SessionDataProps {
   /** @default false */

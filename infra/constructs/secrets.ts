@@ -2,7 +2,7 @@ import {aws_iam as iam, RemovalPolicy, SecretValue, Validations, aws_secretsmana
 import {Construct} from 'constructs'
 
 import {SECRET_NAMES} from '../../src/core/deployment.js'
-import {UNSET_SECRET_VALUE} from '../../src/deploy/secret-placeholder.js'
+import {UNSET_SECRET_VALUE} from '../../src/core/deployment.js'
 
 export interface PlatformSecretsProps {
   /** @default RemovalPolicy.RETAIN */

@@ -14,7 +14,8 @@ import {Monitoring} from '../constructs/monitoring.js'
 import {Network} from '../constructs/network.js'
 import {PlatformSecrets} from '../constructs/secrets.js'
 import {type WorkspaceImage, WorkspaceCompute} from '../constructs/workspace-compute.js'
-import {type NetworkSettings, type StageSettings, stackNameFor} from '../stages.js'
+import {stackNameFor} from '../../src/core/deployment.js'
+import {type NetworkSettings, type StageSettings} from '../stages.js'
 
 /** The release being deployed: the nearest package.json up from here (sources or dist/). */
 function devflowVersion(): string {

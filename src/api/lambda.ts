@@ -5,7 +5,7 @@
 import {Logger} from '@aws-lambda-powertools/logger'
 import type {APIGatewayProxyEvent, APIGatewayProxyResult, Context} from 'aws-lambda'
 
-import {awsPlatformConfigFromEnv, createAwsCoreDeps} from '../adapters/aws/platform.js'
+import {awsErrorTranslator, awsPlatformConfigFromEnv, createAwsCoreDeps} from '../composition/aws.js'
 import {type CoreServices, createCoreServices, type ReapReport} from '../core/services/index.js'
 import {type ApiRouter, createApiRouter, type RouterLogger} from './router.js'
 
@@ -38,7 +38,7 @@ export function apiHandler(): (event: APIGatewayProxyEvent, context: Context) =>
     logger.addContext(context)
     logger.appendKeys({apiRequestId: event.requestContext?.requestId})
     try {
-      router ??= coreServices().then((s) => createApiRouter(s, {logger: routerLogger}))
+      router ??= coreServices().then((s) => createApiRouter(s, {logger: routerLogger, translateError: awsErrorTranslator}))
       return await (await router).handle(event)
     } catch (error) {
       router = undefined

@@ -14,7 +14,6 @@ import type {CoreServices} from '../core/services/index.js'
 import {parseRequest} from '../core/services/parse.js'
 import {type Caller, PromptRequest, StartSessionRequest} from '../core/session-api.js'
 import {parsePromptId, parseSessionId} from '../core/validation.js'
-import {toDevflowError} from '../adapters/aws/errors.js'
 import {ROUTES, type RouteSpec} from './routes.js'
 
 /** A request body larger than this is refused before parsing (prompts are limited further). */
@@ -27,8 +26,13 @@ export interface RouterLogger {
   error(message: string, extra?: Record<string, unknown>): void
 }
 
+/** Turns a foreign error (an AWS SDK error, say) into a DevflowError; undefined when it does not know it. */
+export type ErrorTranslator = (error: unknown) => DevflowError | undefined
+
 export interface ApiRouterOptions {
   readonly logger?: RouterLogger
+  /** Given by the composition root that knows the backends' errors; anything else is an INTERNAL_ERROR. */
+  readonly translateError?: ErrorTranslator
 }
 
 export interface ApiRouter {
@@ -47,6 +51,7 @@ const silent: RouterLogger = {info() {}, warn() {}, error() {}}
 
 export function createApiRouter(services: CoreServices, options: ApiRouterOptions = {}): ApiRouter {
   const logger = options.logger ?? silent
+  const translateError = options.translateError ?? (() => undefined)
   const handlers = routeHandlers(services)
   const compiled = ROUTES.map((route) => ({route, pattern: pathPattern(route.path)}))
 
@@ -68,7 +73,7 @@ export function createApiRouter(services: CoreServices, options: ApiRouterOption
           response = await handlers[`${route.method} ${route.path}`]({event, params: decodeParams(params), query: event.queryStringParameters ?? {}})
         }
       } catch (error) {
-        response = errorResponse(toApiError(error))
+        response = errorResponse(toApiError(error, translateError))
         if (response.statusCode >= 500) {
           logger.error('request failed', {requestId, route: route?.path, error: describeError(error)})
         }
@@ -228,9 +233,9 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
   return {statusCode, headers: {'content-type': 'application/json'}, body: JSON.stringify(body)}
 }
 
-function toApiError(error: unknown): DevflowError {
+function toApiError(error: unknown, translateError: ErrorTranslator): DevflowError {
   if (isDevflowError(error)) return error
-  return toDevflowError(error, 'An AWS call') ?? internalError('INTERNAL_ERROR', 'The API failed unexpectedly.', 'Try again; if it keeps failing, report it with the x-request-id header.', {cause: error})
+  return translateError(error) ?? internalError('INTERNAL_ERROR', 'The API failed unexpectedly.', 'Try again; if it keeps failing, report it with the x-request-id header.', {cause: error})
 }
 
 function errorResponse(error: DevflowError): APIGatewayProxyResult {

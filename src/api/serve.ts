@@ -5,7 +5,7 @@
  */
 import type {IncomingMessage} from 'node:http'
 
-import {type AwsPlatformConfig, createAwsCoreDeps} from '../adapters/aws/platform.js'
+import {awsErrorTranslator, type AwsPlatformConfig, createAwsCoreDeps} from '../composition/aws.js'
 import type {AwsEnvironment} from '../adapters/aws/environment.js'
 import {createCoreServices} from '../core/services/index.js'
 import {sigV4PrincipalsFromEnv, withSigV4Verification} from '../adapters/http/sigv4-gate.js'
@@ -24,7 +24,7 @@ export interface ServeOptions {
 
 export async function serveApi(options: ServeOptions): Promise<RunningHttpServer> {
   const services = createCoreServices(await createAwsCoreDeps(options.config, options.env))
-  const router = withSigV4Verification(createApiRouter(services, {logger: options.logger ?? stderrLogger}), sigV4PrincipalsFromEnv(process.env))
+  const router = withSigV4Verification(createApiRouter(services, {logger: options.logger ?? stderrLogger, translateError: awsErrorTranslator}), sigV4PrincipalsFromEnv(process.env))
   const fixedUser = options.user
   return startHttpServer({
     router,

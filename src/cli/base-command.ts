@@ -10,7 +10,7 @@ import {Command, Errors, Flags, Interfaces} from '@oclif/core'
 
 import {DevflowError, ExitCode, internalError, invalidInput, isDevflowError} from '../core/errors.js'
 import type {AwsEnvironment} from '../adapters/aws/environment.js'
-import {toDevflowError as awsToDevflowError} from '../adapters/aws/errors.js'
+import {toDevflowError as awsToDevflowError} from '../adapters/aws/sdk-errors.js'
 import {ConfigFile, configPath, resolveSettings, type ResolvedSetting} from './config.js'
 import {Terminal, writeJson} from './output.js'
 

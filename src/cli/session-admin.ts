@@ -5,7 +5,7 @@
  */
 import {getCallerIdentity} from '../adapters/aws/identity.js'
 import type {AwsEnvironment} from '../adapters/aws/environment.js'
-import {awsPlatformConfigFromDeployment, createAwsCoreDeps} from '../adapters/aws/platform.js'
+import {awsPlatformConfigFromDeployment, createAwsCoreDeps} from '../composition/aws.js'
 import type {Deployment} from '../core/deployment.js'
 import {createCoreServices} from '../core/services/index.js'
 import type {Caller, SessionApi} from '../core/session-api.js'

@@ -11,7 +11,8 @@ import {readFile} from 'node:fs/promises'
 import {HttpSessionApi} from '../adapters/http/api-client.js'
 import {bearerAuthorizer, sigV4Authorizer} from '../adapters/http/authorizers.js'
 import {type AwsEnvironment, resolveRegion} from '../adapters/aws/environment.js'
-import {findApiUrlInStack, stackNameForStage} from '../adapters/aws/api-endpoint.js'
+import {findApiUrlInStack} from '../adapters/aws/cloudformation.js'
+import {stackNameFor} from '../core/deployment.js'
 import {invalidInput, unauthenticated} from '../core/errors.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
 import {type ConfigFile, SETTINGS} from './config.js'
@@ -93,7 +94,7 @@ async function readLocalToken(tokenFile: string | undefined, stage: string): Pro
 
 /** The stack outputs, cached in the config so the next command skips the lookup. */
 async function discoverEndpoint(context: SessionClientContext): Promise<string> {
-  const stackName = stackNameForStage(context.stage)
+  const stackName = stackNameFor(context.stage)
   const region = resolveRegion(context.aws)
   const found = region ? await findApiUrlInStack(context.aws, stackName) : undefined
   if (!found) {

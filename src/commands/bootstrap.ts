@@ -1,8 +1,8 @@
 import {getCallerIdentity} from '../adapters/aws/identity.js'
 import {requireRegion} from '../adapters/aws/environment.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {progressSink} from '../deploy/command-support.js'
-import {type BootstrapOutcome, Platform} from '../deploy/platform.js'
+import {progressSink} from '../cli/platform-flags.js'
+import {type BootstrapOutcome, Platform} from '../adapters/cdk/toolkit.js'
 
 export default class Bootstrap extends BaseCommand<typeof Bootstrap> {
   static summary = 'Prepare an AWS account and region for deploying DevFlow (CDK bootstrap)'

@@ -5,9 +5,9 @@ import {requireRegion} from '../adapters/aws/environment.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {table} from '../cli/output.js'
 import {CONTEXT_KEYS} from '../../infra/stages.js'
-import {isBootstrapped} from '../deploy/bootstrap-status.js'
-import {contextFlag, progressSink} from '../deploy/command-support.js'
-import {deploymentRecord, parseContextArgs, Platform} from '../deploy/platform.js'
+import {isBootstrapped} from '../adapters/aws/cloudformation.js'
+import {contextFlag, progressSink} from '../cli/platform-flags.js'
+import {deploymentRecord, parseContextArgs, Platform} from '../adapters/cdk/toolkit.js'
 
 export default class Deploy extends BaseCommand<typeof Deploy> {
   static summary = 'Deploy (or update) the DevFlow platform stack of a stage'

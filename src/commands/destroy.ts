@@ -2,8 +2,8 @@ import {getCallerIdentity} from '../adapters/aws/identity.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {invalidInput} from '../core/errors.js'
 import {STAGES} from '../../infra/stages.js'
-import {progressSink} from '../deploy/command-support.js'
-import {Platform, requireStage} from '../deploy/platform.js'
+import {progressSink} from '../cli/platform-flags.js'
+import {Platform, requireStage} from '../adapters/cdk/toolkit.js'
 
 export default class Destroy extends BaseCommand<typeof Destroy> {
   static summary = 'Delete the DevFlow platform stack of a stage'

@@ -1,7 +1,7 @@
 import {BaseCommand} from '../cli/base-command.js'
 import {paint, table} from '../cli/output.js'
-import {contextFlag, progressSink} from '../deploy/command-support.js'
-import {parseContextArgs, Platform, type PlatformDiff} from '../deploy/platform.js'
+import {contextFlag, progressSink} from '../cli/platform-flags.js'
+import {parseContextArgs, Platform, type PlatformDiff} from '../adapters/cdk/toolkit.js'
 
 const STYLE = {add: 'green', remove: 'red', replace: 'yellow', update: 'cyan'} as const
 

@@ -1,5 +1,5 @@
 import {BaseCommand} from '../cli/base-command.js'
-import {type CheckStatus, type DoctorReport, runDoctor} from '../cli/doctor.js'
+import {type CheckStatus, type DoctorReport, runDoctor} from '../operations/doctor.js'
 import {paint, type Style} from '../cli/output.js'
 
 const STYLES: Record<CheckStatus, Style> = {PASS: 'green', WARN: 'yellow', FAIL: 'red'}

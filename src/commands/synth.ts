@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {contextFlag, progressSink} from '../deploy/command-support.js'
-import {parseContextArgs, Platform} from '../deploy/platform.js'
+import {contextFlag, progressSink} from '../cli/platform-flags.js'
+import {parseContextArgs, Platform} from '../adapters/cdk/toolkit.js'
 
 export default class Synth extends BaseCommand<typeof Synth> {
   static summary = 'Write the stage\'s CloudFormation template and assets to a directory'

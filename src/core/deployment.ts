@@ -57,12 +57,21 @@ export const LAMBDA_ENV = {
 export const WORKSPACE_CONTAINER_NAME = 'workspace'
 /** code-server's port inside the task. */
 export const EDITOR_PORT = 8080
-/** The DynamoDB table names of seed I-5 and DESIGN.md (prefixed by stage when not the default). */
+/** The CloudFormation stack of a stage. */
+export function stackNameFor(stage: string): string {
+  return `devflow-${stage}`
+}
+
+/** The DynamoDB table names of seed I-5 and DESIGN.md. */
 export const TABLE_NAMES = {
   sessions: 'devflow-sessions',
   prompts: 'devflow-prompts',
   events: 'devflow-prompt-events',
 } as const
+/** The sessions table's index of a user's sessions by creation time (DESIGN.md "Data"). */
+export const SESSIONS_BY_USER_INDEX = 'user_id-created_at-index'
+/** How long a session's, prompt's or event's item stays in the tables after it ended (the `ttl` attribute). */
+export const RETENTION_SECONDS = 30 * 86_400
 /** The ECR repository of seed I-6. */
 export const ECR_REPOSITORY_NAME = 'devflow-code-server'
 /** Secrets of seed I-4. */
@@ -70,3 +79,10 @@ export const SECRET_NAMES = {
   githubApp: 'devflow/github-app',
   claudeApiKey: 'devflow/claude-api-key',
 } as const
+
+/**
+ * The value the stack creates each DevFlow secret with, until `devflow secrets set` writes the real
+ * one. CloudFormation needs some value; this one is recognisable, so `devflow secrets status` can
+ * tell "created by the stack" from "set by an operator", and never reads like a key.
+ */
+export const UNSET_SECRET_VALUE = 'devflow:not-set'

@@ -11,7 +11,7 @@ import {CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient} from '
 import {expect} from 'chai'
 
 import {SECRET_NAMES} from '../../src/core/deployment.js'
-import {UNSET_SECRET_VALUE} from '../../src/deploy/secret-placeholder.js'
+import {UNSET_SECRET_VALUE} from '../../src/core/deployment.js'
 import {CliSandbox} from '../helpers/cli.js'
 import {moto, type Moto, TEST_REGION} from '../helpers/moto.js'
 

@@ -1,7 +1,7 @@
 /** The DynamoDB tables of DESIGN.md "Data", created in moto the way the CDK stack creates them. */
 import {CreateTableCommand, type DynamoDBClient} from '@aws-sdk/client-dynamodb'
 
-import {USER_INDEX} from '../../src/adapters/aws/dynamo-session-store.js'
+import {SESSIONS_BY_USER_INDEX as USER_INDEX} from '../../src/core/deployment.js'
 import {TABLE_NAMES} from '../../src/core/deployment.js'
 
 export async function createDevflowTables(dynamo: DynamoDBClient, names: {sessions: string; prompts: string; events: string} = TABLE_NAMES): Promise<void> {

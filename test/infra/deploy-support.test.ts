@@ -7,9 +7,9 @@ import {AssemblyError, AuthenticationError, DeploymentError, type IoMessage} fro
 import {expect} from 'chai'
 
 import {ExitCode, invalidInput} from '../../src/core/errors.js'
-import {classifyToolkitError} from '../../src/deploy/errors.js'
-import {outputsByKey, parseContextArgs, requireStage} from '../../src/deploy/platform.js'
-import {ToolkitProgress} from '../../src/deploy/progress.js'
+import {classifyToolkitError} from '../../src/adapters/cdk/toolkit-errors.js'
+import {outputsByKey, parseContextArgs, requireStage} from '../../src/adapters/cdk/toolkit.js'
+import {ToolkitProgress} from '../../src/adapters/cdk/toolkit-progress.js'
 
 function resourceEvent(status: string, logicalId: string, resourceType: string, reason?: string): IoMessage<unknown> {
   return {

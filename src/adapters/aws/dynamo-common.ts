@@ -3,7 +3,7 @@
  * object, and SDK error translation.
  */
 import {conflict, invalidInput, isDevflowError} from '../../core/errors.js'
-import {toDevflowError} from './errors.js'
+import {toDevflowError} from './sdk-errors.js'
 
 export type Item = Record<string, unknown>
 

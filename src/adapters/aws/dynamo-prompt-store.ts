@@ -10,13 +10,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 
+import {RETENTION_SECONDS} from '../../core/deployment.js'
 import {conflict, notFound} from '../../core/errors.js'
 import {type Page, type PromptEvent, PromptRecord} from '../../core/models.js'
 import type {ListOptions, PromptChanges, PromptStore} from '../../core/ports.js'
 import {concurrentUpdate, ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
 
 /** Prompts and their events stay this long after they were written. */
-const RETENTION_SECONDS = 30 * 86_400
 const MAX_APPEND_ATTEMPTS = 8
 
 const ATTRIBUTES: Record<keyof PromptRecord, string> = {

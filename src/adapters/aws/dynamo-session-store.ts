@@ -5,14 +5,13 @@
  */
 import {type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand} from '@aws-sdk/lib-dynamodb'
 
+import {RETENTION_SECONDS, SESSIONS_BY_USER_INDEX} from '../../core/deployment.js'
 import {conflict, notFound} from '../../core/errors.js'
 import {type Page, SessionRecord} from '../../core/models.js'
 import type {ListOptions, SessionChanges, SessionStore} from '../../core/ports.js'
 import {concurrentUpdate, ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
 
-export const USER_INDEX = 'user_id-created_at-index'
 /** Ended sessions stay readable this long after their expiry before DynamoDB's TTL removes them. */
-const RETENTION_SECONDS = 30 * 86_400
 
 const ATTRIBUTES: Record<keyof SessionRecord, string> = {
   id: 'session_id',
@@ -124,7 +123,7 @@ export class DynamoSessionStore implements SessionStore {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: USER_INDEX,
+          IndexName: SESSIONS_BY_USER_INDEX,
           KeyConditionExpression: 'user_id = :user',
           ExpressionAttributeValues: {':user': userId},
           ScanIndexForward: false,

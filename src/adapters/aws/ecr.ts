@@ -7,7 +7,7 @@ import {DescribeImagesCommand, ECRClient, GetAuthorizationTokenCommand} from '@a
 
 import {invalidInput, notFound, remoteFailure} from '../../core/errors.js'
 import {type AwsEnvironment, awsClientConfig} from './environment.js'
-import {toDevflowError} from './errors.js'
+import {toDevflowError} from './sdk-errors.js'
 
 export interface EcrRepository {
   /** <account>.dkr.ecr.<region>.amazonaws.com/<name> */

@@ -1,6 +1,6 @@
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 
-import {toDevflowError} from './errors.js'
+import {toDevflowError} from './sdk-errors.js'
 import {type AwsEnvironment, awsClientConfig} from './environment.js'
 
 export interface CallerIdentity {

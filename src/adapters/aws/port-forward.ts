@@ -14,7 +14,7 @@ import {SSMClient, StartSessionCommand, type StartSessionCommandInput} from '@aw
 
 import {conflict, invalidInput, remoteFailure} from '../../core/errors.js'
 import {type AwsEnvironment, awsClientConfig, requireRegion} from './environment.js'
-import {toDevflowError} from './errors.js'
+import {toDevflowError} from './sdk-errors.js'
 
 export const SESSION_MANAGER_PLUGIN = 'session-manager-plugin'
 export const PLUGIN_INSTALL_URL = 'https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html'

@@ -7,11 +7,10 @@ import {createPrivateKey} from 'node:crypto'
 
 import {GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 
-import {SECRET_NAMES} from '../../core/deployment.js'
+import {SECRET_NAMES, UNSET_SECRET_VALUE} from '../../core/deployment.js'
 import {invalidInput, notFound} from '../../core/errors.js'
-import {UNSET_SECRET_VALUE} from '../../deploy/secret-placeholder.js'
 import {type AwsEnvironment, awsClientConfig} from './environment.js'
-import {toDevflowError} from './errors.js'
+import {toDevflowError} from './sdk-errors.js'
 
 export type SecretKey = keyof typeof SECRET_NAMES
 

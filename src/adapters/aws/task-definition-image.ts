@@ -14,7 +14,7 @@ import {
 
 import {notFound} from '../../core/errors.js'
 import {type AwsEnvironment, awsClientConfig} from './environment.js'
-import {toDevflowError} from './errors.js'
+import {toDevflowError} from './sdk-errors.js'
 
 export interface TaskDefinitionRevision {
   readonly arn: string

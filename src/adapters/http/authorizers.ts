@@ -5,7 +5,7 @@
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
 
 import {unauthenticated} from '../../core/errors.js'
-import {toDevflowError} from '../aws/errors.js'
+import {toDevflowError} from '../aws/sdk-errors.js'
 import type {RequestAuthorizer} from './api-client.js'
 import {regionFromApiUrl, signRequest} from './sigv4.js'
 

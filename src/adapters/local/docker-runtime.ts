@@ -17,7 +17,7 @@ import {execa} from 'execa'
 import {unavailable} from '../../core/errors.js'
 import type {CapacityProvider} from '../../core/models.js'
 import type {TaskRuntime, TaskSpec, TaskState} from '../../core/ports.js'
-import {LOCAL_IMAGE_NAME} from '../docker/workspace-image.js'
+import {LOCAL_IMAGE_NAME} from '../../operations/workspace-image.js'
 import {freePort} from './process-runtime.js'
 
 export const DOCKER_TASK_PREFIX = 'local-docker:'

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {awsPlatformConfigFromDeployment} from '../../adapters/aws/platform.js'
+import {awsPlatformConfigFromDeployment} from '../../composition/aws.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {LAMBDA_ENV} from '../../core/deployment.js'
 import {serveApi} from '../../api/serve.js'

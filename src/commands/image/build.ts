@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {DockerCli} from '../../adapters/docker/docker-cli.js'
-import {type BuildResult, buildWorkspaceImage, DEFAULT_PLATFORM} from '../../adapters/docker/workspace-image.js'
+import {type BuildResult, buildWorkspaceImage, DEFAULT_PLATFORM} from '../../operations/workspace-image.js'
 import {BaseCommand} from '../../cli/base-command.js'
 
 export default class ImageBuild extends BaseCommand<typeof ImageBuild> {

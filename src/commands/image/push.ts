@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {DockerCli} from '../../adapters/docker/docker-cli.js'
-import {type PushedImage, pushWorkspaceImage} from '../../adapters/docker/workspace-image.js'
+import {type PushedImage, pushWorkspaceImage} from '../../operations/workspace-image.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {notFound} from '../../core/errors.js'
 import {WORKSPACE_CONTAINER_NAME} from '../../core/deployment.js'

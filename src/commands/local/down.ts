@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {type DownResult, localDown} from '../../local/daemon.js'
-import {dataDirFlag, resolveDataDir} from '../../local/command-support.js'
+import {type DownResult, localDown} from '../../operations/local-platform.js'
+import {dataDirFlag, resolveDataDir} from '../../cli/local-flags.js'
 
 export default class LocalDown extends BaseCommand<typeof LocalDown> {
   static summary = 'Stop every local session, then the local DevFlow platform'

@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {localStatus, type StatusResult} from '../../local/daemon.js'
-import {dataDirFlag, resolveDataDir} from '../../local/command-support.js'
+import {localStatus, type StatusResult} from '../../operations/local-platform.js'
+import {dataDirFlag, resolveDataDir} from '../../cli/local-flags.js'
 
 export default class LocalStatus extends BaseCommand<typeof LocalStatus> {
   static summary = 'Show whether the local DevFlow platform runs, where, and how many sessions it has'

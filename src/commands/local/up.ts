@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {localUp, type RuntimeRequest, type UpResult} from '../../local/daemon.js'
-import {dataDirFlag, resolveDataDir} from '../../local/command-support.js'
-import {DEFAULT_LOCAL_PORT, LOCAL_STAGE} from '../../local/paths.js'
-import {claudeApiKey} from '../../local/secrets.js'
+import {localUp, type RuntimeRequest, type UpResult} from '../../operations/local-platform.js'
+import {dataDirFlag, resolveDataDir} from '../../cli/local-flags.js'
+import {DEFAULT_LOCAL_PORT, LOCAL_STAGE} from '../../adapters/local/paths.js'
+import {claudeApiKey} from '../../adapters/local/secret-file.js'
 
 export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static summary = 'Start the whole DevFlow platform on this machine, in the background'

@@ -5,9 +5,9 @@ import {Args, Flags} from '@oclif/core'
 import {claudeApiKeyValue, githubAppSecretValue, SecretsAdmin, type SecretStatus} from '../../adapters/aws/secrets-admin.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {invalidInput} from '../../core/errors.js'
-import {resolveDataDir} from '../../local/command-support.js'
-import {LOCAL_STAGE} from '../../local/paths.js'
-import {setLocalSecret} from '../../local/secrets.js'
+import {resolveDataDir} from '../../cli/local-flags.js'
+import {LOCAL_STAGE} from '../../adapters/local/paths.js'
+import {setLocalSecret} from '../../adapters/local/secret-file.js'
 
 const SECRETS = ['github-app', 'claude-api-key'] as const
 

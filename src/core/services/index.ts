@@ -3,6 +3,7 @@
  * and `devflow api serve`), the local platform and the CLI's `--admin` mode all call these, so the
  * rules live in one place.
  */
+import {RETENTION_SECONDS} from '../deployment.js'
 import type {AgentApi} from '../agent-api.js'
 import type {CapacityProvider} from '../models.js'
 import type {Clock, IdGenerator, PromptStore, PullRequestOpener, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
@@ -48,7 +49,7 @@ export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
   promptLeaseSeconds: 15 * 60,
   maxPromptAttempts: 3,
   pollIntervalMs: 1000,
-  retentionSeconds: 30 * 86_400,
+  retentionSeconds: RETENTION_SECONDS,
   containerName: 'workspace',
 }
 

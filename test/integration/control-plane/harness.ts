@@ -10,7 +10,7 @@ import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Cl
 import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 
 import {ecsApi, type EcsApi, EcsTaskRuntime} from '../../../src/adapters/aws/ecs-task-runtime.js'
-import {type AwsPlatformConfig, createAwsCoreDeps} from '../../../src/adapters/aws/platform.js'
+import {type AwsPlatformConfig, createAwsCoreDeps} from '../../../src/composition/aws.js'
 import {type RunningHttpServer, startHttpServer} from '../../../src/api/http-server.js'
 import {createApiRouter} from '../../../src/api/router.js'
 import type {Clock} from '../../../src/core/ports.js'

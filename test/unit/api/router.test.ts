@@ -4,6 +4,7 @@ import {expect} from 'chai'
 import {startHttpServer} from '../../../src/api/http-server.js'
 import {createApiRouter} from '../../../src/api/router.js'
 import {sigV4Identity} from '../../../src/api/serve.js'
+import {awsErrorTranslator} from '../../../src/composition/aws.js'
 import {notFound} from '../../../src/core/errors.js'
 import type {CoreServices} from '../../../src/core/services/index.js'
 import type {Caller} from '../../../src/core/session-api.js'
@@ -83,7 +84,7 @@ describe('api router', () => {
     expect(logged).to.have.length(1)
 
     const throttled = scriptedServices({get: async () => Promise.reject(Object.assign(new Error('slow down'), {name: 'ThrottlingException', $metadata: {httpStatusCode: 400}}))})
-    const busy = await createApiRouter(throttled.services).handle(event('GET', '/sessions/s-aaaaaaaaaaaaaaaaaaaa'))
+    const busy = await createApiRouter(throttled.services, {translateError: awsErrorTranslator}).handle(event('GET', '/sessions/s-aaaaaaaaaaaaaaaaaaaa'))
     expect([busy.statusCode, JSON.parse(busy.body).error.code]).to.deep.equal([503, 'AWS_THROTTLED'])
   })
 

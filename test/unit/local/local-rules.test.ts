@@ -10,10 +10,10 @@ import {LocalPullRequestOpener, LocalTokenIssuer} from '../../../src/adapters/lo
 import {LocalRepoRegistry, looksLikeLocalPath} from '../../../src/adapters/local/repo-registry.js'
 import {openLocalDatabase} from '../../../src/adapters/local/sqlite-store.js'
 import {DevflowError} from '../../../src/core/errors.js'
-import {localIdentify} from '../../../src/local/auth.js'
-import {ensureToken} from '../../../src/local/daemon.js'
-import {LocalPaths} from '../../../src/local/paths.js'
-import {claudeApiKey, getLocalSecret, setLocalSecret} from '../../../src/local/secrets.js'
+import {localIdentify} from '../../../src/api/local-token.js'
+import {ensureToken} from '../../../src/operations/local-platform.js'
+import {LocalPaths} from '../../../src/adapters/local/paths.js'
+import {claudeApiKey, getLocalSecret, setLocalSecret} from '../../../src/adapters/local/secret-file.js'
 import {rejection} from '../../helpers/assertions.js'
 
 

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import {parseRepositoryUri} from '../../../../src/adapters/aws/ecr.js'
 import {gitImageTag, parseImageTag} from '../../../../src/adapters/docker/git-tag.js'
-import {containerContextDir} from '../../../../src/adapters/docker/workspace-image.js'
+import {containerContextDir} from '../../../../src/operations/workspace-image.js'
 import {isDevflowError} from '../../../../src/core/errors.js'
 import {ROOT} from '../../../helpers/cli.js'
 

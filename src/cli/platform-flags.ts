@@ -1,8 +1,8 @@
 /** What the platform commands (deploy, bootstrap, diff, destroy, synth) share. */
 import {Flags} from '@oclif/core'
 
-import type {Terminal} from '../cli/output.js'
-import type {ProgressSink} from './progress.js'
+import type {Terminal} from './output.js'
+import type {ProgressSink} from '../adapters/cdk/toolkit-progress.js'
 
 export const contextFlag = Flags.string({
   char: 'c',

@@ -2,10 +2,10 @@
 import {timingSafeEqual} from 'node:crypto'
 import type {IncomingMessage} from 'node:http'
 
-import type {ApiRouter} from '../api/router.js'
+import type {ApiRouter} from './router.js'
 import {unauthenticated} from '../core/errors.js'
 
-import {localUserId} from './platform.js'
+import {localUserId} from '../composition/local.js'
 
 /** Accepts exactly the local token (constant time) as the local user; anything else is anonymous. */
 export function localIdentify(token: string): (req: IncomingMessage) => Promise<{userArn: string} | undefined> {

@@ -12,10 +12,10 @@ import {parseArgs} from 'node:util'
 import {userGithubToken} from '../adapters/local/github.js'
 import {startHttpServer} from '../api/http-server.js'
 import {createApiRouter} from '../api/router.js'
-import {LOCAL_HOST, LocalPaths} from './paths.js'
-import {localIdentify, requireLocalToken} from './auth.js'
-import type {ServerState} from './daemon.js'
-import {createLocalPlatform, type LocalRuntimeChoice} from './platform.js'
+import {LOCAL_HOST, LocalPaths} from '../adapters/local/paths.js'
+import {localIdentify, requireLocalToken} from '../api/local-token.js'
+import type {ServerState} from '../operations/local-platform.js'
+import {createLocalPlatform, type LocalRuntimeChoice} from './local.js'
 
 const RECONCILE_INTERVAL_MS = 3000
 

@@ -7,12 +7,12 @@ import {existsSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {internalError} from '../../core/errors.js'
-import type {AwsEnvironment} from '../aws/environment.js'
-import {EcrRegistry, parseRepositoryUri} from '../aws/ecr.js'
-import {registerWithImage} from '../aws/task-definition-image.js'
-import {DockerCli, isNotBuilt} from './docker-cli.js'
-import {gitImageTag, parseImageTag} from './git-tag.js'
+import {internalError} from '../core/errors.js'
+import type {AwsEnvironment} from '../adapters/aws/environment.js'
+import {EcrRegistry, parseRepositoryUri} from '../adapters/aws/ecr.js'
+import {registerWithImage} from '../adapters/aws/task-definition-image.js'
+import {DockerCli, isNotBuilt} from '../adapters/docker/docker-cli.js'
+import {gitImageTag, parseImageTag} from '../adapters/docker/git-tag.js'
 
 /** The local name of built images; `image push` tags them into the ECR repository. */
 export const LOCAL_IMAGE_NAME = 'devflow-workspace'

@@ -7,7 +7,7 @@ import {execa} from 'execa'
 import {type AwsEnvironment} from '../adapters/aws/environment.js'
 import {getCallerIdentity} from '../adapters/aws/identity.js'
 import {type DevflowError, ExitCode, isDevflowError} from '../core/errors.js'
-import {ConfigFile, configPath} from './config.js'
+import {ConfigFile, configPath} from '../cli/config.js'
 
 export type CheckStatus = 'PASS' | 'WARN' | 'FAIL'
 

@@ -5,7 +5,7 @@
  */
 import {chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 
-import {internalError, invalidInput} from '../core/errors.js'
+import {internalError, invalidInput} from '../../core/errors.js'
 import {LocalPaths} from './paths.js'
 
 export const LOCAL_SECRET_NAMES = ['claude-api-key'] as const

@@ -1,8 +1,8 @@
 /** What the three `devflow local` commands share: where the data dir is, and the flag for it. */
 import {Flags} from '@oclif/core'
 
-import type {ConfigFile} from '../cli/config.js'
-import {defaultDataDir, LOCAL_STAGE} from './paths.js'
+import type {ConfigFile} from './config.js'
+import {defaultDataDir, LOCAL_STAGE} from '../adapters/local/paths.js'
 
 export const dataDirFlag = Flags.string({
   description: 'where the local platform keeps its database, token, logs and workspaces [default: ~/.local/share/devflow/local]',

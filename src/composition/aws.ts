@@ -8,17 +8,19 @@ import {ECSClient} from '@aws-sdk/client-ecs'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 
-import {type Deployment, LAMBDA_ENV, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../../core/deployment.js'
-import {invalidInput} from '../../core/errors.js'
-import {randomIds, systemClock} from '../../core/ids.js'
-import {CapacityProvider} from '../../core/models.js'
-import {type CoreDeps, DEFAULT_CORE_SETTINGS} from '../../core/services/index.js'
-import {DEFAULT_GITHUB_API_URL, GithubApp} from '../github/app.js'
-import {DynamoPromptStore} from './dynamo-prompt-store.js'
-import {DynamoSessionStore} from './dynamo-session-store.js'
-import {ecsApi, EcsTaskRuntime} from './ecs-task-runtime.js'
-import {type AwsEnvironment, awsClientConfig} from './environment.js'
-import {CachedSecretReader} from './secrets.js'
+import {type Deployment, LAMBDA_ENV, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
+import {invalidInput} from '../core/errors.js'
+import {randomIds, systemClock} from '../core/ids.js'
+import {CapacityProvider} from '../core/models.js'
+import {type CoreDeps, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
+import {DEFAULT_GITHUB_API_URL, GithubApp} from '../adapters/github/app.js'
+import {DynamoPromptStore} from '../adapters/aws/dynamo-prompt-store.js'
+import {DynamoSessionStore} from '../adapters/aws/dynamo-session-store.js'
+import {ecsApi, EcsTaskRuntime} from '../adapters/aws/ecs-task-runtime.js'
+import {type AwsEnvironment, awsClientConfig} from '../adapters/aws/environment.js'
+import {CachedSecretReader} from '../adapters/aws/secret-reader.js'
+import {toDevflowError} from '../adapters/aws/sdk-errors.js'
+import type {ErrorTranslator} from '../api/router.js'
 
 export interface AwsPlatformConfig {
   readonly sessionsTable: string
@@ -102,6 +104,9 @@ export function awsPlatformConfigFromDeployment(deployment: Deployment, processE
   const saved = deployment as Partial<Record<string, string>>
   return platformConfig((key) => processEnv[LAMBDA_ENV[key]] || saved[key] || undefined, 'The saved deployment', deployment.apiUrl || undefined)
 }
+
+/** What the router answers for an AWS error that reached it untranslated. */
+export const awsErrorTranslator: ErrorTranslator = (error) => toDevflowError(error, 'An AWS call')
 
 export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvironment): Promise<CoreDeps> {
   const clientConfig = await awsClientConfig(env, {maxAttempts: config.maxAttempts ?? 4})

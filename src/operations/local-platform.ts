@@ -14,8 +14,8 @@ import {fileURLToPath} from 'node:url'
 
 import {dockerAnswers, newestWorkspaceImage} from '../adapters/local/docker-runtime.js'
 import {conflict, DevflowError, invalidInput, timedOut, unavailable} from '../core/errors.js'
-import {LOCAL_HOST, LocalPaths} from './paths.js'
-import type {LocalRuntimeChoice} from './platform.js'
+import {LOCAL_HOST, LocalPaths} from '../adapters/local/paths.js'
+import type {LocalRuntimeChoice} from '../composition/local.js'
 
 export interface ServerState {
   readonly pid: number
@@ -113,10 +113,10 @@ export function ensureToken(paths: LocalPaths): string {
   return readFileSync(paths.token, 'utf8').trim()
 }
 
-/** The server's entry module beside this one (.js when built, .ts under the dev loader). */
+/** The server's entry module, src/composition/local-server-main (.js when built, .ts under the dev loader). */
 function serverMain(): string {
   const self = fileURLToPath(import.meta.url)
-  return join(self, '..', `server-main${extname(self)}`)
+  return join(self, '..', '..', 'composition', `local-server-main${extname(self)}`)
 }
 
 export type RuntimeRequest = 'auto' | 'process' | 'docker'

@@ -16,13 +16,13 @@ import {
   Toolkit,
 } from '@aws-cdk/toolkit-lib'
 
-import {buildApp, findProjectRoot, stackIdFor} from '../../infra/app.js'
-import {CONTEXT_KEYS, isStageName, STAGE_NAMES, type StageName, stackNameFor} from '../../infra/stages.js'
-import {type AwsEnvironment, requireRegion} from '../adapters/aws/environment.js'
-import {type Deployment, type DeploymentKey, OUTPUT_KEYS} from '../core/deployment.js'
-import {internalError, invalidInput} from '../core/errors.js'
-import {classifyToolkitError} from './errors.js'
-import {type ProgressSink, routingBundlingNotices, ToolkitProgress} from './progress.js'
+import {buildApp, findProjectRoot, stackIdFor} from '../../../infra/app.js'
+import {CONTEXT_KEYS, isStageName, STAGE_NAMES, type StageName} from '../../../infra/stages.js'
+import {type AwsEnvironment, requireRegion} from '../aws/environment.js'
+import {type Deployment, type DeploymentKey, OUTPUT_KEYS, stackNameFor} from '../../core/deployment.js'
+import {internalError, invalidInput} from '../../core/errors.js'
+import {classifyToolkitError} from './toolkit-errors.js'
+import {type ProgressSink, routingBundlingNotices, ToolkitProgress} from './toolkit-progress.js'
 
 export interface PlatformOptions {
   readonly stage: string

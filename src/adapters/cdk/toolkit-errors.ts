@@ -4,9 +4,9 @@
  */
 import {ToolkitError} from '@aws-cdk/toolkit-lib'
 
-import {toDevflowError as awsToDevflowError} from '../adapters/aws/errors.js'
-import {type DevflowError, internalError, isDevflowError, remoteFailure, unauthenticated} from '../core/errors.js'
-import type {ToolkitProgress} from './progress.js'
+import {toDevflowError as awsToDevflowError} from '../aws/sdk-errors.js'
+import {type DevflowError, internalError, isDevflowError, remoteFailure, unauthenticated} from '../../core/errors.js'
+import type {ToolkitProgress} from './toolkit-progress.js'
 
 /** `action` names what was attempted, e.g. "Deploying devflow-dev". */
 export function classifyToolkitError(action: string, progress: Pick<ToolkitProgress, 'failures' | 'errors'>, error: unknown): DevflowError {

@@ -17,8 +17,8 @@ import {randomIds, systemClock} from '../core/ids.js'
 import type {TaskRuntime, TaskSpec} from '../core/ports.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
 import {createCoreServices, type CoreServices, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
-import {LocalPaths, packageRoot} from './paths.js'
-import {claudeApiKey} from './secrets.js'
+import {LocalPaths, packageRoot} from '../adapters/local/paths.js'
+import {claudeApiKey} from '../adapters/local/secret-file.js'
 
 /** The one user of the local platform. */
 export function localUserId(): string {
