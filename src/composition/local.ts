@@ -13,6 +13,7 @@ import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {LocalRepoRegistry, looksLikeLocalPath} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
 import {invalidInput} from '../core/errors.js'
+import {isSessionTerminal} from '../core/state-machine.js'
 import {randomIds, systemClock} from '../core/ids.js'
 import type {TaskRuntime, TaskSpec} from '../core/ports.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
@@ -108,7 +109,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
       let nextToken: string | undefined
       do {
         const page = await core.sessions.list(admin, {all: true, limit: 100, nextToken})
-        for (const session of page.items) if (!['STOPPED', 'FAILED'].includes(session.status)) active.push(session.id)
+        for (const session of page.items) if (!isSessionTerminal(session.status)) active.push(session.id)
         nextToken = page.nextToken
       } while (nextToken)
       await Promise.all(active.map((id) => core.sessions.stop(admin, id)))

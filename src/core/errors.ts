@@ -140,3 +140,30 @@ export const timedOut = factory('timeout')
 export const remoteFailure = factory('remote')
 export const unavailable = factory('unavailable')
 export const internalError = factory('internal')
+
+/*
+ * The errors every SessionStore and PromptStore raises (src/core/ports.ts): the services branch on
+ * these codes, so each adapter throws the same error with the same words.
+ */
+type ErrorOptions = {cause?: unknown}
+
+export function sessionNotFound(sessionId: string, options?: ErrorOptions) {
+  return notFound('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`, 'Run `devflow session list` to see your sessions.', options)
+}
+
+export function promptNotFound(sessionId: string, promptId: string, options?: ErrorOptions) {
+  return notFound('PROMPT_NOT_FOUND', `Prompt ${promptId} does not exist in session ${sessionId}.`, 'Run `devflow session logs <session>` to list the session\'s prompts.', options)
+}
+
+export function sessionExists(sessionId: string, options?: ErrorOptions) {
+  return conflict('SESSION_EXISTS', `Session ${sessionId} already exists.`, 'Use a new idempotency key, or read the existing session.', options)
+}
+
+export function promptSeqTaken(sessionId: string, seq: number, options?: ErrorOptions) {
+  return conflict('PROMPT_SEQ_TAKEN', `Session ${sessionId} already has a prompt ${seq}.`, 'Queue the prompt again: the next prompt number is read again.', options)
+}
+
+/** `what` names the record, e.g. "Session s-…". */
+export function concurrentUpdate(what: string, options?: ErrorOptions) {
+  return conflict('CONCURRENT_UPDATE', `${what} changed while this request was updating it.`, 'Read it again and retry.', options)
+}

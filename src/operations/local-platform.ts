@@ -13,7 +13,10 @@ import {extname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {dockerAnswers, newestWorkspaceImage} from '../adapters/local/docker-runtime.js'
+import {HttpSessionApi} from '../adapters/http/api-client.js'
+import {bearerAuthorizer} from '../adapters/http/authorizers.js'
 import {conflict, DevflowError, invalidInput, timedOut, unavailable} from '../core/errors.js'
+import {isSessionTerminal} from '../core/state-machine.js'
 import {LOCAL_HOST, LocalPaths} from '../adapters/local/paths.js'
 import type {LocalRuntimeChoice} from '../composition/local.js'
 
@@ -228,17 +231,13 @@ export async function localStatus(dataDir: string): Promise<StatusResult> {
   const pid = runningPid(paths)
   const state = pid === undefined ? undefined : readJson<ServerState>(paths.server)
   if (pid === undefined || !state) return {running: pid !== undefined, dataDir: paths.dataDir, ...(pid === undefined ? {} : {pid})}
-  const token = readFileSync(paths.token, 'utf8').trim()
-  const call = async (path: string) => {
-    const response = await fetch(new URL(path, state.url), {headers: {authorization: `Bearer ${token}`}, signal: AbortSignal.timeout(5000)})
-    return (await response.json()) as Record<string, unknown>
-  }
+  const api = new HttpSessionApi({endpoint: state.url, authorizer: bearerAuthorizer(readFileSync(paths.token, 'utf8').trim()), timeoutMs: 5000})
   let health = 'unreachable'
   let sessions: StatusResult['sessions']
   try {
-    health = String((await call('health')).status)
-    const items = ((await call('sessions?limit=100')).items ?? []) as {status: string}[]
-    sessions = {active: items.filter((s) => !['STOPPED', 'FAILED'].includes(s.status)).length, total: items.length}
+    health = (await api.health()).status
+    const {items} = await api.list({userId: 'self'}, {limit: 100})
+    sessions = {active: items.filter((s) => !isSessionTerminal(s.status)).length, total: items.length}
   } catch {
     // Reported as health "unreachable": the process exists but does not answer.
   }

@@ -2,7 +2,7 @@
  * Shared pieces of the DynamoDB stores: pagination tokens, update expressions built from a changes
  * object, and SDK error translation.
  */
-import {conflict, invalidInput, isDevflowError} from '../../core/errors.js'
+import {invalidInput, isDevflowError} from '../../core/errors.js'
 import {toDevflowError} from './sdk-errors.js'
 
 export type Item = Record<string, unknown>
@@ -53,10 +53,6 @@ export function isConditionFailure(error: unknown): boolean {
 export function translate(error: unknown, action: string): never {
   if (isDevflowError(error)) throw error
   throw toDevflowError(error, action) ?? error
-}
-
-export function concurrentUpdate(what: string) {
-  return conflict('CONCURRENT_UPDATE', `${what} changed while this request was updating it.`, 'Read it again and retry.')
 }
 
 export function epochSeconds(iso: string): number {

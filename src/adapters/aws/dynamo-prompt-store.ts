@@ -11,10 +11,10 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 
 import {RETENTION_SECONDS} from '../../core/deployment.js'
-import {conflict, notFound} from '../../core/errors.js'
+import {concurrentUpdate, promptNotFound, promptSeqTaken} from '../../core/errors.js'
 import {type Page, type PromptEvent, PromptRecord} from '../../core/models.js'
 import type {ListOptions, PromptChanges, PromptStore} from '../../core/ports.js'
-import {concurrentUpdate, ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
+import {ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
 
 /** Prompts and their events stay this long after they were written. */
 const MAX_APPEND_ATTEMPTS = 8
@@ -71,7 +71,7 @@ export class DynamoPromptStore implements PromptStore {
       )
     } catch (error) {
       if (isConditionFailure(error)) {
-        throw conflict('PROMPT_SEQ_TAKEN', `Session ${record.sessionId} already has a prompt ${record.seq}.`, 'Queue the prompt again.')
+        throw promptSeqTaken(record.sessionId, record.seq)
       }
       translate(error, 'Writing the prompt')
     }
@@ -134,7 +134,7 @@ export class DynamoPromptStore implements PromptStore {
 
   private async conditionalUpdate(sessionId: string, promptId: string, expectedVersion: number, changes: PromptChanges): Promise<PromptRecord> {
     const current = await this.get(sessionId, promptId)
-    if (!current) throw notFound('PROMPT_NOT_FOUND', `Prompt ${promptId} does not exist in session ${sessionId}.`, 'List the session\'s prompts.')
+    if (!current) throw promptNotFound(sessionId, promptId)
     if (current.version !== expectedVersion) throw concurrentUpdate(`Prompt ${promptId}`)
     const update = updateExpression({...toItem(changes as Partial<PromptRecord>), version: expectedVersion + 1})
     try {

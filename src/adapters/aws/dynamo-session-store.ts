@@ -6,10 +6,10 @@
 import {type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand} from '@aws-sdk/lib-dynamodb'
 
 import {RETENTION_SECONDS, SESSIONS_BY_USER_INDEX} from '../../core/deployment.js'
-import {conflict, notFound} from '../../core/errors.js'
+import {concurrentUpdate, sessionExists, sessionNotFound} from '../../core/errors.js'
 import {type Page, SessionRecord} from '../../core/models.js'
 import type {ListOptions, SessionChanges, SessionStore} from '../../core/ports.js'
-import {concurrentUpdate, ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
+import {ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
 
 /** Ended sessions stay readable this long after their expiry before DynamoDB's TTL removes them. */
 
@@ -71,7 +71,7 @@ export class DynamoSessionStore implements SessionStore {
       )
     } catch (error) {
       if (isConditionFailure(error)) {
-        throw conflict('SESSION_EXISTS', `Session ${record.id} already exists.`, 'Use a new idempotency key, or read the existing session.')
+        throw sessionExists(record.id)
       }
       translate(error, 'Writing the session')
     }
@@ -110,7 +110,7 @@ export class DynamoSessionStore implements SessionStore {
     } catch (error) {
       if (isConditionFailure(error)) {
         if (!(await this.get(id))) {
-          throw notFound('SESSION_NOT_FOUND', `Session ${id} no longer exists.`, 'Run `devflow session list` to see your sessions.')
+          throw sessionNotFound(id)
         }
         throw concurrentUpdate(`Session ${id}`)
       }

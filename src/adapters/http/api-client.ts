@@ -110,7 +110,8 @@ export class HttpSessionApi implements SessionApi {
   }
 
   async health(): Promise<Health> {
-    const {body} = await this.send('GET', 'health')
+    // A degraded API answers 503 with the same document (src/api/router.ts).
+    const {body} = await this.send('GET', 'health', {accept: [503]})
     if (!isRecord(body) || (body.status !== 'ok' && body.status !== 'degraded')) throw badResponse('health')
     return body as unknown as Health
   }
@@ -118,7 +119,7 @@ export class HttpSessionApi implements SessionApi {
   private async send(
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
-    options: {body?: unknown; query?: Record<string, string | number | undefined>} = {},
+    options: {body?: unknown; query?: Record<string, string | number | undefined>; accept?: number[]} = {},
   ): Promise<{status: number; body: unknown}> {
     const url = new URL(path, this.base)
     for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -137,7 +138,7 @@ export class HttpSessionApi implements SessionApi {
     }
     const text = await response.text()
     const parsed = parseJson(text)
-    if (!response.ok) throw apiError(response, parsed, text)
+    if (!response.ok && !(options.accept?.includes(response.status) && parsed !== undefined)) throw apiError(response, parsed, text)
     if (parsed === undefined) throw badResponse(`${method} /${path}`)
     return {status: response.status, body: parsed}
   }

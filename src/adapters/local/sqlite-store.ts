@@ -12,7 +12,7 @@ import {dirname} from 'node:path'
 
 import Database from 'better-sqlite3'
 
-import {conflict, invalidInput, notFound, unavailable} from '../../core/errors.js'
+import {concurrentUpdate, invalidInput, promptNotFound, promptSeqTaken, sessionExists, sessionNotFound, unavailable} from '../../core/errors.js'
 import {PromptEvent, PromptRecord, SessionRecord, type Page} from '../../core/models.js'
 import type {ListOptions, PromptChanges, PromptStore, SessionChanges, SessionStore} from '../../core/ports.js'
 
@@ -81,14 +81,6 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
 
-function sessionNotFound(id: string) {
-  return notFound('SESSION_NOT_FOUND', `Session ${id} does not exist.`, 'Run `devflow session list` to see your sessions.')
-}
-
-function concurrentUpdate(what: string) {
-  return conflict('CONCURRENT_UPDATE', `${what} was changed by another request meanwhile.`, 'Retry the command; it reads the current state first.')
-}
-
 export class SqliteSessionStore implements SessionStore {
   constructor(private readonly db: Database.Database) {}
 
@@ -100,7 +92,7 @@ export class SqliteSessionStore implements SessionStore {
         .run(valid.id, valid.userId, valid.createdAt, valid.version, JSON.stringify(valid))
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw conflict('SESSION_EXISTS', `Session ${valid.id} already exists.`, 'Use another idempotency key, or fetch the existing session.', {cause: error})
+        throw sessionExists(valid.id, {cause: error})
       }
       throw error
     }
@@ -164,7 +156,7 @@ export class SqlitePromptStore implements PromptStore {
         .run(valid.sessionId, valid.seq, valid.id, valid.version, JSON.stringify(valid))
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw conflict('PROMPT_SEQ_TAKEN', `Session ${valid.sessionId} already has a prompt number ${valid.seq}.`, 'Retry: the next prompt number is read again.', {cause: error})
+        throw promptSeqTaken(valid.sessionId, valid.seq, {cause: error})
       }
       throw error
     }
@@ -198,7 +190,7 @@ export class SqlitePromptStore implements PromptStore {
       const row = this.db.prepare('SELECT version, record FROM prompts WHERE session_id = ? AND id = ?').get(sessionId, promptId) as
         | {version: number; record: string}
         | undefined
-      if (!row) throw notFound('PROMPT_NOT_FOUND', `Prompt ${promptId} does not exist in session ${sessionId}.`, `Run \`devflow session status ${sessionId}\` to see its prompts.`)
+      if (!row) throw promptNotFound(sessionId, promptId)
       if (row.version !== expectedVersion) throw concurrentUpdate(`Prompt ${promptId}`)
       const current = JSON.parse(row.record) as PromptRecord
       const next = PromptRecord.parse(

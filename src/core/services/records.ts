@@ -2,7 +2,7 @@
  * Record helpers shared by the session, agent and reaper services: loading with ownership checks,
  * optimistic-locking retries, ending a session, and settling prompts whose lease ran out.
  */
-import {isDevflowError, notFound} from '../errors.js'
+import {isDevflowError, promptNotFound, sessionNotFound} from '../errors.js'
 import type {ErrorInfo, PromptRecord, SessionRecord, SessionStatus} from '../models.js'
 import type {PromptChanges, SessionChanges} from '../ports.js'
 import type {Caller} from '../session-api.js'
@@ -11,18 +11,6 @@ import {parsePromptId, parseSessionId} from '../validation.js'
 import type {CoreDeps} from './index.js'
 
 const MAX_UPDATE_ATTEMPTS = 8
-
-export function sessionNotFound(sessionId: string) {
-  return notFound('SESSION_NOT_FOUND', `Session ${sessionId} does not exist.`, 'Run `devflow session list` to see your sessions.')
-}
-
-export function promptNotFound(sessionId: string, promptId: string) {
-  return notFound(
-    'PROMPT_NOT_FOUND',
-    `Prompt ${promptId} does not exist in session ${sessionId}.`,
-    'Run `devflow session logs <session>` to list the session\'s prompts.',
-  )
-}
 
 export async function loadSession(deps: CoreDeps, sessionId: string): Promise<SessionRecord> {
   const id = parseSessionId(sessionId)
