@@ -55,6 +55,8 @@ export const LAMBDA_ENV = {
 
 /** The workspace container's name in the task definition. */
 export const WORKSPACE_CONTAINER_NAME = 'workspace'
+/** The local name of built workspace images; `image push` tags them into the ECR repository. */
+export const LOCAL_IMAGE_NAME = 'devflow-workspace'
 /** code-server's port inside the task. */
 export const EDITOR_PORT = 8080
 /** The CloudFormation stack of a stage. */

@@ -4,6 +4,7 @@
  * github/ for the GitHub App). Only the calls the core really makes belong here.
  */
 import type {CapacityProvider, Page, PromptEvent, PromptRecord, SessionRecord} from './models.js'
+import type {EditorAccess} from './session-api.js'
 import type {RepoRef} from './validation.js'
 
 export interface ListOptions {
@@ -68,7 +69,6 @@ export interface TaskState {
   readonly stoppedReason?: string
   /** The workspace container's exit code once it stopped. */
   readonly exitCode?: number
-  /** Private IP and task id, for `session open`. */
   readonly privateIp?: string
 }
 
@@ -83,6 +83,20 @@ export interface TaskRuntime {
   /** Idempotent: stopping a stopped or unknown task is not an error. */
   stop(taskArn: string, reason: string): Promise<void>
   ping(): Promise<void>
+  /** How the editor of a running task is reached (SSM port forward, a URL, or not at all and why). */
+  editorAccess(taskArn: string): Promise<EditorAccess>
+}
+
+/** Turns the `repo` of a start request into the repository a session works on. */
+export interface RepositoryResolver {
+  /** Throws an `invalid` DevflowError for a reference it cannot accept. */
+  resolve(input: string): RepoRef
+}
+
+/** Checks, before a prompt is queued, that the agent will have its Claude API key. */
+export interface AgentKeyPreflight {
+  /** Throws a DevflowError that says how to provide the key. */
+  ensureKey(): Promise<void>
 }
 
 export interface RepoToken {

@@ -68,6 +68,12 @@ export interface EditorInfo {
   readonly unavailableHint?: string
 }
 
+/** How a running session's editor is reached: the runtime's answer, which `session open` switches on. */
+export type EditorAccess =
+  | {readonly kind: 'ssm'; readonly cluster: string; readonly taskArn: string; readonly taskId: string; readonly container: string; readonly port: number}
+  | {readonly kind: 'url'; readonly url: string; readonly port: number}
+  | {readonly kind: 'unavailable'; readonly reason: string; readonly hint: string}
+
 export interface Health {
   readonly status: 'ok' | 'degraded'
   readonly version: string

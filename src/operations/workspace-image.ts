@@ -7,6 +7,7 @@ import {existsSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {LOCAL_IMAGE_NAME} from '../core/deployment.js'
 import {internalError} from '../core/errors.js'
 import type {AwsEnvironment} from '../adapters/aws/environment.js'
 import {EcrRegistry, parseRepositoryUri} from '../adapters/aws/ecr.js'
@@ -14,8 +15,6 @@ import {registerWithImage} from '../adapters/aws/task-definition-image.js'
 import {DockerCli, isNotBuilt} from '../adapters/docker/docker-cli.js'
 import {gitImageTag, parseImageTag} from '../adapters/docker/git-tag.js'
 
-/** The local name of built images; `image push` tags them into the ECR repository. */
-export const LOCAL_IMAGE_NAME = 'devflow-workspace'
 export const DEFAULT_PLATFORM = 'linux/amd64'
 
 /** The container/ directory of this installation (a git checkout or the npm package). */

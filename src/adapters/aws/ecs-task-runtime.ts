@@ -22,7 +22,9 @@ import {
 
 import {remoteFailure, unavailable} from '../../core/errors.js'
 import type {CapacityProvider} from '../../core/models.js'
+import {EDITOR_PORT} from '../../core/deployment.js'
 import type {TaskRuntime, TaskSpec, TaskState} from '../../core/ports.js'
+import type {EditorAccess} from '../../core/session-api.js'
 import {translate} from './dynamo-common.js'
 
 export interface EcsApi {
@@ -59,6 +61,11 @@ export class EcsTaskRuntime implements TaskRuntime {
     private readonly ecs: EcsApi,
     private readonly config: EcsRuntimeConfig,
   ) {}
+
+  /** Through an SSM port forward into the task (ECS Exec), to code-server's port. */
+  async editorAccess(taskArn: string): Promise<EditorAccess> {
+    return {kind: 'ssm', cluster: this.config.cluster, taskArn, taskId: taskArn.split('/').at(-1) ?? taskArn, container: this.config.containerName, port: EDITOR_PORT}
+  }
 
   async run(spec: TaskSpec): Promise<{taskArn: string; capacity: CapacityProvider}> {
     const placement: Partial<RunTaskCommandInput> =

@@ -124,3 +124,10 @@ async function containerRuntimeId(config: Awaited<ReturnType<typeof awsClientCon
     ecs.destroy()
   }
 }
+
+/** The whole forward, in the order that fails early: the plugin on PATH, then the SSM session. */
+export async function forwardTaskPort(env: AwsEnvironment, target: TaskContainer, remotePort: number, localPort: number): Promise<{ssmSessionId: string; run(): Promise<number>}> {
+  const plugin = await findSessionManagerPlugin()
+  const session = await startPortForwardSession(env, target, remotePort, localPort)
+  return {ssmSessionId: session.sessionId, run: () => runSessionManagerPlugin(plugin, session.pluginArgs)}
+}

@@ -17,8 +17,9 @@ import {execa} from 'execa'
 import {unavailable} from '../../core/errors.js'
 import type {CapacityProvider} from '../../core/models.js'
 import type {TaskRuntime, TaskSpec, TaskState} from '../../core/ports.js'
-import {LOCAL_IMAGE_NAME} from '../../operations/workspace-image.js'
-import {freePort} from './process-runtime.js'
+import {LOCAL_IMAGE_NAME} from '../../core/deployment.js'
+import type {EditorAccess} from '../../core/session-api.js'
+import {freePort, localEditorAccess} from './process-runtime.js'
 
 export const DOCKER_TASK_PREFIX = 'local-docker:'
 
@@ -129,6 +130,10 @@ export class DockerRuntime implements TaskRuntime {
     if (!(await dockerAnswers(this.docker))) {
       throw unavailable('DOCKER_UNAVAILABLE', 'The Docker engine does not answer.', 'Start Docker, or run `devflow local down && devflow local up --runtime process`.')
     }
+  }
+
+  async editorAccess(taskArn: string): Promise<EditorAccess> {
+    return localEditorAccess(this.editorPort(taskArn))
   }
 
   /** Where the session's editor listens. */

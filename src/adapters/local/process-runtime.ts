@@ -18,6 +18,7 @@ import {join} from 'node:path'
 import {internalError, unavailable} from '../../core/errors.js'
 import type {CapacityProvider} from '../../core/models.js'
 import type {TaskRuntime, TaskSpec, TaskState} from '../../core/ports.js'
+import type {EditorAccess} from '../../core/session-api.js'
 
 export const PROCESS_TASK_PREFIX = 'local-process:'
 
@@ -39,6 +40,20 @@ export interface ProcessRuntimeOptions {
   readonly environment: (spec: TaskSpec) => Readonly<Record<string, string | undefined>>
   /** How long stop() waits after TERM before it sends KILL. */
   readonly stopGraceMs?: number
+  /** Whether code-server is installed on this machine to serve the editor (the image always has it). */
+  readonly codeServerInstalled?: () => boolean
+}
+
+/** A local session whose editor cannot run: prompts still work. */
+export const NO_LOCAL_EDITOR: EditorAccess = {
+  kind: 'unavailable',
+  reason: 'code-server is not installed on this machine, so the session has no editor (prompts still work).',
+  hint: 'Install code-server (https://coder.com/docs/code-server/install), then start a new session.',
+}
+
+/** The editor of a local session on its own port of 127.0.0.1. */
+export function localEditorAccess(port: number | undefined): EditorAccess {
+  return port === undefined ? NO_LOCAL_EDITOR : {kind: 'url', url: `http://127.0.0.1:${port}/`, port}
 }
 
 interface TaskFile {
@@ -206,6 +221,10 @@ export class ProcessRuntime implements TaskRuntime {
     if (!existsSync(this.options.entrypoint)) {
       throw unavailable('ENTRYPOINT_MISSING', `The workspace script ${this.options.entrypoint} is missing.`, 'Reinstall devflow: the package ships container/entrypoint.sh.')
     }
+  }
+
+  async editorAccess(taskArn: string): Promise<EditorAccess> {
+    return (this.options.codeServerInstalled?.() ?? true) ? localEditorAccess(this.editorPort(taskArn)) : NO_LOCAL_EDITOR
   }
 
   /** Where the session's editor listens, when its task runs. */

@@ -17,6 +17,8 @@ import {fileURLToPath} from 'node:url'
 import type Database from 'better-sqlite3'
 
 import {invalidInput} from '../../core/errors.js'
+import type {RepositoryResolver} from '../../core/ports.js'
+import {parseRepoRef, type RepoRef} from '../../core/validation.js'
 
 export const LOCAL_REPO_OWNER = 'local'
 
@@ -25,13 +27,22 @@ export function looksLikeLocalPath(input: string): boolean {
   return /^(file:\/\/|\/|\.{1,2}(\/|$)|~(\/|$))/.test(input.trim())
 }
 
-export class LocalRepoRegistry {
+export class LocalRepoRegistry implements RepositoryResolver {
   constructor(
     private readonly db: Database.Database,
     /** Where snapshots of plain directories are kept. */
     private readonly snapshotDir: string,
   ) {
     db.exec('CREATE TABLE IF NOT EXISTS local_repos (name TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, clone_url TEXT NOT NULL)')
+  }
+
+  /** A path or file:// URL becomes a registered `local/<name>` repository; anything else is a GitHub reference. */
+  resolve(input: string): RepoRef {
+    if (!looksLikeLocalPath(input)) return parseRepoRef(input)
+    if (/^\.{1,2}(\/|$)/.test(input.trim())) {
+      throw invalidInput('REPO_PATH_RELATIVE', `"${input}" is a relative path, and the local server does not know your working directory.`, `Pass an absolute path, for example --repo "$PWD/${input.trim().replace(/^\.\//, '')}".`)
+    }
+    return parseRepoRef(this.register(input, '/'))
   }
 
   /**

@@ -6,7 +6,7 @@
 import {RETENTION_SECONDS} from '../deployment.js'
 import type {AgentApi} from '../agent-api.js'
 import type {CapacityProvider} from '../models.js'
-import type {Clock, IdGenerator, PromptStore, PullRequestOpener, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
+import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
 import {createReaper, type ReapReport} from './reaper.js'
@@ -33,7 +33,7 @@ export interface CoreSettings {
   readonly retentionSeconds: number
   /** The base URL the workspace's agent calls; derived from the caller's request when unset. */
   readonly agentApiUrl?: string
-  /** The ECS cluster, reported with the editor info for `session open`. */
+  /** The ECS cluster, reported with the editor info. */
   readonly cluster?: string
   /** The workspace container's name, reported with the editor info. */
   readonly containerName: string
@@ -62,6 +62,10 @@ export interface CoreDeps {
   clock: Clock
   ids: IdGenerator
   settings: CoreSettings
+  /** GitHub `owner/name` references only, when not given. */
+  repositories?: RepositoryResolver
+  /** No check before queueing a prompt, when not given (the deployed stack creates the key's secret). */
+  agentKey?: AgentKeyPreflight
 }
 
 export interface CoreServices {

@@ -8,6 +8,7 @@ import {hashToken, sessionIdForIdempotencyKey} from '../ids.js'
 import {type Prompt, type PromptEvent, type Page, type Session, type SessionRecord, toPrompt, toSession} from '../models.js'
 import type {TaskState} from '../ports.js'
 import {
+  type EditorAccess,
   type EditorInfo,
   type Health,
   type ListSessionsOptions,
@@ -99,6 +100,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     },
 
     async enqueuePrompt(caller, sessionId, input) {
+      await deps.agentKey?.ensureKey()
       const request = parseRequest(PromptRequest, input)
       const bytes = Buffer.byteLength(request.text, 'utf8')
       if (bytes > MAX_PROMPT_BYTES) {
@@ -179,7 +181,9 @@ export function createSessionService(deps: CoreDeps): SessionApi {
             : `Wait for it with \`devflow session status ${record.id} --watch\`, then run this again.`,
         }
       }
-      return {...info, password: record.editorPassword}
+      const withPassword = {...info, password: record.editorPassword}
+      if (!record.taskArn) return withPassword
+      return editorInfo(withPassword, await deps.runtime.editorAccess(record.taskArn))
     },
 
     async health(): Promise<Health> {
@@ -210,7 +214,7 @@ interface SessionPlan {
 
 function planSession(deps: CoreDeps, request: StartSessionRequest): SessionPlan {
   const {settings} = deps
-  const repo = parseRepoRef(request.repo)
+  const repo = deps.repositories ? deps.repositories.resolve(request.repo) : parseRepoRef(request.repo)
   const branch = parseBranchName(request.branch ?? settings.defaultBranch)
   const cpu = request.cpu === undefined ? DEFAULT_CAPACITY.cpu : parseCpu(request.cpu)
   const memory = request.memory === undefined ? (request.cpu === undefined ? DEFAULT_CAPACITY.memory : cpu * 2) : parseMemory(request.memory)
@@ -224,6 +228,18 @@ function planSession(deps: CoreDeps, request: StartSessionRequest): SessionPlan 
     throw invalidInput('IDLE_TIMEOUT_TOO_LONG', `The idle timeout can be at most ${formatDuration(settings.maxIdleTimeoutSeconds)}.`, `Pass --idle-timeout ${formatDuration(settings.maxIdleTimeoutSeconds)} or less.`)
   }
   return {repo, branch, cpu, memory, ttlSeconds, idleTimeoutSeconds}
+}
+
+/** The editor info of a RUNNING session, as the runtime says it is reached. */
+function editorInfo(info: EditorInfo, access: EditorAccess): EditorInfo {
+  switch (access.kind) {
+    case 'ssm':
+      return info
+    case 'url':
+      return {...info, port: access.port, url: access.url}
+    case 'unavailable':
+      return {...info, unavailableReason: access.reason, unavailableHint: access.hint}
+  }
 }
 
 /** A reused idempotency key must describe the same session. */
