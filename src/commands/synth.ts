@@ -1,10 +1,8 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
-import {contextFlag, progressSink} from '../cli/platform-flags.js'
-import {parseContextArgs, Platform} from '../adapters/cdk/toolkit.js'
+import {contextFlag, PlatformCommand} from '../cli/platform-command.js'
 
-export default class Synth extends BaseCommand<typeof Synth> {
+export default class Synth extends PlatformCommand<typeof Synth> {
   static summary = 'Write the stage\'s CloudFormation template and assets to a directory'
   static examples = ['<%= config.bin %> synth --out cdk.out', '<%= config.bin %> synth --stage prod --out /tmp/devflow-prod --json']
   static flags = {
@@ -13,10 +11,7 @@ export default class Synth extends BaseCommand<typeof Synth> {
   }
 
   async run(): Promise<{outDir: string; stacks: string[]}> {
-    const platform = new Platform({stage: await this.stage(), aws: await this.awsEnvironment(), context: parseContextArgs(this.flags.context), progress: progressSink(this.terminal)})
-    await this.terminal.startProgress(`Synthesizing ${platform.stackName}`)
-    const result = await platform.synth(this.flags.out)
-    this.terminal.stopProgress()
+    const result = await (await this.platformStack()).synth(await this.stage(), this.flags.context, this.flags.out)
     this.terminal.print(`Wrote ${result.stacks.join(', ')} to ${result.outDir}`)
     return result
   }

@@ -7,8 +7,9 @@ import {existsSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {LOCAL_IMAGE_NAME} from '../core/deployment.js'
-import {internalError} from '../core/errors.js'
+import type {ConfigFile} from '../cli/config.js'
+import {LOCAL_IMAGE_NAME, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
+import {internalError, notFound} from '../core/errors.js'
 import type {AwsEnvironment} from '../adapters/aws/environment.js'
 import {EcrRegistry, parseRepositoryUri} from '../adapters/aws/ecr.js'
 import {registerWithImage} from '../adapters/aws/task-definition-image.js'
@@ -96,4 +97,31 @@ export async function pushWorkspaceImage(docker: DockerCli, env: AwsEnvironment,
   } finally {
     registry.destroy()
   }
+}
+
+/**
+ * `image push` for a stage: into the deployment's ECR repository unless one is given, and the
+ * digest is recorded in stages.<stage>.image, where `deploy` picks it up.
+ */
+export async function pushStageImage(
+  deps: {docker: DockerCli; aws: AwsEnvironment; config: ConfigFile},
+  request: {stage: string; tag?: string; repository?: string; progress?: (step: string) => void},
+): Promise<PushedImage> {
+  const {stage, config} = {stage: request.stage, config: deps.config}
+  const deployment = config.getStageData(stage, 'deployment') ?? {}
+  const repositoryUri = request.repository ?? deployment.ecrRepositoryUri
+  if (!repositoryUri) {
+    throw notFound('ECR_REPOSITORY_UNKNOWN', `No ECR repository is known for the stage "${stage}".`, `Run \`devflow deploy --stage ${stage}\` first, or pass --repository <uri>.`)
+  }
+  const pushed = await pushWorkspaceImage(deps.docker, deps.aws, {
+    repositoryUri,
+    tag: request.tag,
+    taskDefinition: deployment.taskDefinition,
+    containerName: deployment.containerName ?? WORKSPACE_CONTAINER_NAME,
+    progress: request.progress,
+  })
+  const {imageUri: _imageUri, ...recorded} = pushed
+  config.setStageData(stage, 'image', {...recorded})
+  await config.save()
+  return pushed
 }

@@ -1,10 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {DockerCli} from '../../adapters/docker/docker-cli.js'
-import {type PushedImage, pushWorkspaceImage} from '../../operations/workspace-image.js'
 import {BaseCommand} from '../../cli/base-command.js'
-import {notFound} from '../../core/errors.js'
-import {WORKSPACE_CONTAINER_NAME} from '../../core/deployment.js'
+import {type PushedImage, pushStageImage} from '../../operations/workspace-image.js'
 
 export default class ImagePush extends BaseCommand<typeof ImagePush> {
   static summary = "Push the workspace image to the stage's ECR repository"
@@ -18,28 +16,10 @@ export default class ImagePush extends BaseCommand<typeof ImagePush> {
   }
 
   async run(): Promise<PushedImage> {
-    const stage = await this.stage()
-    const config = await this.configFile()
-    const deployment = config.getStageData(stage, 'deployment') ?? {}
-    const repositoryUri = this.flags.repository ?? deployment.ecrRepositoryUri
-    if (!repositoryUri) {
-      throw notFound(
-        'ECR_REPOSITORY_UNKNOWN',
-        `No ECR repository is known for the stage "${stage}".`,
-        `Run \`devflow deploy --stage ${stage}\` first, or pass --repository <uri>.`,
-      )
-    }
+    const deps = {docker: new DockerCli(), aws: await this.awsEnvironment(), config: await this.configFile()}
+    const request = {stage: await this.stage(), tag: this.flags.tag, repository: this.flags.repository, progress: (step: string) => this.terminal.updateProgress(step)}
     await this.terminal.startProgress('Pushing the workspace image')
-    const pushed = await pushWorkspaceImage(new DockerCli(), await this.awsEnvironment(), {
-      repositoryUri,
-      tag: this.flags.tag,
-      taskDefinition: deployment.taskDefinition,
-      containerName: deployment.containerName ?? WORKSPACE_CONTAINER_NAME,
-      progress: (step) => this.terminal.updateProgress(step),
-    })
-    const {imageUri: _imageUri, ...recorded} = pushed
-    config.setStageData(stage, 'image', {...recorded})
-    await config.save()
+    const pushed = await pushStageImage(deps, request)
     this.terminal.stopProgress(`Pushed ${pushed.repository}:${pushed.tag}`)
     this.terminal.print(pushed.imageUri)
     this.terminal.note(
