@@ -15,7 +15,8 @@ import {createApiRouter} from '../api/router.js'
 import {LOCAL_HOST, LocalPaths} from '../adapters/local/paths.js'
 import {localIdentify, requireLocalToken} from '../api/local-token.js'
 import type {ServerState} from '../operations/local-platform.js'
-import {createLocalPlatform, type LocalRuntimeChoice} from './local.js'
+import type {LocalRuntimeChoice} from '../operations/local-platform.js'
+import {createLocalPlatform} from './local.js'
 
 const RECONCILE_INTERVAL_MS = 3000
 

@@ -19,6 +19,7 @@ import {randomIds, systemClock} from '../core/ids.js'
 import type {TaskRuntime, TaskSpec} from '../core/ports.js'
 import type {Caller} from '../core/session-api.js'
 import {createCoreServices, type CoreServices, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
+import type {LocalRuntimeChoice} from '../operations/local-platform.js'
 import {LocalPaths, packageRoot} from '../adapters/local/paths.js'
 import {claudeApiKey} from '../adapters/local/secret-file.js'
 
@@ -37,8 +38,6 @@ export interface LocalPlatformOptions {
   readonly runtime: LocalRuntimeChoice
 }
 
-/** How sessions run: host processes, or containers of a workspace image. */
-export type LocalRuntimeChoice = {readonly kind: 'process'} | {readonly kind: 'docker'; readonly image: string}
 
 export interface LocalPlatform {
   readonly services: CoreServices

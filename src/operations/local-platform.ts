@@ -17,8 +17,12 @@ import {HttpSessionApi} from '../adapters/http/api-client.js'
 import {bearerAuthorizer} from '../adapters/http/authorizers.js'
 import {conflict, DevflowError, invalidInput, timedOut, unavailable} from '../core/errors.js'
 import {isSessionTerminal} from '../core/state-machine.js'
-import {LOCAL_HOST, LocalPaths} from '../adapters/local/paths.js'
-import type {LocalRuntimeChoice} from '../composition/local.js'
+import {LOCAL_HOST, LOCAL_STAGE, LocalPaths} from '../adapters/local/paths.js'
+import {claudeApiKey} from '../adapters/local/secret-file.js'
+import type {ConfigFile} from '../cli/config.js'
+
+/** How sessions run: host processes, or containers of a workspace image. */
+export type LocalRuntimeChoice = {readonly kind: 'process'} | {readonly kind: 'docker'; readonly image: string}
 
 export interface ServerState {
   readonly pid: number
@@ -261,4 +265,16 @@ export async function localDown(dataDir: string, timeoutMs = 60_000): Promise<Do
   rmSync(paths.server, {force: true})
   const report = readJson<{stoppedSessions: string[]}>(shutdownFile)
   return {wasRunning: true, dataDir: paths.dataDir, stoppedSessions: report?.stoppedSessions ?? []}
+}
+
+/**
+ * `local up` for the CLI: starts (or finds) the server and writes the `local` stage into the
+ * config, so `--stage local` reaches it; says whether prompts will find a Claude API key.
+ */
+export async function startLocalStage(config: ConfigFile, options: Parameters<typeof localUp>[0]): Promise<{up: UpResult & {stage: string}; claudeApiKeySet: boolean}> {
+  const result = await localUp(options)
+  config.setStageData(LOCAL_STAGE, 'deployment', {apiUrl: result.url})
+  config.setStageData(LOCAL_STAGE, 'local', {tokenFile: result.tokenFile, dataDir: result.dataDir})
+  await config.save()
+  return {up: {...result, stage: LOCAL_STAGE}, claudeApiKeySet: Boolean(claudeApiKey(result.dataDir, options.env))}
 }

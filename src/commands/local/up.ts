@@ -1,10 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../cli/base-command.js'
-import {localUp, type RuntimeRequest, type UpResult} from '../../operations/local-platform.js'
-import {dataDirFlag, resolveDataDir} from '../../cli/local-flags.js'
 import {DEFAULT_LOCAL_PORT, LOCAL_STAGE} from '../../adapters/local/paths.js'
-import {claudeApiKey} from '../../adapters/local/secret-file.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {dataDirFlag, resolveDataDir} from '../../cli/local-flags.js'
+import {type RuntimeRequest, startLocalStage, type UpResult} from '../../operations/local-platform.js'
 
 export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static summary = 'Start the whole DevFlow platform on this machine, in the background'
@@ -29,30 +28,25 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
 
   async run(): Promise<UpResult & {stage: string}> {
     const config = await this.configFile()
-    const dataDir = resolveDataDir(this.flags['data-dir'], config)
+    const options = {dataDir: resolveDataDir(this.flags['data-dir'], config), port: this.flags.port, env: process.env, runtime: this.flags.runtime as RuntimeRequest, image: this.flags.image}
     await this.terminal.startProgress('Starting the local platform')
-    const result = await localUp({dataDir, port: this.flags.port, env: process.env, runtime: this.flags.runtime as RuntimeRequest, image: this.flags.image})
+    const {up, claudeApiKeySet} = await startLocalStage(config, options)
     this.terminal.stopProgress()
+    this.report(up)
+    if (!claudeApiKeySet) {
+      this.terminal.note('No Claude API key yet: prompts will be refused until you run `devflow secrets set claude-api-key --stage local` (or export ANTHROPIC_API_KEY before `devflow local up`).')
+    }
+    return up
+  }
 
-    config.setStageData(LOCAL_STAGE, 'deployment', {apiUrl: result.url})
-    config.setStageData(LOCAL_STAGE, 'local', {tokenFile: result.tokenFile, dataDir: result.dataDir})
-    await config.save()
-
-    if (result.started) {
-      const runtime = result.runtime === 'docker' ? `sessions run as ${result.image} containers` : 'sessions run as host processes'
-      this.terminal.print(`DevFlow is running locally at ${result.url} (pid ${result.pid}; ${runtime}); data in ${result.dataDir}.`)
+  private report(up: UpResult): void {
+    if (up.started) {
+      const runtime = up.runtime === 'docker' ? `sessions run as ${up.image} containers` : 'sessions run as host processes'
+      this.terminal.print(`DevFlow is running locally at ${up.url} (pid ${up.pid}; ${runtime}); data in ${up.dataDir}.`)
     } else {
-      this.terminal.print(`DevFlow is already running locally at ${result.url} (pid ${result.pid}); nothing was started.`)
-      if (result.port !== this.flags.port && this.flags.port !== DEFAULT_LOCAL_PORT) {
-        this.terminal.note(`It listens on port ${result.port}, not ${this.flags.port}: run \`devflow local down\` first to move it.`)
-      }
+      this.terminal.print(`DevFlow is already running locally at ${up.url} (pid ${up.pid}); nothing was started.`)
+      if (up.port !== this.flags.port && this.flags.port !== DEFAULT_LOCAL_PORT) this.terminal.note(`It listens on port ${up.port}, not ${this.flags.port}: run \`devflow local down\` first to move it.`)
     }
     this.terminal.print(`Start a session:  devflow session start --stage ${LOCAL_STAGE} --repo "$PWD/examples/sample-repo"`)
-    if (!claudeApiKey(result.dataDir, process.env)) {
-      this.terminal.note(
-        'No Claude API key yet: prompts will be refused until you run `devflow secrets set claude-api-key --stage local` (or export ANTHROPIC_API_KEY before `devflow local up`).',
-      )
-    }
-    return {...result, stage: LOCAL_STAGE}
   }
 }

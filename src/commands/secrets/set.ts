@@ -1,15 +1,11 @@
-import {readFile} from 'node:fs/promises'
-
 import {Args, Flags} from '@oclif/core'
 
-import {claudeApiKeyValue, githubAppSecretValue, SecretsAdmin, type SecretStatus} from '../../adapters/aws/secrets-admin.js'
+import {SecretsAdmin, type SecretStatus} from '../../adapters/aws/secrets-admin.js'
 import {BaseCommand} from '../../cli/base-command.js'
-import {invalidInput} from '../../core/errors.js'
-import {resolveDataDir} from '../../cli/local-flags.js'
 import {LOCAL_STAGE} from '../../adapters/local/paths.js'
-import {setLocalSecret} from '../../adapters/local/secret-file.js'
-
-const SECRETS = ['github-app', 'claude-api-key'] as const
+import {resolveDataDir} from '../../cli/local-flags.js'
+import {secretInput} from '../../cli/secret-input.js'
+import {SECRET_NAMES, setStageSecret} from '../../operations/stage-secrets.js'
 
 export default class SecretsSet extends BaseCommand<typeof SecretsSet> {
   static summary = 'Write the GitHub App credentials or the Claude API key'
@@ -19,7 +15,7 @@ export default class SecretsSet extends BaseCommand<typeof SecretsSet> {
     '<%= config.bin %> secrets set github-app --app-id 123456 --private-key-file ./devflow.private-key.pem',
     '<%= config.bin %> secrets set claude-api-key < ~/.anthropic-key',
   ]
-  static args = {name: Args.string({description: 'which secret', options: [...SECRETS], required: true})}
+  static args = {name: Args.string({description: 'which secret', options: [...SECRET_NAMES], required: true})}
   static flags = {
     'app-id': Flags.string({description: 'GitHub App ID (github-app)'}),
     'private-key-file': Flags.string({description: 'the GitHub App\'s private key, a .pem file (github-app)'}),
@@ -27,60 +23,11 @@ export default class SecretsSet extends BaseCommand<typeof SecretsSet> {
   }
 
   async run(): Promise<SecretStatus> {
-    if ((await this.stage()) === LOCAL_STAGE) return this.setLocal()
-    const admin = await SecretsAdmin.create(await this.awsEnvironment())
-    try {
-      const status = this.args.name === 'github-app' ? await admin.putGithubApp(await this.githubApp()) : await admin.putClaudeApiKey(claudeApiKeyValue(await this.readKey()))
-      this.terminal.print(`Set ${status.name}.`)
-      return status
-    } finally {
-      admin.close()
-    }
-  }
-
-  /** The local platform keeps its secrets in its data dir; it uses your own GitHub token, not an App. */
-  private async setLocal(): Promise<SecretStatus> {
-    if (this.args.name !== 'claude-api-key') {
-      throw invalidInput(
-        'NOT_FOR_LOCAL_STAGE',
-        'The local platform does not use a GitHub App.',
-        'It uses your own token: set GITHUB_TOKEN (or log in with `gh auth login`) before `devflow local up`.',
-      )
-    }
-    const dataDir = resolveDataDir(undefined, await this.configFile())
-    setLocalSecret(dataDir, 'claude-api-key', claudeApiKeyValue(await this.readKey()))
-    this.terminal.print('Set claude-api-key for the local platform.')
-    return {key: 'claudeApiKey', name: 'claude-api-key', exists: true, set: true, updatedAt: new Date().toISOString()}
-  }
-
-  private async githubApp() {
-    const appId = this.flags['app-id']
-    const file = this.flags['private-key-file']
-    if (!appId || !file) {
-      throw invalidInput('MISSING_FLAGS', 'github-app needs --app-id and --private-key-file.', 'Run `devflow secrets set github-app --app-id 123456 --private-key-file key.pem`.')
-    }
-    let privateKeyPem: string
-    try {
-      privateKeyPem = await readFile(file, 'utf8')
-    } catch (error) {
-      throw invalidInput('FILE_UNREADABLE', `Cannot read ${file}: ${(error as Error).message}`, 'Check the path of the .pem file.', {cause: error})
-    }
-    return githubAppSecretValue({appId, privateKeyPem, installationId: this.flags['installation-id']})
-  }
-
-  private async readKey(): Promise<string> {
-    if (this.flags['app-id'] || this.flags['private-key-file'] || this.flags['installation-id']) {
-      throw invalidInput('UNEXPECTED_FLAGS', 'claude-api-key takes no --app-id, --private-key-file or --installation-id.', 'Pipe the key on stdin: `devflow secrets set claude-api-key < key.txt`.')
-    }
-    if (!process.stdin.isTTY) {
-      const chunks: Buffer[] = []
-      for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk))
-      return Buffer.concat(chunks).toString('utf8')
-    }
-    if (!this.canPrompt()) {
-      throw invalidInput('KEY_REQUIRED', 'No Claude API key on stdin, and this command may not prompt.', 'Pipe the key on stdin: `devflow secrets set claude-api-key < key.txt`.')
-    }
-    const {password} = await import('@inquirer/prompts')
-    return password({message: 'Claude API key', mask: false}, {output: process.stderr})
+    const stage = await this.stage()
+    const deps = {openAdmin: async () => SecretsAdmin.create(await this.awsEnvironment()), localDataDir: async () => resolveDataDir(undefined, await this.configFile())}
+    const name = this.args.name as (typeof SECRET_NAMES)[number]
+    const status = await setStageSecret(deps, stage, name, secretInput(this.flags, () => this.canPrompt()))
+    this.terminal.print(stage === LOCAL_STAGE ? 'Set claude-api-key for the local platform.' : `Set ${status.name}.`)
+    return status
   }
 }

@@ -1,0 +1,47 @@
+/** The values `devflow secrets set` writes: a .pem file named by flags, or a key on stdin (or typed without echo). */
+import {readFile} from 'node:fs/promises'
+
+import {githubAppSecretValue} from '../adapters/aws/secrets-admin.js'
+import {invalidInput} from '../core/errors.js'
+import type {SecretInput} from '../operations/stage-secrets.js'
+
+export interface SecretFlags {
+  readonly 'app-id'?: string
+  readonly 'private-key-file'?: string
+  readonly 'installation-id'?: string
+}
+
+export function secretInput(flags: SecretFlags, canPrompt: () => boolean): SecretInput {
+  return {
+    async githubApp() {
+      const appId = flags['app-id']
+      const file = flags['private-key-file']
+      if (!appId || !file) {
+        throw invalidInput('MISSING_FLAGS', 'github-app needs --app-id and --private-key-file.', 'Run `devflow secrets set github-app --app-id 123456 --private-key-file key.pem`.')
+      }
+      let privateKeyPem: string
+      try {
+        privateKeyPem = await readFile(file, 'utf8')
+      } catch (error) {
+        throw invalidInput('FILE_UNREADABLE', `Cannot read ${file}: ${(error as Error).message}`, 'Check the path of the .pem file.', {cause: error})
+      }
+      return githubAppSecretValue({appId, privateKeyPem, installationId: flags['installation-id']})
+    },
+
+    async claudeApiKey() {
+      if (flags['app-id'] || flags['private-key-file'] || flags['installation-id']) {
+        throw invalidInput('UNEXPECTED_FLAGS', 'claude-api-key takes no --app-id, --private-key-file or --installation-id.', 'Pipe the key on stdin: `devflow secrets set claude-api-key < key.txt`.')
+      }
+      if (!process.stdin.isTTY) {
+        const chunks: Buffer[] = []
+        for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk))
+        return Buffer.concat(chunks).toString('utf8')
+      }
+      if (!canPrompt()) {
+        throw invalidInput('KEY_REQUIRED', 'No Claude API key on stdin, and this command may not prompt.', 'Pipe the key on stdin: `devflow secrets set claude-api-key < key.txt`.')
+      }
+      const {password} = await import('@inquirer/prompts')
+      return password({message: 'Claude API key', mask: false}, {output: process.stderr})
+    },
+  }
+}
