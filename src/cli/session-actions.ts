@@ -1,19 +1,19 @@
 /**
  * What the session commands do beyond one API call, kept out of the command classes so they stay
  * thin: turning flags into requests with the core's validators, waiting for a workspace, reading a
- * prompt's text, and collecting a session's logs.
+ * prompt's text, and paging through sessions.
  */
 import {readFile} from 'node:fs/promises'
 
 import {invalidInput, remoteFailure} from '../core/errors.js'
-import type {Prompt, PromptEvent, Session} from '../core/models.js'
+import type {Session} from '../core/models.js'
 import type {StartSessionRequest} from '../core/session-api.js'
-import {TERMINAL_SESSION_STATUSES} from '../core/state-machine.js'
+import {isSessionTerminal} from '../core/state-machine.js'
 import {parseBranchName, parseCpu, parseDuration, parseMemory, parseRepoRef, validateCapacity} from '../core/validation.js'
 import type {Terminal} from './output.js'
 import type {SessionClient, SessionMode} from './session-client.js'
 import {sessionStatus} from './session-format.js'
-import {type PollOptions, readEvents, waitForSession} from './session-wait.js'
+import {type PollOptions, waitForSession} from '../operations/session-wait.js'
 
 export interface StartFlags {
   readonly repo: string
@@ -48,7 +48,7 @@ export function startRequestFromFlags(flags: StartFlags, mode: SessionMode): Sta
 }
 
 export function isSessionEnded(session: Session): boolean {
-  return TERMINAL_SESSION_STATUSES.includes(session.status)
+  return isSessionTerminal(session.status)
 }
 
 /** Spinner on stderr until RUNNING; a session that ends instead is a remote failure (exit 7). */
@@ -104,32 +104,6 @@ export async function readPromptText(sources: PromptSources): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of sources.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
   return Buffer.concat(chunks).toString('utf8')
-}
-
-export type PromptLog = Prompt & {events: PromptEvent[]}
-
-export interface SessionLogs {
-  sessionId: string
-  prompts: PromptLog[]
-}
-
-/** Every prompt of the session (or the one asked for), in order, with its events. */
-export async function collectLogs(client: SessionClient, sessionId: string, promptId?: string): Promise<SessionLogs> {
-  const prompts = promptId ? [await client.api.getPrompt(client.caller, sessionId, promptId)] : await allPrompts(client, sessionId)
-  const logs: PromptLog[] = []
-  for (const prompt of prompts) logs.push({...prompt, events: await readEvents(client.api, client.caller, sessionId, prompt.id, 0)})
-  return {sessionId, prompts: logs}
-}
-
-export async function allPrompts(client: SessionClient, sessionId: string): Promise<Prompt[]> {
-  const prompts: Prompt[] = []
-  let nextToken: string | undefined
-  do {
-    const page = await client.api.listPrompts(client.caller, sessionId, {limit: 100, nextToken})
-    prompts.push(...page.items)
-    nextToken = page.nextToken
-  } while (nextToken)
-  return prompts
 }
 
 /** Pages through the caller's sessions until `limit` (all when undefined). */

@@ -1,12 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
-import type {PromptEvent} from '../../core/models.js'
 import {parsePromptId, parseSessionId} from '../../core/validation.js'
-import {allPrompts, collectLogs, isSessionEnded, type PromptLog, type SessionLogs as SessionLogsDocument} from '../../cli/session-actions.js'
 import {colorEnabled} from '../../cli/output.js'
 import {SessionCommand} from '../../cli/session-command.js'
 import {eventLine, promptHeader, promptResult} from '../../cli/session-format.js'
-import {followPrompt, isPromptFinished} from '../../cli/session-wait.js'
+import {collectLogs, followLogs, type PromptLog, type SessionLogs as SessionLogsDocument} from '../../operations/session-logs.js'
+import {isPromptFinished} from '../../operations/session-wait.js'
 
 export default class SessionLogs extends SessionCommand<typeof SessionLogs> {
   static summary = 'Show the agent\'s progress and results for a session\'s prompts'
@@ -33,37 +32,15 @@ export default class SessionLogs extends SessionCommand<typeof SessionLogs> {
       if (logs.prompts.length === 0) this.terminal.print('No prompts yet.')
       return logs
     }
-    const followed = new Map(logs.prompts.map((p) => [p.id, p]))
-    const follow = async (prompt: PromptLog) => {
-      if (isPromptFinished(prompt)) return
-      const events: PromptEvent[] = [...prompt.events]
-      const done = await followPrompt(client.api, client.caller, sessionId, prompt.id, {
-        intervalMs: this.pollIntervalMs(),
-        after: prompt.events.at(-1)?.seq ?? 0,
-        onEvent: (event) => {
-          events.push(event)
-          this.terminal.print(eventLine(event, colorEnabled()))
-        },
-      })
-      this.terminal.print(promptResult(done))
-      followed.set(done.id, {...done, events})
-    }
-    for (const prompt of logs.prompts) await follow(prompt)
-    // The whole session: pick up prompts queued meanwhile until the session has ended.
-    while (!promptId) {
-      const fresh = (await allPrompts(client, sessionId)).filter((p) => !followed.has(p.id))
-      for (const prompt of fresh) {
-        const entry = {...prompt, events: []}
-        followed.set(prompt.id, entry)
-        this.terminal.print(promptHeader(prompt))
-        await follow(entry)
-      }
-      if (fresh.length === 0) {
-        if (isSessionEnded(await client.api.get(client.caller, sessionId))) break
-        await new Promise((resolve) => setTimeout(resolve, this.pollIntervalMs()))
-      }
-    }
-    return {sessionId, prompts: [...followed.values()].sort((a, b) => a.seq - b.seq)}
+    return followLogs(client, logs, {
+      promptId,
+      intervalMs: this.pollIntervalMs(),
+      listener: {
+        newPrompt: (prompt) => this.terminal.print(promptHeader(prompt)),
+        event: (event) => this.terminal.print(eventLine(event, colorEnabled())),
+        finished: (prompt) => this.terminal.print(promptResult(prompt)),
+      },
+    })
   }
 
   private printPrompt(prompt: PromptLog): void {

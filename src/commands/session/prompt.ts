@@ -6,7 +6,7 @@ import {parseSessionId} from '../../core/validation.js'
 import {readPromptText} from '../../cli/session-actions.js'
 import {SessionCommand} from '../../cli/session-command.js'
 import {eventLine, promptResult} from '../../cli/session-format.js'
-import {followPrompt} from '../../cli/session-wait.js'
+import {followPrompt} from '../../operations/session-wait.js'
 
 export default class SessionPrompt extends SessionCommand<typeof SessionPrompt> {
   static summary = 'Send a prompt to the session\'s AI agent'

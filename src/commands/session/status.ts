@@ -5,7 +5,7 @@ import {parseSessionId} from '../../core/validation.js'
 import {isSessionEnded} from '../../cli/session-actions.js'
 import {SessionCommand} from '../../cli/session-command.js'
 import {sessionDetail, sessionStatus} from '../../cli/session-format.js'
-import {waitForSession} from '../../cli/session-wait.js'
+import {waitForSession} from '../../operations/session-wait.js'
 
 export default class SessionStatus extends SessionCommand<typeof SessionStatus> {
   static summary = 'Show a session\'s state, reconciled with its workspace task'

@@ -6,7 +6,7 @@ import {parseSessionId} from '../../core/validation.js'
 import {isSessionEnded} from '../../cli/session-actions.js'
 import {SessionCommand} from '../../cli/session-command.js'
 import {sessionStatus} from '../../cli/session-format.js'
-import {waitForSession} from '../../cli/session-wait.js'
+import {waitForSession} from '../../operations/session-wait.js'
 
 export default class SessionStop extends SessionCommand<typeof SessionStop> {
   static summary = 'Stop one or more sessions'
