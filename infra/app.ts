@@ -1,6 +1,6 @@
 /**
  * The DevFlow CDK app: one PlatformStack per stage. `devflow deploy|diff|synth|destroy` build it
- * in-process (src/deploy); `npx cdk synth` runs this file through cdk.json.
+ * in-process (src/adapters/cdk/toolkit.ts); `npx cdk synth` runs this file through cdk.json.
  */
 import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'

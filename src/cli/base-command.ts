@@ -116,7 +116,7 @@ export function formatError(error: DevflowError): string {
   return `Error: ${error.message}\nTry this: ${error.hint}`
 }
 
-/** Any thrown value -> a DevflowError; the only place where foreign errors are classified. */
+/** Any thrown value -> a DevflowError, at the CLI's boundary: what an adapter did not translate, and oclif's usage errors. */
 export function toDevflowError(error: unknown): DevflowError {
   if (isDevflowError(error)) return error
   const awsError = awsToDevflowError(error)

@@ -9,7 +9,8 @@
  *       "prod": {
  *         "settings": { "profile": "prod-admin" },                    // apply to this stage only
  *         "deployment": { ...stack outputs saved by `devflow deploy` },
- *         "image": { ...what `devflow image push` recorded }
+ *         "image": { ...what `devflow image push` recorded },
+ *         "local": { ...where `devflow local up` keeps its token and data (the local stage) }
  *       }
  *     }
  *   }
@@ -23,6 +24,9 @@ import {chmod, mkdir, open, readFile, rename, unlink} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
+import {z} from 'zod'
+
+import {OUTPUT_KEYS} from '../core/deployment.js'
 import {invalidInput} from '../core/errors.js'
 
 export interface SettingSpec {
@@ -113,12 +117,28 @@ export function settingSpec(key: string): SettingSpec {
   return spec
 }
 
+const optionalStrings = <K extends string>(keys: readonly K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.string().optional()])) as Record<K, z.ZodOptional<z.ZodString>>).catchall(z.string())
+
+/** The typed sections of a stage, each written by one use case; unknown keys are kept as strings. */
+export const STAGE_SECTIONS = {
+  /** Stack outputs saved by `devflow deploy` (src/operations/platform-stack.ts), and the API URL found by discovery. */
+  deployment: optionalStrings([...(Object.keys(OUTPUT_KEYS) as (keyof typeof OUTPUT_KEYS)[]), 'stackName', 'region', 'account']),
+  /** What `devflow image push` recorded (src/operations/workspace-image.ts). */
+  image: optionalStrings(['repository', 'tag', 'pushedAt', 'taskDefinition']).extend({
+    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be an image digest, sha256:<64 hex digits>').optional(),
+  }),
+  /** Written by `devflow local up` (src/operations/local-platform.ts). */
+  local: optionalStrings(['apiUrl']).extend({
+    tokenFile: z.string().min(1, 'must name the token file').optional(),
+    dataDir: z.string().min(1, 'must name the data dir').optional(),
+  }),
+} as const
+
+export type StageSectionName = keyof typeof STAGE_SECTIONS
+export type StageSectionData<K extends StageSectionName> = z.infer<(typeof STAGE_SECTIONS)[K]>
+
 export interface StageSection {
   settings?: Record<string, string>
-  /** Stack outputs saved by `devflow deploy`. */
-  deployment?: Record<string, string>
-  /** What `devflow image push` recorded. */
-  image?: Record<string, string>
   [section: string]: Record<string, string> | undefined
 }
 
@@ -155,6 +175,12 @@ function validate(path: string, data: unknown): ConfigData {
       if (typeof section !== 'object' || section === null || Array.isArray(section)) throw corruptConfig(path, `stage "${stage}" must be an object`)
       for (const [name, value] of Object.entries(section)) {
         if (!isStringRecord(value)) throw corruptConfig(path, `"stages.${stage}.${name}" must map keys to strings`)
+        const schema = STAGE_SECTIONS[name as StageSectionName]
+        const checked = schema?.safeParse(value)
+        if (checked && !checked.success) {
+          const issue = checked.error.issues[0]
+          throw corruptConfig(path, `"stages.${stage}.${name}.${issue?.path.join('.')}": ${issue?.message}`)
+        }
       }
     }
   }
@@ -210,12 +236,12 @@ export class ConfigFile {
     return true
   }
 
-  /** A named section of a stage (`deployment`, `image`, ...), written by deploy and image push. */
-  getStageData(stage: string, section: string): Record<string, string> | undefined {
-    return this.data.stages?.[stage]?.[section]
+  /** A typed section of a stage (`deployment`, `image`, `local`), written by its use case. */
+  getStageData<K extends StageSectionName>(stage: string, section: K): StageSectionData<K> | undefined {
+    return this.data.stages?.[stage]?.[section] as StageSectionData<K> | undefined
   }
 
-  setStageData(stage: string, section: string, values: Record<string, string> | undefined): void {
+  setStageData<K extends StageSectionName>(stage: string, section: K, values: StageSectionData<K> | undefined): void {
     const target = this.stageSection(stage)
     if (values === undefined) delete target[section]
     else target[section] = {...values}

@@ -5,7 +5,7 @@
  *  - by the HTTP API client (src/adapters/http), which the CLI's API mode uses.
  * The session commands only see this interface, so API mode and admin mode cannot drift.
  *
- * Request bodies are parsed with the zod schemas below at every edge (HTTP router, CLI flags).
+ * Request bodies are parsed with the zod schemas below once, in the service (src/core/services).
  */
 import {z} from 'zod'
 

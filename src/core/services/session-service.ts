@@ -100,8 +100,8 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     },
 
     async enqueuePrompt(caller, sessionId, input) {
-      await deps.agentKey?.ensureKey()
       const request = parseRequest(PromptRequest, input)
+      await deps.agentKey?.ensureKey()
       const bytes = Buffer.byteLength(request.text, 'utf8')
       if (bytes > MAX_PROMPT_BYTES) {
         throw tooLarge('PROMPT_TOO_LARGE', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`, 'Shorten the prompt, or put the details in a file in the repository and refer to it.')
