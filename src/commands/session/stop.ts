@@ -1,12 +1,11 @@
 import {Flags} from '@oclif/core'
 
-import {invalidInput, isDevflowError} from '../../core/errors.js'
+import {invalidInput} from '../../core/errors.js'
 import type {Session} from '../../core/models.js'
 import {parseSessionId} from '../../core/validation.js'
-import {isSessionEnded} from '../../cli/session-actions.js'
 import {SessionCommand} from '../../cli/session-command.js'
 import {sessionStatus} from '../../cli/session-format.js'
-import {waitForSession} from '../../operations/session-wait.js'
+import {stopSessions} from '../../operations/session-stop.js'
 
 export default class SessionStop extends SessionCommand<typeof SessionStop> {
   static summary = 'Stop one or more sessions'
@@ -26,25 +25,12 @@ export default class SessionStop extends SessionCommand<typeof SessionStop> {
     if (ids.length === 0) {
       throw invalidInput('SESSION_ID_MISSING', 'No session id was given.', 'Pass one or more ids: `devflow session stop <id...>` (see `devflow session list`).')
     }
-    const timeoutMs = this.flags.wait ? this.durationMs(this.flags.timeout ?? '5m', 'timeout') : undefined
-    const client = await this.sessionClient()
-    const stopped: Session[] = []
-    let firstError: unknown
-    for (const id of [...new Set(ids)]) {
-      try {
-        let session = await client.api.stop(client.caller, id)
-        if (this.flags.wait && !isSessionEnded(session)) {
-          session = await waitForSession(client.api, client.caller, id, isSessionEnded, {intervalMs: this.pollIntervalMs(), timeoutMs, what: 'STOPPED'})
-        }
-        stopped.push(session)
-        this.terminal.print(`${session.id}  ${sessionStatus(session.status)}`)
-      } catch (error) {
-        if (!isDevflowError(error) || ids.length === 1) throw error
-        this.terminal.note(`${id}: ${error.message}`)
-        firstError ??= error
-      }
-    }
-    if (firstError) throw firstError
+    const wait = this.flags.wait ? {intervalMs: this.pollIntervalMs(), timeoutMs: this.durationMs(this.flags.timeout ?? '5m', 'timeout')} : undefined
+    const stopped = await stopSessions(await this.sessionClient(), ids, {
+      wait,
+      onStopped: (session) => this.terminal.print(`${session.id}  ${sessionStatus(session.status)}`),
+      onFailure: (id, message) => this.terminal.note(`${id}: ${message}`),
+    })
     return {items: stopped}
   }
 }
