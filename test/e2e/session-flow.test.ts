@@ -6,9 +6,9 @@
  */
 import {expect} from 'chai'
 
-import {CliSandbox, type CliResult} from '../helpers/cli.js'
+import type {CliResult} from '../helpers/cli.js'
 import {expectMatchesSchema} from '../helpers/output-schemas.js'
-import {REPO, type RunningApi, type SessionPlatform, startSessionPlatform, TEST_USER_ARN, TestAgent} from '../helpers/session-platform.js'
+import {REPO, TEST_USER_ARN, usePlatform} from '../helpers/platform-fixture.js'
 
 interface FlowDocuments {
   start: Record<string, unknown>
@@ -48,35 +48,20 @@ function json(result: CliResult, schema: string): Record<string, unknown> {
 
 describe('e2e: devflow session, the whole flow in API mode and admin mode', function () {
   this.timeout(180_000)
-  let platform: SessionPlatform
-  let cli: CliSandbox
-  let api: RunningApi
-  let agent: TestAgent
-
-  before(async () => {
-    platform = await startSessionPlatform()
-    cli = await CliSandbox.create()
-    await platform.saveDeployment(cli)
-    api = await platform.serve(cli)
-    agent = new TestAgent(api.url, platform.ecs)
-  })
-  after(async () => {
-    await platform?.close()
-    await cli?.cleanup()
-  })
+  const platform = usePlatform({api: 'cli'})
 
   async function flow(modeArgs: string[]): Promise<FlowDocuments> {
-    const run = (args: string[]) => cli.run([...args, ...modeArgs, '--json'], {env: platform.env()})
+    const run = (args: string[]) => platform.cli.run([...args, ...modeArgs, '--json'], {env: platform.env()})
     const start = json(await run(['session', 'start', '--repo', REPO, '--ttl', '2h', '--idle-timeout', '45m']), 'session-start')
     const id = start.id as string
     expect(start).to.include({repo: REPO, branch: 'main', userId: TEST_USER_ARN, idleTimeout: '45m'})
     expect(Date.parse(start.expiresAt as string) - Date.parse(start.createdAt as string)).to.equal(2 * 3600_000)
-    const token = await agent.token(id, start.taskArn as string)
-    await agent.heartbeat(id, token)
+    const token = await platform.agent.token(id, start.taskArn as string)
+    await platform.agent.heartbeat(id, token)
     const status = json(await run(['session', 'status', id]), 'session-status')
     expect(status.status, JSON.stringify(status)).to.equal('RUNNING')
 
-    const answered = agent.answerNextPrompt(id, token)
+    const answered = platform.agent.answerNextPrompt(id, token)
     const prompt = json(await run(['session', 'prompt', id, 'Add a health check endpoint', '--pr', 'draft', '--wait']), 'session-prompt')
     const promptId = await answered
     expect(prompt).to.include({id: promptId, status: 'SUCCEEDED', pr: 'draft', text: 'Add a health check endpoint'})
@@ -98,8 +83,8 @@ describe('e2e: devflow session, the whole flow in API mode and admin mode', func
   }
 
   it('runs in API mode (SigV4-signed) and in admin mode with the same JSON documents', async () => {
-    const viaApi = await flow(['--endpoint', api.url])
-    const requests = api
+    const viaApi = await flow(['--endpoint', platform.api.url])
+    const requests = platform.api
       .log()
       .split('\n')
       .filter((line) => line.startsWith('{'))
@@ -110,13 +95,13 @@ describe('e2e: devflow session, the whole flow in API mode and admin mode', func
     const viaAdmin = await flow(['--admin'])
     expect(normalise(viaAdmin)).to.deep.equal(normalise(viaApi))
     expect(platform.github.pulls.map((p) => p.draft)).to.deep.equal([true, true])
-    const everyone = json(await cli.run(['session', 'list', '--admin', '--all', '--json'], {env: platform.env()}), 'session-list')
+    const everyone = json(await platform.cli.run(['session', 'list', '--admin', '--all', '--json'], {env: platform.env()}), 'session-list')
     expect((everyone.items as unknown[]).length).to.equal(2)
   })
 
   it('refuses a request signed with the wrong secret (exit 4) and creates nothing', async () => {
     const before = (await platform.scan('sessions')).length
-    const result = await cli.run(['session', 'start', '--repo', REPO, '--endpoint', api.url, '--json'], {env: platform.env({AWS_SECRET_ACCESS_KEY: 'not-the-secret'})})
+    const result = await platform.cli.run(['session', 'start', '--repo', REPO, '--endpoint', platform.api.url, '--json'], {env: platform.env({AWS_SECRET_ACCESS_KEY: 'not-the-secret'})})
     expect(result.exitCode).to.equal(4)
     expect(result.json<{error: {code: string; hint: string}}>().error.code).to.equal('AWS_CREDENTIALS_INVALID')
     expectMatchesSchema('error', result.json())

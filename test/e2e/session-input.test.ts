@@ -12,7 +12,7 @@ import {expect} from 'chai'
 import {CliSandbox, type CliResult} from '../helpers/cli.js'
 import {TEST_REGION} from '../helpers/moto.js'
 import {expectMatchesSchema} from '../helpers/output-schemas.js'
-import {REPO, type RunningApi, type SessionPlatform, startSessionPlatform} from '../helpers/session-platform.js'
+import {REPO, usePlatform} from '../helpers/platform-fixture.js'
 import {startSignedApiServer} from '../helpers/signed-api-server.js'
 
 const UNKNOWN_SESSION = 's-aaaaaaaaaaaaaaaaaaaa'
@@ -31,23 +31,10 @@ function expectError(result: CliResult, exitCode: number, code?: string): {code:
 
 describe('e2e: devflow session, bad input and failures', function () {
   this.timeout(120_000)
-  let platform: SessionPlatform
-  let cli: CliSandbox
-  let api: RunningApi
-
-  before(async () => {
-    platform = await startSessionPlatform()
-    cli = await CliSandbox.create()
-    await platform.saveDeployment(cli)
-    api = await platform.serve(cli)
-  })
-  after(async () => {
-    await platform?.close()
-    await cli?.cleanup()
-  })
+  const platform = usePlatform({api: 'cli'})
 
   const run = (args: string[], env: Record<string, string> = {}, input?: string) =>
-    cli.run([...args, '--json'], {env: platform.env({DEVFLOW_ENDPOINT: api.url, ...env}), input})
+    platform.cli.run([...args, '--json'], {env: platform.env({DEVFLOW_ENDPOINT: platform.api.url, ...env}), input})
 
   const cases: Array<[string, string[], number, string | undefined]> = [
     ['start without --repo', ['session', 'start'], 2, 'USAGE'],
@@ -93,7 +80,7 @@ describe('e2e: devflow session, bad input and failures', function () {
     const id = start.json<{id: string}>().id
     expectError(await run(['session', 'prompt', id], {}, ''), 2, 'PROMPT_EMPTY')
     expectError(await run(['session', 'prompt', id, '   ']), 2, 'PROMPT_EMPTY')
-    const file = join(cli.home, 'prompt.md')
+    const file = join(platform.cli.home, 'prompt.md')
     await writeFile(file, '\n')
     expectError(await run(['session', 'prompt', id, '--file', file]), 2, 'PROMPT_EMPTY')
     expect(await platform.scan('prompts')).to.have.length(0)
@@ -113,12 +100,12 @@ describe('e2e: devflow session, bad input and failures', function () {
 
   it('reports expired and missing credentials with exit 4, sending nothing', async () => {
     expectError(await run(['session', 'list'], {AWS_CREDENTIAL_EXPIRATION: '2020-01-01T00:00:00Z'}), 4, 'AWS_CREDENTIALS_EXPIRED')
-    const bare = await cli.run(['session', 'list', '--json', '--endpoint', api.url], {env: {AWS_REGION: TEST_REGION}})
+    const bare = await platform.cli.run(['session', 'list', '--json', '--endpoint', platform.api.url], {env: {AWS_REGION: TEST_REGION}})
     expectError(bare, 4, 'AWS_CREDENTIALS_MISSING')
   })
 
   it('prints Error/Try this on stderr in human mode, nothing on stdout', async () => {
-    const result = await cli.run(['session', 'status', UNKNOWN_SESSION], {env: platform.env({DEVFLOW_ENDPOINT: api.url})})
+    const result = await platform.cli.run(['session', 'status', UNKNOWN_SESSION], {env: platform.env({DEVFLOW_ENDPOINT: platform.api.url})})
     expect(result.exitCode).to.equal(3)
     expect(result.stdout).to.equal('')
     expect(result.stderr).to.match(/^Error: .+\nTry this: .+/)
@@ -164,6 +151,6 @@ describe('e2e: devflow session, bad input and failures', function () {
   it('created nothing for any of the refused commands', async () => {
     const sessions = await platform.scan('sessions')
     // Only the session the empty-prompt test started on purpose.
-    expect(sessions.map((s) => (s.repo as {S: string}).S)).to.deep.equal([REPO])
+    expect(sessions.map((s) => s.repo)).to.deep.equal([REPO])
   })
 })

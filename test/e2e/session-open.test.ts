@@ -15,7 +15,7 @@ import {expect} from 'chai'
 import {verifySigV4} from '../../src/adapters/http/sigv4.js'
 import {CliSandbox} from '../helpers/cli.js'
 import {expectMatchesSchema} from '../helpers/output-schemas.js'
-import {REPO, type RunningApi, type SessionPlatform, startSessionPlatform, TestAgent} from '../helpers/session-platform.js'
+import {REPO, usePlatform} from '../helpers/platform-fixture.js'
 
 interface FakeSsm {
   readonly url: string
@@ -64,9 +64,7 @@ async function startFakeEcsSsm(motoUrl: string): Promise<FakeSsm> {
 
 describe('e2e: devflow session open', function () {
   this.timeout(120_000)
-  let platform: SessionPlatform
-  let cli: CliSandbox
-  let api: RunningApi
+  const platform = usePlatform({api: 'cli'})
   let fake: FakeSsm
   let stubDir: string
   let argsFile: string
@@ -74,24 +72,17 @@ describe('e2e: devflow session open', function () {
   let password: string
 
   before(async () => {
-    platform = await startSessionPlatform()
-    cli = await CliSandbox.create()
-    await platform.saveDeployment(cli)
-    api = await platform.serve(cli)
     fake = await startFakeEcsSsm(platform.moto.url)
-    stubDir = join(cli.home, 'stub-bin')
-    argsFile = join(cli.home, 'plugin-args.json')
+    stubDir = join(platform.cli.home, 'stub-bin')
+    argsFile = join(platform.cli.home, 'plugin-args.json')
     await mkdir(stubDir)
-    const start = await cli.run(['session', 'start', '--repo', REPO, '--json'], {env: platform.env({DEVFLOW_ENDPOINT: api.url})})
+    const start = await platform.cli.run(['session', 'start', '--repo', REPO, '--json'], {env: platform.env({DEVFLOW_ENDPOINT: platform.api.url})})
     session = start.json()
-    const agent = new TestAgent(api.url, platform.ecs)
-    await agent.heartbeat(session.id, await agent.token(session.id, session.taskArn))
-    password = (await agent.environment(session.taskArn)).EDITOR_PASSWORD
+    await platform.agent.heartbeat(session.id, await platform.agent.token(session.id, session.taskArn))
+    password = (await platform.agent.environment(session.taskArn)).EDITOR_PASSWORD
   })
   after(async () => {
     await fake?.close()
-    await platform?.close()
-    await cli?.cleanup()
   })
 
   async function installStub(exitCode: number): Promise<void> {
@@ -101,9 +92,9 @@ describe('e2e: devflow session open', function () {
   }
 
   const open = (args: string[], withStub: boolean) =>
-    cli.run(['session', 'open', session.id, '--no-browser', ...args], {
+    platform.cli.run(['session', 'open', session.id, '--no-browser', ...args], {
       env: platform.env({
-        DEVFLOW_ENDPOINT: api.url,
+        DEVFLOW_ENDPOINT: platform.api.url,
         AWS_ENDPOINT_URL_ECS: fake.url,
         AWS_ENDPOINT_URL_SSM: fake.url,
         PATH: withStub ? `${stubDir}:${process.env.PATH}` : (process.env.PATH ?? ''),
@@ -154,9 +145,9 @@ describe('e2e: devflow session open', function () {
   })
 
   it('refuses a session that is not running yet (exit 5)', async () => {
-    const start = await cli.run(['session', 'start', '--repo', REPO, '--json'], {env: platform.env({DEVFLOW_ENDPOINT: api.url})})
+    const start = await platform.cli.run(['session', 'start', '--repo', REPO, '--json'], {env: platform.env({DEVFLOW_ENDPOINT: platform.api.url})})
     const pending = start.json<{id: string}>()
-    const result = await cli.run(['session', 'open', pending.id, '--no-browser', '--json'], {env: platform.env({DEVFLOW_ENDPOINT: api.url})})
+    const result = await platform.cli.run(['session', 'open', pending.id, '--no-browser', '--json'], {env: platform.env({DEVFLOW_ENDPOINT: platform.api.url})})
     expect(result.exitCode).to.equal(5)
     expect(result.json<{error: {code: string}}>().error.code).to.equal('EDITOR_UNAVAILABLE')
   })

@@ -6,42 +6,27 @@
 import {expect} from 'chai'
 import {execa} from 'execa'
 
-import {CLI, CliSandbox} from '../helpers/cli.js'
+import {CLI} from '../helpers/cli.js'
 import {expectMatchesSchema} from '../helpers/output-schemas.js'
-import {REPO, type RunningApi, type SessionPlatform, startSessionPlatform, TestAgent} from '../helpers/session-platform.js'
+import {REPO, usePlatform} from '../helpers/platform-fixture.js'
 
 describe('e2e: devflow session, waiting and streaming', function () {
   this.timeout(120_000)
-  let platform: SessionPlatform
-  let cli: CliSandbox
-  let api: RunningApi
-  let agent: TestAgent
+  const platform = usePlatform({api: 'cli'})
 
-  before(async () => {
-    platform = await startSessionPlatform()
-    cli = await CliSandbox.create()
-    await platform.saveDeployment(cli)
-    api = await platform.serve(cli)
-    agent = new TestAgent(api.url, platform.ecs)
-  })
-  after(async () => {
-    await platform?.close()
-    await cli?.cleanup()
-  })
-
-  const run = (args: string[], input?: string) => cli.run(args, {env: platform.env({DEVFLOW_ENDPOINT: api.url}), input})
+  const run = (args: string[], input?: string) => platform.cli.run(args, {env: platform.env({DEVFLOW_ENDPOINT: platform.api.url}), input})
 
   /** A RUNNING session and its agent token. */
   async function runningSession(): Promise<{id: string; token: string}> {
     const start = await run(['session', 'start', '--repo', REPO, '--json'])
     const session = start.json<{id: string; taskArn: string}>()
-    const token = await agent.token(session.id, session.taskArn)
-    await agent.heartbeat(session.id, token)
+    const token = await platform.agent.token(session.id, session.taskArn)
+    await platform.agent.heartbeat(session.id, token)
     return {id: session.id, token}
   }
 
   it('start --wait returns once the workspace is RUNNING, printing only the document', async () => {
-    const stop = agent.watchNewTasks()
+    const stop = platform.agent.watchNewTasks()
     try {
       const result = await run(['session', 'start', '--repo', REPO, '--wait', '--timeout', '1m', '--json'])
       expect(result.exitCode, result.stdout + result.stderr).to.equal(0)
@@ -54,7 +39,7 @@ describe('e2e: devflow session, waiting and streaming', function () {
   })
 
   it('start --wait in human mode prints the id, then how to open the editor', async () => {
-    const stop = agent.watchNewTasks()
+    const stop = platform.agent.watchNewTasks()
     try {
       const result = await run(['session', 'start', '--repo', REPO, '--wait'])
       expect(result.exitCode, result.stderr).to.equal(0)
@@ -84,7 +69,7 @@ describe('e2e: devflow session, waiting and streaming', function () {
 
   it('prompt --stream prints each event as a JSON line, then the prompt', async () => {
     const {id, token} = await runningSession()
-    const answered = agent.answerNextPrompt(id, token)
+    const answered = platform.agent.answerNextPrompt(id, token)
     const result = await run(['session', 'prompt', id, 'Add a health check', '--stream'])
     await answered
     expect(result.exitCode, result.stderr).to.equal(0)
@@ -96,7 +81,7 @@ describe('e2e: devflow session, waiting and streaming', function () {
 
   it('prompt --wait exits 7 when the agent fails, with the prompt as the document', async () => {
     const {id, token} = await runningSession()
-    const answered = agent.answerNextPrompt(id, token, 'FAILED')
+    const answered = platform.agent.answerNextPrompt(id, token, 'FAILED')
     const result = await run(['session', 'prompt', id, 'Break the build', '--wait', '--json'])
     await answered
     expect(result.exitCode).to.equal(7)
@@ -106,7 +91,7 @@ describe('e2e: devflow session, waiting and streaming', function () {
 
   it('prompt --wait in human mode streams progress to stderr and ends with the result', async () => {
     const {id, token} = await runningSession()
-    const answered = agent.answerNextPrompt(id, token)
+    const answered = platform.agent.answerNextPrompt(id, token)
     const result = await run(['session', 'prompt', id, '--wait'], 'Add a health check\n')
     await answered
     expect(result.exitCode, result.stderr).to.equal(0)
@@ -130,9 +115,9 @@ describe('e2e: devflow session, waiting and streaming', function () {
     const follow = execa('node', [CLI, 'session', 'logs', id, '--prompt', promptId, '--follow'], {
       reject: false,
       extendEnv: false,
-      env: {PATH: process.env.PATH, HOME: cli.home, XDG_CONFIG_HOME: cli.configHome, NO_COLOR: '1', ...platform.env({DEVFLOW_ENDPOINT: api.url})},
+      env: {PATH: process.env.PATH, HOME: platform.cli.home, XDG_CONFIG_HOME: platform.cli.configHome, NO_COLOR: '1', ...platform.env({DEVFLOW_ENDPOINT: platform.api.url})},
     })
-    await agent.answerNextPrompt(id, token)
+    await platform.agent.answerNextPrompt(id, token)
     const result = await follow
     expect(result.exitCode, String(result.stderr)).to.equal(0)
     expect(String(result.stdout)).to.match(/Reading the repository[\s\S]*Committed the change[\s\S]*SUCCEEDED/)
@@ -143,7 +128,7 @@ describe('e2e: devflow session, waiting and streaming', function () {
     const watch = execa('node', [CLI, 'session', 'status', id, '--watch', '--json'], {
       reject: false,
       extendEnv: false,
-      env: {PATH: process.env.PATH, HOME: cli.home, XDG_CONFIG_HOME: cli.configHome, NO_COLOR: '1', ...platform.env({DEVFLOW_ENDPOINT: api.url})},
+      env: {PATH: process.env.PATH, HOME: platform.cli.home, XDG_CONFIG_HOME: platform.cli.configHome, NO_COLOR: '1', ...platform.env({DEVFLOW_ENDPOINT: platform.api.url})},
     })
     await new Promise((resolve) => setTimeout(resolve, 1000))
     expect((await run(['session', 'stop', id])).exitCode).to.equal(0)

@@ -1,20 +1,61 @@
 /**
- * A fake GitHub REST API on 127.0.0.1 for the GitHub App adapter and the control plane.
+ * A fake GitHub REST API on 127.0.0.1 for the GitHub App adapter and the control plane. Its
+ * answers carry the fields of GitHub's OpenAPI description (@octokit/openapi-types, checked by
+ * tsc) that a client may read; fake-github.test.ts holds it to that.
  *
  * State and behaviour, as GitHub's:
  * - `installations`: repository full name -> installation id. `GET /repos/{o}/{r}/installation`
  *   needs a valid App JWT (RS256, signed by the private key whose public half the fake holds,
- *   `iss` = the App id, not expired) and answers 404 for a repository without the App.
- * - `POST /app/installations/{id}/access_tokens` (App JWT) checks that every requested repository
- *   belongs to that installation and that permissions are given; it issues `ghs_...` tokens and
- *   remembers their repositories and permissions (`issuedTokens`).
+ *   `iss` = the App id, not expired) and answers the installation, or 404 for a repository
+ *   without the App.
+ * - `POST /app/installations/{id}/access_tokens` (App JWT) answers 404 for an unknown
+ *   installation, 422 unless every requested repository belongs to it; it issues `ghs_...` tokens
+ *   valid for an hour and remembers their repositories and permissions (`issuedTokens`). Stricter
+ *   than GitHub on purpose: a request without `repositories` or `permissions` (GitHub would grant
+ *   all of the installation's) is 422, so DevFlow cannot forget to scope a token.
  * - `POST /repos/{o}/{r}/pulls` needs an issued token for that repository with pull_requests:
- *   write; a second PR for the same head is 422, as on GitHub. `GET .../pulls?head=o:branch` lists.
- * - `failNext(pattern, status, times)` makes the next matching requests answer `status`.
+ *   write (401 without a known token, 403 without the grant); a second PR for the same head is
+ *   422, as on GitHub. `GET .../pulls?head=o:branch` lists. `pulls` records what was opened.
+ * - Errors are `{message, documentation_url}` (422: plus `errors`), as GitHub's.
+ * - `failNext(pattern, status, times)` makes the next matching requests answer `status`;
+ *   `reset()` forgets installations, tokens, pull requests, requests and faults.
  */
 import {createPublicKey, generateKeyPairSync, randomBytes, verify} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+
+import type {components} from '@octokit/openapi-types'
+
+type Schemas = components['schemas']
+type PullRequestRef = Pick<Schemas['pull-request']['head'], 'label' | 'ref'>
+/** The fields of GitHub's pull request (and pull-request-simple) that the fake fills in. */
+export type PullRequestResponse = Pick<
+  Schemas['pull-request'],
+  'url' | 'id' | 'node_id' | 'html_url' | 'number' | 'state' | 'locked' | 'title' | 'body' | 'draft' | 'created_at' | 'updated_at' | 'closed_at' | 'merged_at'
+> & {head: PullRequestRef; base: PullRequestRef}
+/** The fields of GitHub's installation that the fake fills in. */
+export type InstallationResponse = Pick<
+  Schemas['installation'],
+  | 'id'
+  | 'app_id'
+  | 'app_slug'
+  | 'target_id'
+  | 'target_type'
+  | 'repository_selection'
+  | 'access_tokens_url'
+  | 'repositories_url'
+  | 'html_url'
+  | 'permissions'
+  | 'events'
+  | 'created_at'
+  | 'updated_at'
+  | 'single_file_name'
+  | 'suspended_by'
+  | 'suspended_at'
+> & {account: Pick<Schemas['simple-user'], 'login' | 'id' | 'type'>}
+export type InstallationTokenResponse = Pick<Schemas['installation-token'], 'token' | 'expires_at' | 'permissions' | 'repository_selection'>
+
+const DOCS = 'https://docs.github.com/rest'
 
 export interface IssuedToken {
   readonly token: string
@@ -32,6 +73,7 @@ export interface FakePullRequest {
   readonly body: string
   readonly draft: boolean
   readonly html_url: string
+  readonly created_at: string
 }
 
 export class FakeGithub {
@@ -55,7 +97,7 @@ export class FakeGithub {
   static async start(): Promise<FakeGithub> {
     const fake = new FakeGithub()
     fake.server = createServer((req, res) => {
-      fake.handle(req, res).catch((error: unknown) => send(res, 500, {message: String(error)}))
+      fake.handle(req, res).catch((failure: unknown) => send(res, 500, error(String(failure))))
     })
     await new Promise<void>((resolve) => fake.server?.listen(0, '127.0.0.1', resolve))
     fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`
@@ -98,53 +140,113 @@ export class FakeGithub {
     const fault = this.faults.find((f) => f.left > 0 && f.pattern.test(`${method} ${url.pathname}`))
     if (fault) {
       fault.left--
-      return send(res, fault.status, {message: `injected HTTP ${fault.status}`})
+      return send(res, fault.status, error(`injected HTTP ${fault.status}`))
     }
     let match: RegExpExecArray | null
     if (method === 'GET' && (match = /^\/repos\/([^/]+)\/([^/]+)\/installation$/.exec(url.pathname))) {
-      if (!this.validJwt(req)) return send(res, 401, {message: 'A JSON web token could not be decoded'})
+      if (!this.validJwt(req)) return send(res, 401, error('A JSON web token could not be decoded'))
       const id = this.installations.get(`${match[1]}/${match[2]}`)
-      return id === undefined ? send(res, 404, {message: 'Not Found'}) : send(res, 200, {id, app_id: Number(this.appId)})
+      return id === undefined ? send(res, 404, error('Not Found')) : send(res, 200, this.installation(id, match[1]))
     }
     if (method === 'POST' && (match = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname))) {
-      if (!this.validJwt(req)) return send(res, 401, {message: 'A JSON web token could not be decoded'})
+      if (!this.validJwt(req)) return send(res, 401, error('A JSON web token could not be decoded'))
       const installationId = Number(match[1])
-      const request = body as {repositories?: string[]; permissions?: Record<string, string>}
       const owned = [...this.installations].filter(([, id]) => id === installationId).map(([repo]) => repo.split('/')[1])
+      if (owned.length === 0) return send(res, 404, error('Not Found'))
+      const request = body as {repositories?: string[]; permissions?: Record<string, string>}
       if (!request.repositories?.length || request.repositories.some((r) => !owned.includes(r))) {
-        return send(res, 422, {message: 'There is at least one repository that does not exist or is not accessible to the parent installation.'})
+        return send(res, 422, {...error('There is at least one repository that does not exist or is not accessible to the parent installation.'), errors: [{resource: 'InstallationToken', field: 'repositories', code: 'invalid'}]})
       }
-      if (!request.permissions || Object.keys(request.permissions).length === 0) return send(res, 422, {message: 'permissions are required'})
+      if (!request.permissions || Object.keys(request.permissions).length === 0) {
+        return send(res, 422, {...error('permissions are required'), errors: [{resource: 'InstallationToken', field: 'permissions', code: 'missing_field'}]})
+      }
       const token = `ghs_${randomBytes(18).toString('hex')}`
       this.issuedTokens.push({token, installationId, repositories: request.repositories, permissions: request.permissions})
-      return send(res, 201, {
+      const issued: InstallationTokenResponse = {
         token,
-        expires_at: new Date(Date.now() + 3600_000).toISOString(),
+        expires_at: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         permissions: request.permissions,
         repository_selection: 'selected',
-      })
+      }
+      return send(res, 201, issued)
     }
     if ((match = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(url.pathname))) {
-      const repo = `${match[1]}/${match[2]}`
+      const [owner, name] = [match[1], match[2]]
+      const repo = `${owner}/${name}`
       const token = this.issuedTokens.find((t) => req.headers.authorization === `token ${t.token}`)
-      if (!token) return send(res, 401, {message: 'Bad credentials'})
-      if (!token.repositories.includes(match[2]) || token.permissions.pull_requests !== 'write') {
-        return send(res, 403, {message: 'Resource not accessible by integration'})
+      if (!token) return send(res, 401, error('Bad credentials'))
+      if (!token.repositories.includes(name) || token.permissions.pull_requests !== 'write') {
+        return send(res, 403, error('Resource not accessible by integration'))
       }
       if (method === 'GET') {
         const head = url.searchParams.get('head')
-        return send(res, 200, this.pulls.filter((p) => p.repo === repo && (!head || `${match?.[1]}:${p.head}` === head)))
+        return send(res, 200, this.pulls.filter((p) => p.repo === repo && (!head || `${owner}:${p.head}` === head)).map((p) => this.pullResponse(p)))
       }
       const request = body as {head: string; base: string; title: string; body: string; draft?: boolean}
       if (this.pulls.some((p) => p.repo === repo && p.head === request.head)) {
-        return send(res, 422, {message: 'Validation Failed', errors: [{message: `A pull request already exists for ${match[1]}:${request.head}.`}]})
+        return send(res, 422, {...error('Validation Failed'), errors: [{resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${request.head}.`}]})
       }
       const number = this.pulls.length + 1
-      const pr: FakePullRequest = {number, repo, head: request.head, base: request.base, title: request.title, body: request.body, draft: request.draft ?? false, html_url: `https://github.example/${repo}/pull/${number}`}
+      const pr: FakePullRequest = {
+        number,
+        repo,
+        head: request.head,
+        base: request.base,
+        title: request.title,
+        body: request.body,
+        draft: request.draft ?? false,
+        html_url: `https://github.example/${repo}/pull/${number}`,
+        created_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      }
       this.pulls.push(pr)
-      return send(res, 201, pr)
+      return send(res, 201, this.pullResponse(pr))
     }
-    send(res, 404, {message: 'Not Found'})
+    send(res, 404, error('Not Found'))
+  }
+
+  private installation(id: number, owner: string): InstallationResponse {
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+    return {
+      id,
+      app_id: Number(this.appId),
+      app_slug: 'devflow',
+      account: {login: owner, id: 1, type: 'Organization'},
+      target_id: 1,
+      target_type: 'Organization',
+      repository_selection: 'selected',
+      access_tokens_url: `${this.url}/app/installations/${id}/access_tokens`,
+      repositories_url: `${this.url}/installation/repositories`,
+      html_url: `https://github.example/organizations/${owner}/settings/installations/${id}`,
+      permissions: {contents: 'write', pull_requests: 'write', metadata: 'read'},
+      events: [],
+      created_at: now,
+      updated_at: now,
+      single_file_name: null,
+      suspended_by: null,
+      suspended_at: null,
+    }
+  }
+
+  private pullResponse(pr: FakePullRequest): PullRequestResponse {
+    const [owner] = pr.repo.split('/')
+    return {
+      url: `${this.url}/repos/${pr.repo}/pulls/${pr.number}`,
+      id: 100_000 + pr.number,
+      node_id: `PR_fake${pr.number}`,
+      html_url: pr.html_url,
+      number: pr.number,
+      state: 'open',
+      locked: false,
+      title: pr.title,
+      body: pr.body,
+      draft: pr.draft,
+      created_at: pr.created_at,
+      updated_at: pr.created_at,
+      closed_at: null,
+      merged_at: null,
+      head: {label: `${owner}:${pr.head}`, ref: pr.head},
+      base: {label: `${owner}:${pr.base}`, ref: pr.base},
+    }
   }
 
   private validJwt(req: IncomingMessage): boolean {
@@ -164,6 +266,11 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   for await (const chunk of req) chunks.push(chunk as Buffer)
   const text = Buffer.concat(chunks).toString('utf8')
   return text ? JSON.parse(text) : undefined
+}
+
+/** GitHub's error body (basic-error; validation-error adds `errors`). */
+function error(message: string): Required<Pick<Schemas['validation-error'], 'message' | 'documentation_url'>> {
+  return {message, documentation_url: DOCS}
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

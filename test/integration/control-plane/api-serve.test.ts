@@ -7,19 +7,17 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import {CLI} from '../../helpers/cli.js'
-import {type Harness, REPO, startHarness} from './harness.js'
+import {REPO, usePlatform} from '../../helpers/platform-fixture.js'
 
 describe('devflow api serve', function () {
   this.timeout(60_000)
-  let h: Harness
+  const h = usePlatform()
   let home: string
 
   before(async () => {
-    h = await startHarness()
     home = await mkdtemp(join(tmpdir(), 'devflow-serve-'))
   })
   after(async () => {
-    await h?.close()
     await rm(home, {recursive: true, force: true})
   })
 

@@ -7,27 +7,20 @@ import {expect} from 'chai'
 import {DynamoSessionStore} from '../../../src/adapters/aws/dynamo-session-store.js'
 import {MAX_PROMPT_BYTES} from '../../../src/core/session-api.js'
 import {TEST_REGION} from '../../helpers/moto.js'
-import {type Harness, REPO, runtimeWith, startHarness, TABLES} from './harness.js'
+import {type CallOptions, REPO, runtimeWith, TABLES, usePlatform} from '../../helpers/platform-fixture.js'
 
 const ALICE = 'arn:aws:iam::123456789012:user/alice'
 
 describe('control plane: errors, concurrency and faults on moto', function () {
   this.timeout(60_000)
-  let h: Harness
-
-  before(async () => {
-    h = await startHarness()
-  })
-  after(async () => {
-    await h?.close()
-  })
+  const h = usePlatform()
   afterEach(() => h.rewire(() => ({})))
 
   async function snapshot() {
     return {
-      sessions: await h.scan(TABLES.sessions),
-      prompts: await h.scan(TABLES.prompts),
-      events: await h.scan(TABLES.events),
+      sessions: await h.scan('sessions'),
+      prompts: await h.scan('prompts'),
+      events: await h.scan('events'),
       tasks: (await h.tasks()).map((t) => `${t.taskArn} ${t.desiredStatus}`),
     }
   }
@@ -49,7 +42,7 @@ describe('control plane: errors, concurrency and faults on moto', function () {
     const prompt = await h.call('POST', `/sessions/${id}/prompts`, {user: ALICE, body: {text: 'hello'}})
     const before = await snapshot()
 
-    const cases: Array<[string, string, Parameters<Harness['call']>[2], number, string]> = [
+    const cases: Array<[string, string, CallOptions, number, string]> = [
       ['POST', '/sessions', {user: ALICE, rawBody: '{"repo": '}, 400, 'INVALID_JSON'],
       ['POST', '/sessions', {user: ALICE, body: {}}, 400, 'INVALID_REQUEST'],
       ['POST', '/sessions', {user: ALICE, body: {repo: REPO, colour: 'red'}}, 400, 'INVALID_REQUEST'],
@@ -102,7 +95,7 @@ describe('control plane: errors, concurrency and faults on moto', function () {
     expect(responses.filter((r) => r.status === 201)).to.have.length(1)
     expect(responses.filter((r) => r.status === 200)).to.have.length(19)
     expect((await h.tasks()).length - before).to.equal(1)
-    expect((await h.scan(TABLES.sessions)).filter((item) => item.user_id === 'erin')).to.have.length(1)
+    expect((await h.scan('sessions')).filter((item) => item.user_id === 'erin')).to.have.length(1)
     // The same key from another user is another session.
     const other = await h.call('POST', '/sessions', {user: 'frank', body: {repo: REPO, idempotencyKey: 'ci-run-42'}})
     expect(other.status).to.equal(201)
@@ -116,7 +109,7 @@ describe('control plane: errors, concurrency and faults on moto', function () {
     expect(claims.map((c) => c.status)).to.deep.equal(Array(20).fill(200))
     const claimed = claims.map((c) => c.body.seq).sort((a, b) => a - b)
     expect(claimed).to.deep.equal(Array.from({length: 20}, (_, i) => i + 1))
-    const items = await h.scan(TABLES.prompts)
+    const items = await h.scan('prompts')
     expect(items.filter((p) => p.session_id === id).every((p) => p.status === 'RUNNING' && p.attempt === 1)).to.equal(true)
   })
 
@@ -169,7 +162,7 @@ describe('control plane: errors, concurrency and faults on moto', function () {
     expect(response.body.error.code).to.equal('TASK_START_FAILED')
     expect(response.body.error.message).to.include('MISSING')
     expect(await h.tasks()).to.deep.equal(before)
-    const items = (await h.scan(TABLES.sessions)).filter((item) => item.user_id === 'judy')
+    const items = (await h.scan('sessions')).filter((item) => item.user_id === 'judy')
     expect(items).to.have.length(1)
     expect(items[0].status).to.equal('FAILED')
     expect(items[0].error).to.deep.include({code: 'TASK_START_FAILED'})

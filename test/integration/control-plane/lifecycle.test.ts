@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {GetItemCommand} from '@aws-sdk/client-dynamodb'
 import {expect} from 'chai'
 
-import {CLUSTER, type Harness, REPO, runtimeWith, startHarness, TABLES} from './harness.js'
+import {CLUSTER, REPO, runtimeWith, TABLES, usePlatform} from '../../helpers/platform-fixture.js'
 
 function taskEnv(task: {overrides?: {containerOverrides?: Array<{name?: string; environment?: Array<{name?: string; value?: string}>}>}}): Record<string, string> {
   const container = task.overrides?.containerOverrides?.find((c) => c.name === 'workspace')
@@ -12,14 +12,7 @@ function taskEnv(task: {overrides?: {containerOverrides?: Array<{name?: string; 
 
 describe('control plane: session lifecycle on moto', function () {
   this.timeout(60_000)
-  let h: Harness
-
-  before(async () => {
-    h = await startHarness()
-  })
-  after(async () => {
-    await h?.close()
-  })
+  const h = usePlatform()
 
   it('starts a session: item in DynamoDB, task in ECS with the workspace environment, then status and stop', async () => {
     const started = await h.call('POST', '/sessions', {user: 'arn:aws:iam::123456789012:user/alice', body: {repo: REPO, branch: 'main', cpu: 1, memory: '4GB', ttl: '2h'}})

@@ -1,17 +1,10 @@
 import {expect} from 'chai'
 
-import {type Harness, REPO, startHarness} from './harness.js'
+import {REPO, usePlatform} from '../../helpers/platform-fixture.js'
 
 describe('control plane: the reaper on moto', function () {
   this.timeout(60_000)
-  let h: Harness
-
-  before(async () => {
-    h = await startHarness()
-  })
-  after(async () => {
-    await h?.close()
-  })
+  const h = usePlatform()
 
   it('stops idle and expired sessions, stops their tasks and cancels their queued prompts, and leaves the others', async () => {
     const idle = await h.call('POST', '/sessions', {user: 'mia', body: {repo: REPO, idleTimeout: '10m', ttl: '8h'}})

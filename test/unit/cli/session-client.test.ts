@@ -9,19 +9,10 @@ import {sigV4Authorizer} from '../../../src/adapters/http/authorizers.js'
 import {ConfigFile} from '../../../src/cli/config.js'
 import {listSessions, readPromptText} from '../../../src/cli/session-actions.js'
 import {openSessionClient, type SessionClientContext, sessionModeFor} from '../../../src/cli/session-client.js'
-import {DevflowError} from '../../../src/core/errors.js'
 import type {SessionApi} from '../../../src/core/session-api.js'
+import {rejection} from '../../helpers/assertions.js'
+import {sampleSession} from '../../helpers/sample-session.js'
 import {startSignedApiServer} from '../../helpers/signed-api-server.js'
-
-async function failure(promise: Promise<unknown>): Promise<DevflowError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).to.be.instanceOf(DevflowError)
-    return error as DevflowError
-  }
-  throw new Error('expected a DevflowError')
-}
 
 describe('cli/session-client: mode selection', () => {
   let dir: string
@@ -75,7 +66,7 @@ describe('cli/session-client: mode selection', () => {
     const client = await openSessionClient(context({stage: 'local'}))
     expect(client).to.include({mode: 'local', endpoint: 'http://127.0.0.1:8787/'})
     config.setStageData('local', 'local', {tokenFile: join(dir, 'gone'), apiUrl: 'http://127.0.0.1:8787/'})
-    const error = await failure(openSessionClient(context({stage: 'local'})))
+    const error = await rejection(openSessionClient(context({stage: 'local'})))
     expect(error.code).to.equal('LOCAL_TOKEN_UNREADABLE')
     expect(error.exitCode).to.equal(4)
     expect(error.hint).to.include('devflow local up')
@@ -86,7 +77,7 @@ describe('cli/session-client: mode selection', () => {
     delete process.env.AWS_REGION
     delete process.env.AWS_DEFAULT_REGION
     try {
-      const error = await failure(openSessionClient(context()))
+      const error = await rejection(openSessionClient(context()))
       expect(error.code).to.equal('ENDPOINT_UNKNOWN')
       expect(error.hint).to.include('devflow deploy --stage dev')
     } finally {
@@ -97,20 +88,7 @@ describe('cli/session-client: mode selection', () => {
 
 describe('cli/session-actions', () => {
   it('pages through every session, or stops at --limit and keeps the token', async () => {
-    const all = Array.from({length: 250}, (_, i) => ({
-      id: `session-${i}`,
-      userId: 'u',
-      repo: 'o/r',
-      branch: 'main',
-      status: 'RUNNING',
-      capacity: 'FARGATE',
-      cpu: 1024,
-      memory: 4096,
-      createdAt: '2026-01-01T00:00:00.000Z',
-      updatedAt: '2026-01-01T00:00:00.000Z',
-      expiresAt: '2026-01-01T04:00:00.000Z',
-      idleTimeout: '30m',
-    }))
+    const all = Array.from({length: 250}, (_, i) => sampleSession({id: `session-${i}`}))
     const server = await startSignedApiServer({AKID: 'secret'}, (request) => {
       const url = new URL(request.url, 'http://x')
       const offset = Number(url.searchParams.get('nextToken') ?? 0)
@@ -136,7 +114,7 @@ describe('cli/session-actions', () => {
   it('reads the prompt from exactly one source and never waits on a terminal', async () => {
     const terminal = {isTTY: true} as NodeJS.ReadStream
     expect(await readPromptText({text: 'hi', stdin: terminal})).to.equal('hi')
-    expect((await failure(readPromptText({text: 'a', file: 'b', stdin: terminal}))).code).to.equal('PROMPT_SOURCES')
-    expect((await failure(readPromptText({stdin: terminal}))).code).to.equal('PROMPT_MISSING')
+    expect((await rejection(readPromptText({text: 'a', file: 'b', stdin: terminal}))).code).to.equal('PROMPT_SOURCES')
+    expect((await rejection(readPromptText({stdin: terminal}))).code).to.equal('PROMPT_MISSING')
   })
 })

@@ -10,6 +10,7 @@ import {expect} from 'chai'
 
 import {jsonSchemaFor, OUTPUT_SCHEMAS} from '../../../src/cli/session-schemas.js'
 import {expectMatchesSchema, SCHEMA_DIR, schemaFile} from '../../helpers/output-schemas.js'
+import {sampleSession} from '../../helpers/sample-session.js'
 
 describe('cli/session-schemas: the JSON Schemas of the session commands', () => {
   for (const name of Object.keys(OUTPUT_SCHEMAS)) {
@@ -26,20 +27,7 @@ describe('cli/session-schemas: the JSON Schemas of the session commands', () => 
   })
 
   it('refuses documents that drifted: a missing field, a wrong status, an unknown stream line', () => {
-    const session = {
-      id: 's-abcdefghijklmnopqrst',
-      userId: 'u',
-      repo: 'o/r',
-      branch: 'main',
-      status: 'RUNNING',
-      capacity: 'FARGATE',
-      cpu: 1024,
-      memory: 4096,
-      createdAt: '2026-01-01T00:00:00.000Z',
-      updatedAt: '2026-01-01T00:00:00.000Z',
-      expiresAt: '2026-01-01T04:00:00.000Z',
-      idleTimeout: '30m',
-    }
+    const session = sampleSession()
     expectMatchesSchema('session-status', session)
     const {repo: _repo, ...withoutRepo} = session
     expect(() => expectMatchesSchema('session-status', withoutRepo)).to.throw(/repo/)

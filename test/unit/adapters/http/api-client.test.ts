@@ -2,8 +2,8 @@ import {expect} from 'chai'
 
 import {HttpSessionApi} from '../../../../src/adapters/http/api-client.js'
 import {bearerAuthorizer, sigV4Authorizer} from '../../../../src/adapters/http/authorizers.js'
-import {DevflowError} from '../../../../src/core/errors.js'
 import type {Session} from '../../../../src/core/models.js'
+import {rejection} from '../../../helpers/assertions.js'
 import {type Reply, type SignedApiServer, startSignedApiServer} from '../../../helpers/signed-api-server.js'
 
 const caller = {userId: 'ignored-by-the-client'}
@@ -21,16 +21,6 @@ const session: Session = {
   updatedAt: '2026-01-01T10:00:00.000Z',
   expiresAt: '2026-01-01T14:00:00.000Z',
   idleTimeout: '30m',
-}
-
-async function failure(promise: Promise<unknown>): Promise<DevflowError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).to.be.instanceOf(DevflowError)
-    return error as DevflowError
-  }
-  throw new Error('expected a DevflowError')
 }
 
 describe('HttpSessionApi over a SigV4-checking server', () => {
@@ -71,29 +61,29 @@ describe('HttpSessionApi over a SigV4-checking server', () => {
 
   it('turns an API error body into the same DevflowError, kind from the status', async () => {
     reply = () => ({status: 404, body: {error: {code: 'SESSION_NOT_FOUND', message: 'No session s-x.', hint: 'Run devflow session list.'}}})
-    const notFound = await failure(api().get(caller, session.id))
+    const notFound = await rejection(api().get(caller, session.id))
     expect(notFound).to.include({code: 'SESSION_NOT_FOUND', message: 'No session s-x.', hint: 'Run devflow session list.'})
     expect(notFound.exitCode).to.equal(3)
     reply = () => ({status: 409, body: {error: {code: 'SESSION_WRONG_STATE', message: 'Stopped.', hint: 'Start one.'}}})
-    expect((await failure(api().enqueuePrompt(caller, session.id, {text: 'x'}))).exitCode).to.equal(5)
+    expect((await rejection(api().enqueuePrompt(caller, session.id, {text: 'x'}))).exitCode).to.equal(5)
     reply = () => ({status: 502, body: {message: 'Internal server error'}})
-    const gateway = await failure(api().get(caller, session.id))
+    const gateway = await rejection(api().get(caller, session.id))
     expect(gateway.code).to.equal('API_ERROR')
     expect(gateway.exitCode).to.equal(7)
   })
 
   it('reports a wrongly signed request as an authentication failure (exit 4)', async () => {
     reply = () => ({status: 200, body: session})
-    const wrongSecret = await failure(api({...keys, secretAccessKey: 'wrong'}).get(caller, session.id))
+    const wrongSecret = await rejection(api({...keys, secretAccessKey: 'wrong'}).get(caller, session.id))
     expect(wrongSecret.code).to.equal('AWS_CREDENTIALS_INVALID')
     expect(wrongSecret.exitCode).to.equal(4)
     expect(server.requests[0].rejected).to.equal('INVALID_SIGNATURE')
-    const unknown = await failure(api({accessKeyId: 'AKIDOTHER', secretAccessKey: 'x'}).get(caller, session.id))
+    const unknown = await rejection(api({accessKeyId: 'AKIDOTHER', secretAccessKey: 'x'}).get(caller, session.id))
     expect(unknown.exitCode).to.equal(4)
   })
 
   it('refuses expired credentials before sending anything', async () => {
-    const expired = await failure(
+    const expired = await rejection(
       new HttpSessionApi({endpoint: server.url, authorizer: sigV4Authorizer({credentials: async () => ({...keys, expiration: new Date(Date.now() - 1000)})})}).health(),
     )
     expect(expired.code).to.equal('AWS_CREDENTIALS_EXPIRED')
@@ -101,12 +91,12 @@ describe('HttpSessionApi over a SigV4-checking server', () => {
   })
 
   it('names an unreachable endpoint (exit 7) and a response it cannot read', async () => {
-    const unreachable = await failure(new HttpSessionApi({endpoint: 'http://127.0.0.1:9/', authorizer: bearerAuthorizer('t')}).health())
+    const unreachable = await rejection(new HttpSessionApi({endpoint: 'http://127.0.0.1:9/', authorizer: bearerAuthorizer('t')}).health())
     expect(unreachable.code).to.equal('API_UNREACHABLE')
     expect(unreachable.exitCode).to.equal(7)
     expect(unreachable.hint).to.match(/--endpoint/)
     reply = () => ({status: 200, body: {id: 'only-an-id'}})
-    expect((await failure(api().get(caller, session.id))).code).to.equal('API_BAD_RESPONSE')
+    expect((await rejection(api().get(caller, session.id))).code).to.equal('API_BAD_RESPONSE')
   })
 
   it('sends the local token as a bearer token', async () => {

@@ -1,0 +1,355 @@
+/**
+ * The one platform fixture of the integration and e2e suites: moto_server as AWS with what
+ * `devflow deploy` leaves (tables, cluster, task definition, network, the GitHub App secret), the
+ * fake GitHub with the App installed on REPO, and the API served one of two ways:
+ * - 'in-process': the core services over the real AWS adapters, the router on the real HTTP
+ *   server, the caller named by an `x-test-user` header; its clock and its deps can be changed;
+ * - 'cli': a CLI sandbox with the deployment saved in its config, `devflow api serve` as a real
+ *   process checking every user request's SigV4 signature, and a TestAgent for it.
+ * What it creates, keeps and resets, and what a test may rely on: platform-fixture.md.
+ */
+import {DynamoDBClient, ScanCommand} from '@aws-sdk/client-dynamodb'
+import {CreateClusterCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, type Task} from '@aws-sdk/client-ecs'
+import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand} from '@aws-sdk/client-ec2'
+import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {unmarshall} from '@aws-sdk/util-dynamodb'
+import {type ResultPromise, execa} from 'execa'
+import {mkdir, writeFile} from 'node:fs/promises'
+import {dirname} from 'node:path'
+
+import {ecsApi, type EcsApi, EcsTaskRuntime} from '../../src/adapters/aws/ecs-task-runtime.js'
+import {type AwsPlatformConfig, createAwsCoreDeps} from '../../src/composition/aws.js'
+import {type RunningHttpServer, startHttpServer} from '../../src/api/http-server.js'
+import {createApiRouter} from '../../src/api/router.js'
+import type {Clock} from '../../src/core/ports.js'
+import {type CoreDeps, type CoreServices, createCoreServices} from '../../src/core/services/index.js'
+import {CLI, CliSandbox} from './cli.js'
+import {FakeGithub} from './fake-github.js'
+import {type Moto, moto, TEST_ACCOUNT, TEST_REGION} from './moto.js'
+import {createDevflowTables} from './tables.js'
+import {TestAgent} from './test-agent.js'
+
+export const REPO = 'octo/hello'
+export const TABLES = {sessions: 'devflow-sessions', prompts: 'devflow-prompts', events: 'devflow-prompt-events'}
+export const CLUSTER = 'devflow'
+/** What moto's STS answers for any access key: the operator in admin mode, the caller in API mode. */
+export const TEST_USER_ARN = `arn:aws:sts::${TEST_ACCOUNT}:user/moto`
+
+export type ApiMode = 'in-process' | 'cli'
+export type TableKey = keyof typeof TABLES
+
+export interface RunningApi {
+  readonly url: string
+  /** The server's stderr so far (one JSON line per request). */
+  log(): string
+  stop(): Promise<void>
+}
+
+export interface CallOptions {
+  /** The caller (stands in for SigV4); no user is an anonymous request. */
+  user?: string
+  body?: unknown
+  /** Sent as is, instead of `body` as JSON. */
+  rawBody?: string
+  /** An agent's session token (Authorization: Bearer). */
+  token?: string
+}
+
+/** Mocha hooks: a platform started before the suite's tests and closed after them. */
+export function usePlatform(options: {api?: ApiMode} = {}): PlatformFixture {
+  const platform = new PlatformFixture(options.api ?? 'in-process')
+  before(() => platform.start())
+  after(() => platform.close())
+  return platform
+}
+
+export class PlatformFixture {
+  #moto?: Moto
+  #github?: FakeGithub
+  #dynamo?: DynamoDBClient
+  #ecs?: ECSClient
+  #config?: AwsPlatformConfig
+  #server?: RunningHttpServer
+  #cli?: CliSandbox
+  #api?: RunningApi
+  #agent?: TestAgent
+  #initialDeps?: CoreDeps
+  #deps?: CoreDeps
+  #services?: CoreServices
+  #clockOffset = 0
+  #savedEnv: Record<string, string | undefined> = {}
+
+  constructor(readonly mode: ApiMode) {}
+
+  get moto(): Moto {
+    return started(this.#moto, 'moto')
+  }
+  get github(): FakeGithub {
+    return started(this.#github, 'github')
+  }
+  /** Raw SDK clients (maxAttempts 1) to check what landed. */
+  get dynamo(): DynamoDBClient {
+    return started(this.#dynamo, 'dynamo')
+  }
+  get ecs(): ECSClient {
+    return started(this.#ecs, 'ecs')
+  }
+  /** The platform's names as the API Lambdas get them (subnets and security groups as lists). */
+  get config(): AwsPlatformConfig {
+    return started(this.#config, 'config')
+  }
+
+  /** 'in-process': the served router. */
+  get server(): RunningHttpServer {
+    return started(this.#server, 'server', 'in-process')
+  }
+  /** 'in-process': the deps the services were built from (settings, clock, adapters). */
+  get deps(): CoreDeps {
+    return started(this.#deps, 'deps', 'in-process')
+  }
+  /** 'in-process': the services the router calls now. */
+  get services(): CoreServices {
+    return started(this.#services, 'services', 'in-process')
+  }
+
+  /** 'cli': the CLI sandbox whose config holds the deployment. */
+  get cli(): CliSandbox {
+    return started(this.#cli, 'cli', 'cli')
+  }
+  /** 'cli': `devflow api serve` for the sandbox's config. */
+  get api(): RunningApi {
+    return started(this.#api, 'api', 'cli')
+  }
+  /** 'cli': the workspace side, speaking to `api`. */
+  get agent(): TestAgent {
+    return started(this.#agent, 'agent', 'cli')
+  }
+
+  async start(): Promise<void> {
+    const aws = await moto()
+    this.#moto = aws
+    // Tasks stay RUNNING until stopped (moto would otherwise walk them to STOPPED on each describe).
+    await aws.setTransition('ecs::task', {progression: 'manual', times: 1_000_000})
+    const clientConfig = {region: TEST_REGION, endpoint: aws.url, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}, maxAttempts: 1}
+    this.#dynamo = new DynamoDBClient(clientConfig)
+    this.#ecs = new ECSClient(clientConfig)
+    this.#github = await FakeGithub.start()
+    this.#github.install(REPO)
+    this.#config = await createPlatformResources(clientConfig, this.#dynamo, this.#ecs, this.#github)
+    if (this.mode === 'in-process') await this.serveInProcess()
+    else await this.serveCli()
+  }
+
+  async close(): Promise<void> {
+    await this.#api?.stop()
+    await this.#server?.close()
+    await this.#github?.close()
+    await this.#cli?.cleanup()
+    this.#dynamo?.destroy()
+    this.#ecs?.destroy()
+    for (const [key, value] of Object.entries(this.#savedEnv)) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
+  }
+
+  /** Environment for a CLI process against this moto (and a fast poll for the waiting commands). */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {...this.moto.env(), DEVFLOW_POLL_INTERVAL_MS: '200', ...extra}
+  }
+
+  /** The stage's deployment as `devflow deploy` saves it in the config. */
+  deployment(): Record<string, string> {
+    const config = this.config
+    return {
+      sessionsTable: config.sessionsTable,
+      promptsTable: config.promptsTable,
+      eventsTable: config.eventsTable,
+      cluster: config.cluster,
+      taskDefinition: config.taskDefinition,
+      containerName: config.containerName,
+      subnets: config.subnets.join(','),
+      securityGroups: config.securityGroups.join(','),
+      capacity: config.capacity,
+      githubAppSecretArn: config.githubAppSecretArn,
+      region: TEST_REGION,
+    }
+  }
+
+  /** Writes the dev stage's deployment into a sandbox's config, as `devflow deploy` does. */
+  async saveDeployment(cli: CliSandbox, extra: Record<string, string> = {}): Promise<void> {
+    await mkdir(dirname(cli.configFile), {recursive: true})
+    await writeFile(cli.configFile, JSON.stringify({stages: {dev: {deployment: {...this.deployment(), ...extra}}}}))
+  }
+
+  /** Every task of the cluster, running or stopped. */
+  async tasks(): Promise<Task[]> {
+    const running = (await this.ecs.send(new ListTasksCommand({cluster: CLUSTER}))).taskArns ?? []
+    const stopped = (await this.ecs.send(new ListTasksCommand({cluster: CLUSTER, desiredStatus: 'STOPPED'}))).taskArns ?? []
+    const all = [...new Set([...running, ...stopped])]
+    if (all.length === 0) return []
+    return (await this.ecs.send(new DescribeTasksCommand({cluster: CLUSTER, tasks: all}))).tasks ?? []
+  }
+
+  /** A table's items, unmarshalled (attribute names as stored: `session_id`, `user_id`, …). */
+  async scan(table: TableKey): Promise<Record<string, unknown>[]> {
+    const out = await this.dynamo.send(new ScanCommand({TableName: TABLES[table]}))
+    return (out.Items ?? []).map((item) => unmarshall(item))
+  }
+
+  /** 'in-process': moves the services' clock forward (leases, idle timeouts). */
+  advance(ms: number): void {
+    this.#clockOffset += ms
+  }
+
+  /** 'in-process': rebuilds the services with some deps replaced (fault injection), keeping the server; `rewire(() => ({}))` undoes it. */
+  rewire(change: (deps: CoreDeps) => Partial<CoreDeps>): void {
+    const initial = started(this.#initialDeps, 'deps', 'in-process')
+    this.#deps = {...initial, ...change(initial)}
+    this.#services = createCoreServices(this.#deps)
+  }
+
+  /** 'in-process': a request to the served API. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response JSON, asserted field by field
+  async call(method: string, path: string, options: CallOptions = {}): Promise<{status: number; body: any}> {
+    const headers: Record<string, string> = {'content-type': 'application/json'}
+    if (options.user !== undefined) headers['x-test-user'] = options.user
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
+    const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body))
+    const response = await fetch(`${this.server.url}${path}`, {method, headers, body})
+    const text = await response.text()
+    return {status: response.status, body: text ? JSON.parse(text) : undefined}
+  }
+
+  private async serveInProcess(): Promise<void> {
+    // The in-process SDK clients find moto through the environment, as `devflow api serve` does.
+    for (const [key, value] of Object.entries(this.moto.env())) {
+      this.#savedEnv[key] = process.env[key]
+      process.env[key] = value
+    }
+    const clock: Clock = {now: () => new Date(Date.now() + this.#clockOffset), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms))}
+    const base = await createAwsCoreDeps(this.config, {region: TEST_REGION})
+    this.#initialDeps = {...base, clock, settings: {...base.settings, pollIntervalMs: 50}}
+    this.rewire(() => ({}))
+    // The router calls whichever services the fixture holds now, so rewire() takes effect at once.
+    const services = () => this.services
+    const router = createApiRouter({
+      get sessions() {
+        return services().sessions
+      },
+      get agent() {
+        return services().agent
+      },
+      reapSessions: () => services().reapSessions(),
+    })
+    this.#server = await startHttpServer({
+      router,
+      host: '127.0.0.1',
+      port: 0,
+      identify: async (req) => {
+        const user = req.headers['x-test-user']
+        return typeof user === 'string' ? {userArn: user} : undefined
+      },
+    })
+  }
+
+  private async serveCli(): Promise<void> {
+    const cli = await CliSandbox.create()
+    this.#cli = cli
+    await this.saveDeployment(cli)
+    this.#api = await serveApi(cli, this.env({DEVFLOW_API_SIGV4_PRINCIPALS: JSON.stringify({testing: {secretAccessKey: 'testing', userArn: TEST_USER_ARN}})}))
+    this.#agent = new TestAgent(this.#api.url, this.ecs, CLUSTER)
+  }
+}
+
+function started<T>(value: T | undefined, name: string, mode?: ApiMode): T {
+  if (value === undefined) throw new Error(`platform fixture: ${name} is there only after start()${mode ? ` in '${mode}' mode` : ''}`)
+  return value
+}
+
+/** The resources of a deployed stack, created in moto; answers the config naming them. */
+async function createPlatformResources(
+  clientConfig: ConstructorParameters<typeof EC2Client>[0] & object,
+  dynamo: DynamoDBClient,
+  ecs: ECSClient,
+  github: FakeGithub,
+): Promise<AwsPlatformConfig> {
+  const ec2 = new EC2Client(clientConfig)
+  const vpc = await ec2.send(new CreateVpcCommand({CidrBlock: '10.20.0.0/16'}))
+  // moto's awsvpc tasks need DNS hostnames on the VPC (it reads the ENI's private DNS name).
+  await ec2.send(new ModifyVpcAttributeCommand({VpcId: vpc.Vpc?.VpcId, EnableDnsHostnames: {Value: true}}))
+  const subnet = await ec2.send(new CreateSubnetCommand({VpcId: vpc.Vpc?.VpcId, CidrBlock: '10.20.1.0/24'}))
+  const group = await ec2.send(new CreateSecurityGroupCommand({GroupName: 'devflow-workspace', Description: 'workspace', VpcId: vpc.Vpc?.VpcId}))
+  ec2.destroy()
+  await createDevflowTables(dynamo, TABLES)
+  await ecs.send(new CreateClusterCommand({clusterName: CLUSTER}))
+  const taskDefinition = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'devflow-workspace',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '1024',
+      memory: '4096',
+      // moto's RunTask fails without a container-level memory limit.
+      containerDefinitions: [{name: 'workspace', image: 'devflow-code-server:latest', memory: 4096, essential: true}],
+    }),
+  )
+  const secrets = new SecretsManagerClient(clientConfig)
+  const secret = await secrets.send(new CreateSecretCommand({Name: 'devflow/github-app', SecretString: JSON.stringify(github.secret())}))
+  secrets.destroy()
+  return {
+    sessionsTable: TABLES.sessions,
+    promptsTable: TABLES.prompts,
+    eventsTable: TABLES.events,
+    cluster: CLUSTER,
+    taskDefinition: taskDefinition.taskDefinition?.taskDefinitionArn ?? '',
+    containerName: 'workspace',
+    subnets: [subnet.Subnet?.SubnetId ?? ''],
+    securityGroups: [group.GroupId ?? ''],
+    capacity: 'FARGATE',
+    githubAppSecretArn: secret.ARN ?? '',
+    version: '0.0.0-test',
+    maxAttempts: 1,
+  }
+}
+
+async function serveApi(cli: CliSandbox, env: Record<string, string>): Promise<RunningApi> {
+  const child: ResultPromise = execa('node', [CLI, 'api', 'serve', '--port', '0'], {
+    cwd: cli.home,
+    reject: false,
+    extendEnv: false,
+    env: {PATH: process.env.PATH, HOME: cli.home, XDG_CONFIG_HOME: cli.configHome, NO_COLOR: '1', AWS_EC2_METADATA_DISABLED: 'true', ...env},
+  })
+  let stderr = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`api serve did not start:\n${stderr}`)), 30_000)
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += String(chunk)
+      const match = /listening on (http:\/\/\S+)/.exec(stderr)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    })
+    void child.then(() => reject(new Error(`api serve exited:\n${stderr}`)))
+  })
+  return {
+    url,
+    log: () => stderr,
+    async stop() {
+      child.kill('SIGTERM')
+      await child
+    },
+  }
+}
+
+/** An ECS runtime for the platform's cluster over `api(real ECS API)`: for `rewire`'s fault injection. */
+export function runtimeWith(platform: PlatformFixture, api: (real: EcsApi) => EcsApi): EcsTaskRuntime {
+  return new EcsTaskRuntime(api(ecsApi(platform.ecs)), {
+    cluster: platform.config.cluster,
+    taskDefinition: platform.config.taskDefinition,
+    containerName: platform.config.containerName,
+    subnets: platform.config.subnets,
+    securityGroups: platform.config.securityGroups,
+  })
+}
