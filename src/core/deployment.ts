@@ -62,6 +62,8 @@ export const TABLE_NAMES = {
   sessions: 'devflow-sessions',
   prompts: 'devflow-prompts',
   events: 'devflow-prompt-events',
+  /** Webhook deliveries by X-GitHub-Delivery (core/github/deliveries.ts). */
+  githubDeliveries: 'devflow-github-deliveries',
 } as const
 /** The ECR repository of seed I-6. */
 export const ECR_REPOSITORY_NAME = 'devflow-code-server'

@@ -1,6 +1,7 @@
 /** The DynamoDB tables of DESIGN.md "Data", created in moto the way the CDK stack creates them. */
 import {CreateTableCommand, type DynamoDBClient} from '@aws-sdk/client-dynamodb'
 
+import {DELIVERIES_BY_TIME_INDEX} from '../../src/adapters/aws/dynamo-delivery-store.js'
 import {USER_INDEX} from '../../src/adapters/aws/dynamo-session-store.js'
 import {TABLE_NAMES} from '../../src/core/deployment.js'
 
@@ -46,4 +47,30 @@ export async function createDevflowTables(dynamo: DynamoDBClient, names: {sessio
       }),
     )
   }
+}
+
+/** The webhook deliveries table (src/adapters/aws/dynamo-delivery-store.ts): PK delivery_id, GSI kind + received_at. */
+export async function createDeliveriesTable(dynamo: DynamoDBClient, name: string = TABLE_NAMES.githubDeliveries): Promise<void> {
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        {AttributeName: 'delivery_id', AttributeType: 'S'},
+        {AttributeName: 'kind', AttributeType: 'S'},
+        {AttributeName: 'received_at', AttributeType: 'S'},
+      ],
+      KeySchema: [{AttributeName: 'delivery_id', KeyType: 'HASH'}],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: DELIVERIES_BY_TIME_INDEX,
+          KeySchema: [
+            {AttributeName: 'kind', KeyType: 'HASH'},
+            {AttributeName: 'received_at', KeyType: 'RANGE'},
+          ],
+          Projection: {ProjectionType: 'ALL'},
+        },
+      ],
+    }),
+  )
 }

@@ -1,3 +1,4 @@
+import type {IssuesLabeledEvent} from '@octokit/webhooks-types'
 import {expect} from 'chai'
 
 import {DevflowError, remoteFailure} from '../../../../src/core/errors.js'
@@ -32,7 +33,7 @@ class Lookups implements GithubLookups {
     return this.roles[login] ?? {permission: 'none', roleName: 'none'}
   }
 
-  async pullRequest(repo: RepoRef, number: number): Promise<PullRequestHead> {
+  async pullRequest(_repo: RepoRef, number: number): Promise<PullRequestHead> {
     const pr = this.pulls[number]
     if (!pr) throw remoteFailure('GITHUB_UNAVAILABLE', `no pull request ${number}`, 'retry')
     return pr
@@ -40,7 +41,7 @@ class Lookups implements GithubLookups {
 }
 
 function labelled(name = 'devflow') {
-  const payload = webhookExample('issues', 'labeled')
+  const payload = webhookExample('issues', 'labeled') as IssuesLabeledEvent
   payload.label = {...payload.label!, name}
   payload.installation = {id: 4242, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg=='}
   return payload
