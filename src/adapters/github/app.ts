@@ -19,6 +19,8 @@ export const GithubAppSecret = z.object({
   privateKey: z.string().min(1),
   /** GitHub Enterprise Server: https://HOST/api/v3. */
   apiUrl: z.string().url().optional(),
+  /** The App's webhook secret: X-Hub-Signature-256 is checked with it (adapters/github/webhook.ts). */
+  webhookSecret: z.string().min(1).optional(),
 })
 export type GithubAppSecret = z.infer<typeof GithubAppSecret>
 
