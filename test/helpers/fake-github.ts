@@ -11,10 +11,14 @@
  * - `POST /repos/{o}/{r}/pulls` needs an issued token for that repository with pull_requests:
  *   write; a second PR for the same head is 422, as on GitHub. `GET .../pulls?head=o:branch` lists.
  * - `failNext(pattern, status, times)` makes the next matching requests answer `status`.
+ * - `issues` (fake-github-issues.ts): collaborator permissions, issues, issue comments with their
+ *   edit history, and single pull requests (GET/PATCH); issues and pull requests share numbers.
  */
 import {createPublicKey, generateKeyPairSync, randomBytes, verify} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+
+import {FakeGithubIssues} from './fake-github-issues.js'
 
 export interface IssuedToken {
   readonly token: string
@@ -41,6 +45,7 @@ export class FakeGithub {
   readonly issuedTokens: IssuedToken[] = []
   readonly pulls: FakePullRequest[] = []
   readonly requests: Array<{method: string; path: string}> = []
+  readonly issues = new FakeGithubIssues(this.pulls, (authorization) => this.issuedTokens.find((t) => authorization === `token ${t.token}` || authorization === `Bearer ${t.token}`))
   url = ''
   private readonly publicKey: string
   private readonly faults: Array<{pattern: RegExp; status: number; left: number}> = []
@@ -81,6 +86,7 @@ export class FakeGithub {
     this.pulls.length = 0
     this.requests.length = 0
     this.faults.length = 0
+    this.issues.reset()
   }
 
   async close(): Promise<void> {
@@ -139,11 +145,13 @@ export class FakeGithub {
       if (this.pulls.some((p) => p.repo === repo && p.head === request.head)) {
         return send(res, 422, {message: 'Validation Failed', errors: [{message: `A pull request already exists for ${match[1]}:${request.head}.`}]})
       }
-      const number = this.pulls.length + 1
+      const number = this.issues.nextNumber(repo)
       const pr: FakePullRequest = {number, repo, head: request.head, base: request.base, title: request.title, body: request.body, draft: request.draft ?? false, html_url: `https://github.example/${repo}/pull/${number}`}
       this.pulls.push(pr)
       return send(res, 201, pr)
     }
+    const issueRoute = this.issues.route(method, url.pathname, req.headers.authorization, body)
+    if (issueRoute) return send(res, issueRoute.status, issueRoute.body)
     send(res, 404, {message: 'Not Found'})
   }
 
