@@ -31,7 +31,7 @@ const HINTS: Record<string, string> = {
   AGENT_OVERLOADED: 'The Claude API is overloaded: comment `/devflow <what to do next>` in a few minutes.',
   AGENT_API_ERROR: 'The Claude API failed: comment `/devflow <what to do next>` to try again.',
   AGENT_NETWORK: 'The workspace could not reach the Claude API: comment `/devflow <what to do next>` to try again; if it persists, an operator should check the network.',
-  INTERRUPTED: 'The agent restarted midway; what it had changed was pushed. Comment `/devflow continue` to go on.',
+  INTERRUPTED: 'The agent restarted midway; what it had changed was pushed. Comment `/devflow <what to do next>` to go on.',
 }
 
 function hintFor(error: ErrorInfo, sessionId: string | undefined): string {
