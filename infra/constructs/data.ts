@@ -1,7 +1,7 @@
 import {type CfnElement, aws_dynamodb as dynamodb, type aws_iam as iam, RemovalPolicy, Stack, Validations} from 'aws-cdk-lib'
 import {Construct} from 'constructs'
 
-import {SESSIONS_BY_USER_INDEX, TABLE_NAMES} from '../../src/core/deployment.js'
+import {DELIVERIES_BY_TIME_INDEX, SESSIONS_BY_USER_INDEX, TABLE_NAMES} from '../../src/core/deployment.js'
 
 
 export interface SessionDataProps {
@@ -15,13 +15,15 @@ export interface SessionDataProps {
 
 /**
  * Seed I-5 and DESIGN.md "Data": sessions, prompts and prompt events, on-demand, encrypted, with
- * TTL so finished sessions age out. The tables hold the control plane's state only; no workspace
+ * TTL so finished sessions age out; and the GitHub webhook deliveries (one item per
+ * X-GitHub-Delivery, so a redelivery does nothing twice; newest first through a GSI). The tables hold the control plane's state only; no workspace
  * task can reach them (its role has no DynamoDB access).
  */
 export class SessionData extends Construct {
   readonly sessions: dynamodb.Table
   readonly prompts: dynamodb.Table
   readonly promptEvents: dynamodb.Table
+  readonly githubDeliveries: dynamodb.Table
 
   constructor(scope: Construct, id: string, props: SessionDataProps = {}) {
     super(scope, id)
@@ -56,20 +58,34 @@ export class SessionData extends Construct {
       partitionKey: {name: 'prompt_id', type: dynamodb.AttributeType.STRING},
       sortKey: {name: 'seq', type: dynamodb.AttributeType.NUMBER},
     })
+    this.githubDeliveries = new dynamodb.Table(this, 'GithubDeliveries', {
+      ...common,
+      tableName: TABLE_NAMES.githubDeliveries,
+      partitionKey: {name: 'delivery_id', type: dynamodb.AttributeType.STRING},
+    })
+    this.githubDeliveries.addGlobalSecondaryIndex({
+      indexName: DELIVERIES_BY_TIME_INDEX,
+      partitionKey: {name: 'kind', type: dynamodb.AttributeType.STRING},
+      sortKey: {name: 'received_at', type: dynamodb.AttributeType.STRING},
+      projectionType: dynamodb.ProjectionType.ALL,
+    })
     if (!props.pointInTimeRecovery) {
       Validations.of(this).acknowledge({id: 'AwsSolutions-DDB3', reason: 'Point-in-time recovery is a prod setting (infra/stages.ts); other stages hold disposable data.'})
     }
   }
 
-  /** Item reads and writes on the three tables and the sessions GSI; no table management. */
+  /** Item reads and writes on the four tables and their GSIs; no table management. */
   grantReadWriteData(grantee: iam.IGrantable): void {
-    for (const table of [this.sessions, this.prompts, this.promptEvents]) table.grantReadWriteData(grantee)
+    for (const table of [this.sessions, this.prompts, this.promptEvents, this.githubDeliveries]) table.grantReadWriteData(grantee)
     if (grantee instanceof Construct) {
-      const sessionsArn = `<${Stack.of(this).getLogicalId(this.sessions.node.defaultChild as CfnElement)}.Arn>`
-      Validations.of(grantee).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${sessionsArn}/index/*]`,
-        reason: 'The sessions table\'s index ARNs: today only user_id-created_at-index exists.',
-      })
+      const indexed: Array<[dynamodb.Table, string]> = [
+        [this.sessions, `The sessions table's index ARNs: today only ${SESSIONS_BY_USER_INDEX} exists.`],
+        [this.githubDeliveries, `The deliveries table's index ARNs: today only ${DELIVERIES_BY_TIME_INDEX} exists.`],
+      ]
+      for (const [table, reason] of indexed) {
+        const arn = `<${Stack.of(this).getLogicalId(table.node.defaultChild as CfnElement)}.Arn>`
+        Validations.of(grantee).acknowledge({id: `AwsSolutions-IAM5[Resource::${arn}/index/*]`, reason})
+      }
     }
   }
 }

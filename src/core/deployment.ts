@@ -69,9 +69,13 @@ export const TABLE_NAMES = {
   sessions: 'devflow-sessions',
   prompts: 'devflow-prompts',
   events: 'devflow-prompt-events',
+  /** Webhook deliveries by X-GitHub-Delivery (core/github/deliveries.ts). */
+  githubDeliveries: 'devflow-github-deliveries',
 } as const
 /** The sessions table's index of a user's sessions by creation time (DESIGN.md "Data"). */
 export const SESSIONS_BY_USER_INDEX = 'user_id-created_at-index'
+/** The deliveries table's index of deliveries by time (`devflow github status`'s last deliveries). */
+export const DELIVERIES_BY_TIME_INDEX = 'kind-received_at-index'
 /** How long a session's, prompt's or event's item stays in the tables after it ended (the `ttl` attribute). */
 export const RETENTION_SECONDS = 30 * 86_400
 /** The ECR repository of seed I-6. */

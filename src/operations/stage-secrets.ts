@@ -13,6 +13,10 @@ export type SecretName = (typeof SECRET_NAMES)[number]
 /** Where a value comes from, read only once it is needed. */
 export interface SecretInput {
   githubApp(): Promise<GithubAppCredentials>
+  /** Whether any of the App's credentials (id, key, installation) were given. */
+  hasAppCredentials(): boolean
+  /** The webhook secret, when one was given. */
+  webhookSecret(): Promise<string | undefined>
   claudeApiKey(): Promise<string>
 }
 
@@ -33,16 +37,33 @@ async function withAdmin<T>(deps: Pick<StageSecretsDeps, 'openAdmin'>, work: (ad
 
 export async function setStageSecret(deps: StageSecretsDeps, stage: string, name: SecretName, input: SecretInput): Promise<SecretStatus> {
   if (stage === LOCAL_STAGE) return setLocalStageSecret(deps, name, input)
-  return withAdmin(deps, async (admin) => (name === 'github-app' ? admin.putGithubApp(await input.githubApp()) : admin.putClaudeApiKey(claudeApiKeyValue(await input.claudeApiKey()))))
+  return withAdmin(deps, async (admin) => (name === 'github-app' ? putGithubApp(admin, input) : admin.putClaudeApiKey(claudeApiKeyValue(await input.claudeApiKey()))))
 }
 
-/** The local platform uses the user's own GitHub token, not an App. */
+/** The webhook secret alone is added to the App already stored; with credentials, all go together. */
+async function putGithubApp(admin: SecretsAdmin, input: SecretInput): Promise<SecretStatus> {
+  const webhookSecret = await input.webhookSecret()
+  if (webhookSecret !== undefined && !input.hasAppCredentials()) return admin.putGithubWebhookSecret(webhookSecret)
+  return admin.putGithubApp({...(await input.githubApp()), ...(webhookSecret === undefined ? {} : {webhookSecret})})
+}
+
+/**
+ * The local platform uses the user's own GitHub token, not an App; of github-app it keeps only the
+ * webhook secret, which the local server checks `POST /github/webhook` deliveries with.
+ */
 async function setLocalStageSecret(deps: StageSecretsDeps, name: SecretName, input: SecretInput): Promise<SecretStatus> {
+  if (name === 'github-app' && !input.hasAppCredentials()) {
+    const webhookSecret = await input.webhookSecret()
+    if (webhookSecret !== undefined) {
+      setLocalSecret(await deps.localDataDir(), 'github-webhook-secret', webhookSecret)
+      return {key: 'githubApp', name: 'github-webhook-secret', exists: true, set: true, updatedAt: new Date().toISOString()}
+    }
+  }
   if (name !== 'claude-api-key') {
     throw invalidInput(
       'NOT_FOR_LOCAL_STAGE',
       'The local platform does not use a GitHub App.',
-      'It uses your own token: set GITHUB_TOKEN (or log in with `gh auth login`) before `devflow local up`.',
+      'It uses your own token: set GITHUB_TOKEN (or log in with `gh auth login`) before `devflow local up`; only `--webhook-secret-file` is kept, for webhooks to the local server.',
     )
   }
   const dataDir = await deps.localDataDir()

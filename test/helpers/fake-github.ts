@@ -18,7 +18,10 @@
  *   422, as on GitHub. `GET .../pulls?head=o:branch` lists. `pulls` records what was opened.
  * - Errors are `{message, documentation_url}` (422: plus `errors`), as GitHub's.
  * - `failNext(pattern, status, times)` makes the next matching requests answer `status`;
- *   `reset()` forgets installations, tokens, pull requests, requests and faults.
+ *   `reset()` forgets installations, tokens, pull requests, issues, requests and faults.
+ * - `issues` (fake-github-issues.ts): collaborator permissions, issues, issue comments with their
+ *   edit history, and single pull requests (GET/PATCH); issues and pull requests share one number
+ *   sequence per repository, as on GitHub.
  */
 import {createPublicKey, generateKeyPairSync, randomBytes, verify} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -55,6 +58,8 @@ export type InstallationResponse = Pick<
 > & {account: Pick<Schemas['simple-user'], 'login' | 'id' | 'type'>}
 export type InstallationTokenResponse = Pick<Schemas['installation-token'], 'token' | 'expires_at' | 'permissions' | 'repository_selection'>
 
+import {FakeGithubIssues} from './fake-github-issues.js'
+
 const DOCS = 'https://docs.github.com/rest'
 
 export interface IssuedToken {
@@ -83,6 +88,7 @@ export class FakeGithub {
   readonly issuedTokens: IssuedToken[] = []
   readonly pulls: FakePullRequest[] = []
   readonly requests: Array<{method: string; path: string}> = []
+  readonly issues = new FakeGithubIssues(this.pulls, (authorization) => this.issuedTokens.find((t) => authorization === `token ${t.token}` || authorization === `Bearer ${t.token}`))
   url = ''
   private readonly publicKey: string
   private readonly faults: Array<{pattern: RegExp; status: number; left: number}> = []
@@ -123,6 +129,7 @@ export class FakeGithub {
     this.pulls.length = 0
     this.requests.length = 0
     this.faults.length = 0
+    this.issues.reset()
   }
 
   async close(): Promise<void> {
@@ -186,7 +193,7 @@ export class FakeGithub {
       if (this.pulls.some((p) => p.repo === repo && p.head === request.head)) {
         return send(res, 422, {...error('Validation Failed'), errors: [{resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${request.head}.`}]})
       }
-      const number = this.pulls.length + 1
+      const number = this.issues.nextNumber(repo)
       const pr: FakePullRequest = {
         number,
         repo,
@@ -201,6 +208,8 @@ export class FakeGithub {
       this.pulls.push(pr)
       return send(res, 201, this.pullResponse(pr))
     }
+    const issueRoute = this.issues.route(method, url.pathname, req.headers.authorization, body)
+    if (issueRoute) return send(res, issueRoute.status, issueRoute.body)
     send(res, 404, error('Not Found'))
   }
 

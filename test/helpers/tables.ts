@@ -1,8 +1,7 @@
 /** The DynamoDB tables of DESIGN.md "Data", created in moto the way the CDK stack creates them. */
 import {CreateTableCommand, type DynamoDBClient} from '@aws-sdk/client-dynamodb'
 
-import {SESSIONS_BY_USER_INDEX as USER_INDEX} from '../../src/core/deployment.js'
-import {TABLE_NAMES} from '../../src/core/deployment.js'
+import {DELIVERIES_BY_TIME_INDEX, SESSIONS_BY_USER_INDEX as USER_INDEX, TABLE_NAMES} from '../../src/core/deployment.js'
 
 export async function createDevflowTables(dynamo: DynamoDBClient, names: {sessions: string; prompts: string; events: string} = TABLE_NAMES): Promise<void> {
   await dynamo.send(
@@ -46,4 +45,30 @@ export async function createDevflowTables(dynamo: DynamoDBClient, names: {sessio
       }),
     )
   }
+}
+
+/** The webhook deliveries table (src/adapters/aws/dynamo-delivery-store.ts): PK delivery_id, GSI kind + received_at. */
+export async function createDeliveriesTable(dynamo: DynamoDBClient, name: string = TABLE_NAMES.githubDeliveries): Promise<void> {
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        {AttributeName: 'delivery_id', AttributeType: 'S'},
+        {AttributeName: 'kind', AttributeType: 'S'},
+        {AttributeName: 'received_at', AttributeType: 'S'},
+      ],
+      KeySchema: [{AttributeName: 'delivery_id', KeyType: 'HASH'}],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: DELIVERIES_BY_TIME_INDEX,
+          KeySchema: [
+            {AttributeName: 'kind', KeyType: 'HASH'},
+            {AttributeName: 'received_at', KeyType: 'RANGE'},
+          ],
+          Projection: {ProjectionType: 'ALL'},
+        },
+      ],
+    }),
+  )
 }

@@ -16,7 +16,7 @@ import {expect} from 'chai'
 import {buildApp, stackIdFor} from '../../infra/app.js'
 import {STAGE_NAMES, type StageName} from '../../infra/stages.js'
 import {ROUTES} from '../../src/api/routes.js'
-import {ECR_REPOSITORY_NAME, LAMBDA_ENV, OUTPUT_KEYS, SECRET_NAMES, TABLE_NAMES} from '../../src/core/deployment.js'
+import {DELIVERIES_BY_TIME_INDEX, ECR_REPOSITORY_NAME, LAMBDA_ENV, OUTPUT_KEYS, SECRET_NAMES, TABLE_NAMES} from '../../src/core/deployment.js'
 import {ROOT} from '../helpers/cli.js'
 
 const run = promisify(execFile)
@@ -101,7 +101,27 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           ],
           TimeToLiveSpecification: {AttributeName: 'ttl', Enabled: true},
         })
-        t.resourceCountIs('AWS::DynamoDB::Table', 3)
+        t.resourceCountIs('AWS::DynamoDB::Table', 4)
+      })
+
+      it('the GitHub webhook deliveries table: delivery_id, TTL, and the GSI the delivery store queries', () => {
+        templates[stage].hasResourceProperties('AWS::DynamoDB::Table', {
+          TableName: TABLE_NAMES.githubDeliveries,
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [{AttributeName: 'delivery_id', KeyType: 'HASH'}],
+          TimeToLiveSpecification: {AttributeName: 'ttl', Enabled: true},
+          SSESpecification: {SSEEnabled: true},
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: DELIVERIES_BY_TIME_INDEX,
+              KeySchema: [
+                {AttributeName: 'kind', KeyType: 'HASH'},
+                {AttributeName: 'received_at', KeyType: 'RANGE'},
+              ],
+              Projection: {ProjectionType: 'ALL'},
+            },
+          ],
+        })
       })
 
       it('I-2: a VPC with public and private subnets and the NAT gateways of cdk.json', () => {
@@ -222,6 +242,7 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         expect(JSON.stringify(statements)).not.to.contain('SecretsClaudeApiKey')
         const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'))
         expect(JSON.stringify(dynamo)).to.contain('/index/*')
+        expect(JSON.stringify(dynamo)).to.contain('DataGithubDeliveries')
         expect(actions).not.to.include('dynamodb:DeleteTable')
         expect(actions).to.include('ecs:TagResource')
       })

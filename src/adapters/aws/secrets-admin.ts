@@ -8,7 +8,7 @@ import {createPrivateKey} from 'node:crypto'
 import {GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 
 import {SECRET_NAMES, UNSET_SECRET_VALUE} from '../../core/deployment.js'
-import {invalidInput, notFound} from '../../core/errors.js'
+import {conflict, invalidInput, notFound} from '../../core/errors.js'
 import {type AwsEnvironment, awsClientConfig} from './environment.js'
 import {toDevflowError} from './sdk-errors.js'
 
@@ -18,6 +18,8 @@ export interface GithubAppCredentials {
   readonly appId: string
   readonly privateKey: string
   readonly installationId?: string
+  /** Checks X-Hub-Signature-256 on webhooks (adapters/github/webhook.ts). */
+  readonly webhookSecret?: string
 }
 
 export interface SecretStatus {
@@ -53,6 +55,19 @@ export function githubAppSecretValue(input: {appId: string; privateKeyPem: strin
   return {appId: input.appId, privateKey: input.privateKeyPem, ...(input.installationId ? {installationId: input.installationId} : {})}
 }
 
+/** The webhook secret as GitHub's App settings hold it: one line of at least 16 characters. */
+export function webhookSecretValue(raw: string): string {
+  const secret = raw.trim()
+  const hint = 'Generate one (for example `openssl rand -hex 32 > webhook-secret`), paste it into the GitHub App\'s webhook settings, and pass the same file.'
+  if (secret === '') throw invalidInput('EMPTY_WEBHOOK_SECRET', 'The webhook secret file is empty.', hint)
+  if (/[\r\n]/.test(secret)) throw invalidInput('INVALID_WEBHOOK_SECRET', 'The webhook secret must be a single line.', hint)
+  if (secret.length < 16 || secret.length > 1024) {
+    throw invalidInput('INVALID_WEBHOOK_SECRET', `The webhook secret has ${secret.length} characters; use 16 to 1024 (a random one: it guards an endpoint anyone can call).`, hint)
+  }
+  if (secret === UNSET_SECRET_VALUE) throw invalidInput('INVALID_WEBHOOK_SECRET', 'That is the placeholder value, not a secret.', hint)
+  return secret
+}
+
 export function claudeApiKeyValue(raw: string): string {
   const key = raw.trim()
   if (key === '') throw invalidInput('EMPTY_API_KEY', 'No Claude API key was given.', 'Pipe the key on stdin, for example `devflow secrets set claude-api-key < key.txt`.')
@@ -70,8 +85,26 @@ export class SecretsAdmin {
     return new SecretsAdmin(new SecretsManagerClient(await awsClientConfig(env, {maxAttempts: 3})))
   }
 
+  /**
+   * Writes the App's credentials. Without a webhook secret in `credentials`, the one already stored
+   * is kept: rotating the private key does not silently turn webhooks off.
+   */
   async putGithubApp(credentials: GithubAppCredentials): Promise<SecretStatus> {
-    return this.put('githubApp', JSON.stringify(credentials))
+    const webhookSecret = credentials.webhookSecret ?? (await this.currentGithubApp())?.webhookSecret
+    return this.put('githubApp', JSON.stringify({...credentials, ...(webhookSecret ? {webhookSecret} : {})}))
+  }
+
+  /** Adds or replaces only the webhook secret; the App's credentials must be set already. */
+  async putGithubWebhookSecret(webhookSecret: string): Promise<SecretStatus> {
+    const current = await this.currentGithubApp()
+    if (!current) {
+      throw conflict(
+        'GITHUB_APP_NOT_SET',
+        `${SECRET_NAMES.githubApp} holds no GitHub App credentials yet, so there is nothing to add the webhook secret to.`,
+        'Set all three at once: `devflow secrets set github-app --app-id ID --private-key-file KEY.pem --webhook-secret-file FILE`.',
+      )
+    }
+    return this.put('githubApp', JSON.stringify({...current, webhookSecret}))
   }
 
   async putClaudeApiKey(key: string): Promise<SecretStatus> {
@@ -84,6 +117,24 @@ export class SecretsAdmin {
 
   close(): void {
     this.client.destroy()
+  }
+
+  /** The stored App credentials, undefined while the secret holds the placeholder (or no App JSON). */
+  private async currentGithubApp(): Promise<GithubAppCredentials | undefined> {
+    const name = SECRET_NAMES.githubApp
+    let value: string | undefined
+    try {
+      value = (await this.client.send(new GetSecretValueCommand({SecretId: name}))).SecretString
+    } catch (error) {
+      throw this.classify(error, name, 'Reading')
+    }
+    if (value === undefined || value === UNSET_SECRET_VALUE) return undefined
+    try {
+      const parsed = JSON.parse(value) as Partial<GithubAppCredentials>
+      return typeof parsed.appId === 'string' && typeof parsed.privateKey === 'string' ? (parsed as GithubAppCredentials) : undefined
+    } catch {
+      return undefined // not JSON: nothing of it worth keeping
+    }
   }
 
   private async put(key: SecretKey, value: string): Promise<SecretStatus> {

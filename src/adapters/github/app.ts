@@ -19,10 +19,12 @@ export const GithubAppSecret = z.object({
   privateKey: z.string().min(1),
   /** GitHub Enterprise Server: https://HOST/api/v3. */
   apiUrl: z.string().url().optional(),
+  /** The App's webhook secret: X-Hub-Signature-256 is checked with it (adapters/github/webhook.ts). */
+  webhookSecret: z.string().min(1).optional(),
 })
 export type GithubAppSecret = z.infer<typeof GithubAppSecret>
 
-type Octokit = typeof octokitRequest
+export type Octokit = typeof octokitRequest
 type AppAuth = ReturnType<typeof createAppAuth>
 
 interface Client {
@@ -82,7 +84,19 @@ export class GithubApp implements RepoTokenIssuer, PullRequestOpener {
     }
   }
 
-  private async installationToken(repo: RepoRef, permissions: Record<string, 'read' | 'write'>): Promise<RepoToken> {
+  /**
+   * An Octokit request function authenticated as the App's installation on `repo`, with a token
+   * scoped to that one repository and `permissions` (cached by @octokit/auth-app until it nears
+   * expiry). For the other GitHub clients of this folder (issues.ts), so the auth lives here once.
+   */
+  async repoRequest(repo: RepoRef, permissions: Record<string, 'read' | 'write'>): Promise<Octokit> {
+    const token = await this.installationToken(repo, permissions, false)
+    const {request} = await this.connect()
+    return request.defaults({headers: {authorization: `token ${token.token}`}})
+  }
+
+  /** @param refresh a brand-new token (the workspace's credential helper wants the full hour) */
+  private async installationToken(repo: RepoRef, permissions: Record<string, 'read' | 'write'>, refresh = true): Promise<RepoToken> {
     const {request, auth} = await this.connect()
     let installationId: number
     try {
@@ -97,7 +111,7 @@ export class GithubApp implements RepoTokenIssuer, PullRequestOpener {
       throw githubError(error, `Looking up the GitHub App installation for ${repo.fullName}`, repo)
     }
     try {
-      const token = await auth({type: 'installation', installationId, repositoryNames: [repo.name], permissions, refresh: true})
+      const token = await auth({type: 'installation', installationId, repositoryNames: [repo.name], permissions, refresh})
       return {token: token.token, expiresAt: token.expiresAt}
     } catch (error) {
       throw githubError(error, `Creating a token for ${repo.fullName}`, repo)
@@ -120,12 +134,13 @@ export class GithubApp implements RepoTokenIssuer, PullRequestOpener {
   }
 }
 
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   const status = (error as {status?: unknown})?.status
   return typeof status === 'number' ? status : undefined
 }
 
-function githubError(error: unknown, action: string, repo?: RepoRef): DevflowError {
+/** A GitHub API failure as the DevflowError the callers branch on (404 needs `repo` to be REPO_NOT_ACCESSIBLE). */
+export function githubError(error: unknown, action: string, repo?: RepoRef): DevflowError {
   const status = statusOf(error)
   const detail = error instanceof Error ? error.message : String(error)
   if (status === 404 && repo) {
