@@ -27,6 +27,16 @@ export type ErrorInfo = z.infer<typeof ErrorInfo>
 
 const isoDate = z.string().datetime({offset: true})
 
+/** Where a session's work came from, when not from a terminal (DESIGN.md: the `source` field). */
+export const SessionSource = z.object({
+  kind: z.literal('github'),
+  repo: z.string(),
+  issue: z.number().int().positive().optional(),
+  pullRequest: z.number().int().positive().optional(),
+  commentId: z.number().int().positive().optional(),
+})
+export type SessionSource = z.infer<typeof SessionSource>
+
 /** What the session stores keep. */
 export const SessionRecord = z.object({
   id: z.string(),
@@ -51,6 +61,8 @@ export const SessionRecord = z.object({
   /** Set by the agent's first heartbeat: the workspace is usable from then on. */
   agentReadyAt: isoDate.optional(),
   error: ErrorInfo.optional(),
+  /** Set for a session started from a GitHub webhook; `pullRequest` once its draft is open. */
+  source: SessionSource.optional(),
   /** Optimistic locking: every update is conditional on it and increments it. */
   version: z.number().int().nonnegative(),
 })
@@ -73,6 +85,7 @@ export const Session = z.object({
   lastActivityAt: isoDate.optional(),
   taskArn: z.string().optional(),
   error: ErrorInfo.optional(),
+  source: SessionSource.optional(),
 })
 export type Session = z.infer<typeof Session>
 
@@ -154,6 +167,7 @@ export function toSession(record: SessionRecord, formatIdle: (seconds: number) =
     lastActivityAt: record.lastActivityAt,
     taskArn: record.taskArn,
     error: record.error,
+    source: record.source,
   })
 }
 

@@ -9,7 +9,7 @@
  */
 import {z} from 'zod'
 
-import type {Page, Prompt, PromptEvent, Session, SessionStatus} from './models.js'
+import type {Page, Prompt, PromptEvent, Session, SessionSource, SessionStatus} from './models.js'
 import {PrMode} from './models.js'
 
 /** Who is calling. `admin` sees every user's sessions (the CLI's --admin mode). */
@@ -82,7 +82,8 @@ export interface Health {
 
 export interface SessionApi {
   /** `created` is false when an idempotency key returned an existing session. */
-  start(caller: Caller, request: StartSessionRequest): Promise<{session: Session; created: boolean}>
+  /** `origin.source`: set by the GitHub work service (core/services/github-work.ts), never from a request body. */
+  start(caller: Caller, request: StartSessionRequest, origin?: {source: SessionSource}): Promise<{session: Session; created: boolean}>
   list(caller: Caller, options: ListSessionsOptions): Promise<Page<Session>>
   /** Reconciled with the task (PROVISIONING -> RUNNING, a task that died -> STOPPED/FAILED). */
   get(caller: Caller, sessionId: string): Promise<Session>

@@ -33,6 +33,7 @@ const ATTRIBUTES: Record<keyof SessionRecord, string> = {
   lastActivityAt: 'last_activity_at',
   agentReadyAt: 'agent_ready_at',
   error: 'error',
+  source: 'source',
   version: 'version',
 }
 

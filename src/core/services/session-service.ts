@@ -31,7 +31,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
   const present = (record: SessionRecord): Session => toSession(record, formatDuration)
 
   return {
-    async start(caller, input) {
+    async start(caller, input, origin) {
       const request = parseRequest(StartSessionRequest, input)
       const plan = planSession(deps, request)
       const id = request.idempotencyKey ? sessionIdForIdempotencyKey(caller.userId, request.idempotencyKey) : deps.ids.sessionId()
@@ -60,6 +60,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         editorPassword: deps.ids.secret(18),
         agentTokenHash: hashToken(agentToken),
         ...(request.idempotencyKey ? {idempotencyKey: request.idempotencyKey} : {}),
+        ...(origin ? {source: origin.source} : {}),
         version: 0,
       }
       try {
