@@ -41,6 +41,10 @@ export interface StageSettings {
   readonly apiThrottlingBurstLimit: number
   /** How long an ECR image that no tag points at is kept. */
   readonly untaggedImageExpiry: Duration
+  /** The issue label that hands an issue to DevFlow (GitHub webhooks). */
+  readonly githubLabel: string
+  /** Repositories webhooks may start work on (`owner/name` or `owner/*`); @default every repository the App is installed on */
+  readonly githubAllowedRepos?: readonly string[]
 }
 
 export const STAGES: Readonly<Record<StageName, StageSettings>> = {
@@ -58,6 +62,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     apiThrottlingRateLimit: 20,
     apiThrottlingBurstLimit: 40,
     untaggedImageExpiry: Duration.days(7),
+    githubLabel: 'devflow',
   },
   prod: {
     name: 'prod',
@@ -73,6 +78,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     apiThrottlingRateLimit: 100,
     apiThrottlingBurstLimit: 200,
     untaggedImageExpiry: Duration.days(30),
+    githubLabel: 'devflow',
   },
 }
 

@@ -102,6 +102,9 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.githubAppSecretArn]: this.secrets.githubApp.secretArn,
         [LAMBDA_ENV.stage]: stage.name,
         [LAMBDA_ENV.version]: DEVFLOW_VERSION,
+        [LAMBDA_ENV.githubDeliveriesTable]: this.data.githubDeliveries.tableName,
+        [LAMBDA_ENV.githubLabel]: stage.githubLabel,
+        ...(stage.githubAllowedRepos ? {[LAMBDA_ENV.githubAllowedRepos]: stage.githubAllowedRepos.join(',')} : {}),
       },
     })
     this.data.grantReadWriteData(this.api.role)
@@ -136,6 +139,7 @@ export class PlatformStack extends Stack {
       // moto_server's CloudFormation cannot resolve GetAtt DomainName on a distribution.
       frontendDomain: forMoto ? undefined : this.frontend.distribution.distributionDomainName,
       alarmTopicArn: this.monitoring.topic.topicArn,
+      githubDeliveriesTable: this.data.githubDeliveries.tableName,
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
       if (value !== undefined) new CfnOutput(this, OUTPUT_KEYS[key], {value, description: `devflow: ${key}`})

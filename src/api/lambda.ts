@@ -21,7 +21,7 @@ let services: Promise<CoreServices> | undefined
 
 function coreServices(): Promise<CoreServices> {
   services ??= createAwsCoreDeps(awsPlatformConfigFromEnv(process.env), {region: process.env.AWS_REGION})
-    .then(createCoreServices)
+    .then((deps) => createCoreServices({...deps, log: routerLogger}))
     .catch((error: unknown) => {
       // A bad configuration is retried on the next invocation rather than cached.
       services = undefined

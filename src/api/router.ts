@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto'
 import type {APIGatewayProxyEvent, APIGatewayProxyResult} from 'aws-lambda'
 
 import {type AgentEventsRequest, type AgentResultRequest, type HeartbeatRequest, MAX_WAIT_SECONDS} from '../core/agent-api.js'
-import {DevflowError, internalError, invalidInput, isDevflowError, notFound, tooLarge, unauthenticated} from '../core/errors.js'
+import {DevflowError, internalError, invalidInput, isDevflowError, notFound, tooLarge, unauthenticated, unavailable} from '../core/errors.js'
 import {SessionStatus} from '../core/models.js'
 import type {CoreServices} from '../core/services/index.js'
 import type {Caller, PromptRequest, StartSessionRequest} from '../core/session-api.js'
@@ -51,7 +51,7 @@ const silent: RouterLogger = {info() {}, warn() {}, error() {}}
 export function createApiRouter(services: CoreServices, options: ApiRouterOptions = {}): ApiRouter {
   const logger = options.logger ?? silent
   const translateError = options.translateError ?? (() => undefined)
-  const handlers = routeHandlers(services)
+  const handlers = routeHandlers(services, logger)
   const compiled = ROUTES.map((route) => ({route, pattern: pathPattern(route.path)}))
 
   return {
@@ -93,7 +93,7 @@ export function createApiRouter(services: CoreServices, options: ApiRouterOption
 }
 
 /** Bodies go to the services as they came: each service parses its request (the casts only name the type). */
-function routeHandlers(services: CoreServices): Record<string, Handler> {
+function routeHandlers(services: CoreServices, logger: RouterLogger): Record<string, Handler> {
   return {
     'POST /sessions': async ({event}) => {
       const caller = iamCaller(event)
@@ -148,6 +148,17 @@ function routeHandlers(services: CoreServices): Record<string, Handler> {
       await authenticateAgent(services, event, params.id)
       return json(200, await services.agent.githubToken(params.id))
     },
+    'POST /github/webhook': async ({event}) => {
+      if (!services.github) {
+        throw unavailable('GITHUB_WEBHOOKS_NOT_CONFIGURED', 'This server does not take GitHub webhooks.', 'Point the GitHub App at a deployed stage (`devflow github status` shows the URL) or at `devflow api serve`.')
+      }
+      // The signature covers the bytes GitHub sent: no JSON parsing before the check.
+      const response = await services.github.receive({headers: event.headers ?? {}, body: rawBody(event), apiBaseUrl: apiBaseUrl(event)})
+      if (response.status === 202 && response.body.outcome === 'ignore') {
+        logger.info('webhook ignored', {delivery: response.body.delivery, event: header(event, 'x-github-event'), reason: response.body.reason})
+      }
+      return json(response.status, response.body)
+    },
   }
 }
 
@@ -185,11 +196,17 @@ function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   return key === undefined ? undefined : headers[key]
 }
 
-function jsonBody(event: APIGatewayProxyEvent, whenEmpty?: unknown): unknown {
+/** The body as sent: API Gateway hands binary or unknown content types over base64-encoded. */
+function rawBody(event: APIGatewayProxyEvent): string {
   const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : ''
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
     throw tooLarge('BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`, 'Send a smaller request.')
   }
+  return raw
+}
+
+function jsonBody(event: APIGatewayProxyEvent, whenEmpty?: unknown): unknown {
+  const raw = rawBody(event)
   if (raw.trim() === '') {
     if (whenEmpty !== undefined) return whenEmpty
     throw invalidInput('INVALID_JSON', 'The request has no body.', 'Send a JSON object with Content-Type: application/json.')

@@ -2,7 +2,7 @@
  * The API's routes: one Lambda function per route (entry file in lambda/), the auth API Gateway
  * applies, and the same table drives the router, the CDK API construct and the local server.
  */
-export type RouteAuth = 'iam' | 'agent'
+export type RouteAuth = 'iam' | 'agent' | 'github'
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'DELETE'
@@ -12,7 +12,8 @@ export interface RouteSpec {
   readonly lambda: string
   /**
    * `iam`: API Gateway AWS_IAM (the caller's SigV4 identity). `agent`: no API Gateway auth; the
-   * handler checks the session's bearer token.
+   * handler checks the session's bearer token. `github`: no API Gateway auth; the handler checks
+   * `X-Hub-Signature-256` with the App's webhook secret over the raw body.
    */
   readonly auth: RouteAuth
   /** Long polls need more than the default timeout. */
@@ -35,7 +36,11 @@ export const ROUTES: readonly RouteSpec[] = [
   {method: 'POST', path: '/agent/sessions/{id}/prompts/{pid}/result', lambda: 'agent-prompt-result', auth: 'agent'},
   {method: 'POST', path: '/agent/sessions/{id}/heartbeat', lambda: 'agent-heartbeat', auth: 'agent'},
   {method: 'POST', path: '/agent/sessions/{id}/github-token', lambda: 'agent-github-token', auth: 'agent'},
+  {method: 'POST', path: '/github/webhook', lambda: 'github-webhook', auth: 'github'},
 ]
+
+/** Where GitHub sends the App's webhooks: the API's URL plus this path (`devflow github status`). */
+export const GITHUB_WEBHOOK_PATH = '/github/webhook'
 
 /** Not an API route: runs on a schedule and stops idle or expired sessions. */
 export const REAPER_LAMBDA = 'reap-sessions'

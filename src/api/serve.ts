@@ -23,7 +23,7 @@ export interface ServeOptions {
 }
 
 export async function serveApi(options: ServeOptions): Promise<RunningHttpServer> {
-  const services = createCoreServices(await createAwsCoreDeps(options.config, options.env))
+  const services = createCoreServices({...(await createAwsCoreDeps(options.config, options.env)), log: options.logger ?? stderrLogger})
   const router = withSigV4Verification(createApiRouter(services, {logger: options.logger ?? stderrLogger, translateError: awsErrorTranslator}), sigV4PrincipalsFromEnv(process.env))
   const fixedUser = options.user
   return startHttpServer({

@@ -14,6 +14,10 @@ import {randomIds, systemClock} from '../core/ids.js'
 import {CapacityProvider} from '../core/models.js'
 import {type CoreDeps, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
 import {DEFAULT_GITHUB_API_URL, GithubApp} from '../adapters/github/app.js'
+import {GithubIssues} from '../adapters/github/issues.js'
+import {GithubWebhookVerifier} from '../adapters/github/webhook.js'
+import {DynamoDeliveryStore} from '../adapters/aws/dynamo-delivery-store.js'
+import {DEFAULT_TRIGGER_LABEL} from '../core/github/trigger.js'
 import {DynamoPromptStore} from '../adapters/aws/dynamo-prompt-store.js'
 import {DynamoSessionStore} from '../adapters/aws/dynamo-session-store.js'
 import {ecsApi, EcsTaskRuntime} from '../adapters/aws/ecs-task-runtime.js'
@@ -34,6 +38,12 @@ export interface AwsPlatformConfig {
   readonly capacity: CapacityProvider
   readonly githubAppSecretArn: string
   readonly githubApiUrl?: string
+  /** Webhook deliveries (`devflow-github-deliveries` unless named). */
+  readonly githubDeliveriesTable: string
+  /** The issue label that hands an issue to DevFlow. */
+  readonly githubLabel: string
+  /** `owner/name` or `owner/*`; undefined: every repository the App is installed on. */
+  readonly githubAllowedRepos?: readonly string[]
   readonly agentApiUrl?: string
   readonly stage?: string
   /** Reported by /health. */
@@ -82,6 +92,9 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       capacity: capacity(read('capacity')),
       githubAppSecretArn: read('githubAppSecretArn') ?? '',
       githubApiUrl: read('githubApiUrl'),
+      githubDeliveriesTable: read('githubDeliveriesTable') ?? TABLE_NAMES.githubDeliveries,
+      githubLabel: read('githubLabel') ?? DEFAULT_TRIGGER_LABEL,
+      ...(read('githubAllowedRepos') ? {githubAllowedRepos: list(read('githubAllowedRepos'))} : {}),
       agentApiUrl: read('agentApiUrl') ?? fallbackAgentApiUrl,
       stage: read('stage'),
       version: read('version'),
@@ -113,7 +126,8 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {marshallOptions: {removeUndefinedValues: true}})
   const ecs = new ECSClient(clientConfig)
   const secrets = new CachedSecretReader(new SecretsManagerClient(clientConfig), systemClock)
-  const github = new GithubApp(() => secrets.readJson(config.githubAppSecretArn), config.githubApiUrl ?? DEFAULT_GITHUB_API_URL)
+  const readAppSecret = () => secrets.readJson(config.githubAppSecretArn)
+  const github = new GithubApp(readAppSecret, config.githubApiUrl ?? DEFAULT_GITHUB_API_URL)
   return {
     sessions: new DynamoSessionStore(dynamo, config.sessionsTable),
     prompts: new DynamoPromptStore(dynamo, config.promptsTable, config.eventsTable),
@@ -128,6 +142,12 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
     pullRequests: github,
     clock: systemClock,
     ids: randomIds,
+    github: {
+      verifier: new GithubWebhookVerifier(readAppSecret),
+      deliveries: new DynamoDeliveryStore(dynamo, config.githubDeliveriesTable),
+      client: new GithubIssues(github),
+      settings: {label: config.githubLabel, ...(config.githubAllowedRepos ? {allowedRepos: config.githubAllowedRepos} : {})},
+    },
     settings: {
       ...DEFAULT_CORE_SETTINGS,
       version: config.version ?? 'unknown',

@@ -22,6 +22,7 @@ export const OUTPUT_KEYS = {
   claudeApiKeySecretArn: 'ClaudeApiKeySecretArn',
   frontendDomain: 'FrontendDomainName',
   alarmTopicArn: 'AlarmTopicArn',
+  githubDeliveriesTable: 'GithubDeliveriesTableName',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -49,6 +50,12 @@ export const LAMBDA_ENV = {
   /** Optional: the base URL the workspace uses to reach the API; derived from the request when unset. */
   agentApiUrl: 'DEVFLOW_AGENT_API_URL',
   stage: 'DEVFLOW_STAGE',
+  /** The webhook deliveries table (core/github/deliveries.ts). */
+  githubDeliveriesTable: 'DEVFLOW_GITHUB_DELIVERIES_TABLE',
+  /** The label that hands an issue to DevFlow; `devflow` when unset. */
+  githubLabel: 'DEVFLOW_GITHUB_LABEL',
+  /** Comma-separated `owner/name` or `owner/*`; every repository the App is installed on when unset. */
+  githubAllowedRepos: 'DEVFLOW_GITHUB_ALLOWED_REPOS',
   /** The DevFlow release the functions were built from, reported by GET /health. */
   version: 'DEVFLOW_VERSION',
 } as const

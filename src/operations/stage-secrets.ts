@@ -48,22 +48,16 @@ async function putGithubApp(admin: SecretsAdmin, input: SecretInput): Promise<Se
 }
 
 /**
- * The local platform uses the user's own GitHub token, not an App; of github-app it keeps only the
- * webhook secret, which the local server checks `POST /github/webhook` deliveries with.
+ * The local platform uses the user's own GitHub token, not an App, and takes no webhooks (GitHub
+ * cannot reach 127.0.0.1, and there is no App installation to comment as): point the App at a
+ * deployed stage or at `devflow api serve`.
  */
 async function setLocalStageSecret(deps: StageSecretsDeps, name: SecretName, input: SecretInput): Promise<SecretStatus> {
-  if (name === 'github-app' && !input.hasAppCredentials()) {
-    const webhookSecret = await input.webhookSecret()
-    if (webhookSecret !== undefined) {
-      setLocalSecret(await deps.localDataDir(), 'github-webhook-secret', webhookSecret)
-      return {key: 'githubApp', name: 'github-webhook-secret', exists: true, set: true, updatedAt: new Date().toISOString()}
-    }
-  }
   if (name !== 'claude-api-key') {
     throw invalidInput(
       'NOT_FOR_LOCAL_STAGE',
       'The local platform does not use a GitHub App.',
-      'It uses your own token: set GITHUB_TOKEN (or log in with `gh auth login`) before `devflow local up`; only `--webhook-secret-file` is kept, for webhooks to the local server.',
+      'It uses your own token: set GITHUB_TOKEN (or log in with `gh auth login`) before `devflow local up`; GitHub webhooks go to a deployed stage or `devflow api serve`.',
     )
   }
   const dataDir = await deps.localDataDir()

@@ -26,11 +26,13 @@ import {type CoreDeps, type CoreServices, createCoreServices} from '../../src/co
 import {CLI, CliSandbox} from './cli.js'
 import {FakeGithub} from './fake-github.js'
 import {type Moto, moto, TEST_ACCOUNT, TEST_REGION} from './moto.js'
-import {createDevflowTables} from './tables.js'
+import {createDeliveriesTable, createDevflowTables} from './tables.js'
 import {TestAgent} from './test-agent.js'
 
 export const REPO = 'octo/hello'
-export const TABLES = {sessions: 'devflow-sessions', prompts: 'devflow-prompts', events: 'devflow-prompt-events'}
+export const TABLES = {sessions: 'devflow-sessions', prompts: 'devflow-prompts', events: 'devflow-prompt-events', deliveries: 'devflow-github-deliveries'}
+/** The webhook secret the fixture's GitHub App secret holds: sign deliveries with it. */
+export const WEBHOOK_SECRET = 'fixture-webhook-secret-0123456789abcdef'
 export const CLUSTER = 'devflow'
 /** What moto's STS answers for any access key: the operator in admin mode, the caller in API mode. */
 export const TEST_USER_ARN = `arn:aws:sts::${TEST_ACCOUNT}:user/moto`
@@ -172,6 +174,7 @@ export class PlatformFixture {
       securityGroups: config.securityGroups.join(','),
       capacity: config.capacity,
       githubAppSecretArn: config.githubAppSecretArn,
+      githubDeliveriesTable: config.githubDeliveriesTable,
       region: TEST_REGION,
     }
   }
@@ -240,6 +243,9 @@ export class PlatformFixture {
       get agent() {
         return services().agent
       },
+      get github() {
+        return services().github
+      },
       reapSessions: () => services().reapSessions(),
     })
     this.#server = await startHttpServer({
@@ -282,6 +288,7 @@ async function createPlatformResources(
   const group = await ec2.send(new CreateSecurityGroupCommand({GroupName: 'devflow-workspace', Description: 'workspace', VpcId: vpc.Vpc?.VpcId}))
   ec2.destroy()
   await createDevflowTables(dynamo, TABLES)
+  await createDeliveriesTable(dynamo, TABLES.deliveries)
   await ecs.send(new CreateClusterCommand({clusterName: CLUSTER}))
   const taskDefinition = await ecs.send(
     new RegisterTaskDefinitionCommand({
@@ -295,7 +302,7 @@ async function createPlatformResources(
     }),
   )
   const secrets = new SecretsManagerClient(clientConfig)
-  const secret = await secrets.send(new CreateSecretCommand({Name: 'devflow/github-app', SecretString: JSON.stringify(github.secret())}))
+  const secret = await secrets.send(new CreateSecretCommand({Name: 'devflow/github-app', SecretString: JSON.stringify({...github.secret(), webhookSecret: WEBHOOK_SECRET})}))
   secrets.destroy()
   return {
     sessionsTable: TABLES.sessions,
@@ -308,6 +315,8 @@ async function createPlatformResources(
     securityGroups: [group.GroupId ?? ''],
     capacity: 'FARGATE',
     githubAppSecretArn: secret.ARN ?? '',
+    githubDeliveriesTable: TABLES.deliveries,
+    githubLabel: 'devflow',
     version: '0.0.0-test',
     maxAttempts: 1,
   }

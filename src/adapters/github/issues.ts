@@ -9,29 +9,9 @@
  */
 import {forbidden, notFound} from '../../core/errors.js'
 import {readStatusMarker} from '../../core/github/living-comment.js'
-import type {CollaboratorPermission, GithubComments, GithubLookups, IssueComment, PullRequestHead} from '../../core/github/ports.js'
+import type {CollaboratorPermission, DraftPullRequest, GithubWorkClient, IssueComment, IssueDetails, PullRequestHead} from '../../core/github/ports.js'
 import type {RepoRef} from '../../core/validation.js'
 import {type GithubApp, githubError, statusOf} from './app.js'
-
-export interface IssueDetails {
-  readonly number: number
-  readonly title: string
-  readonly body: string
-  readonly state: 'open' | 'closed'
-  readonly url: string
-  readonly author: string
-  readonly isPullRequest: boolean
-}
-
-export interface DraftPullRequest {
-  readonly repo: RepoRef
-  /** The session's branch, e.g. devflow/s-... */
-  readonly head: string
-  readonly base: string
-  readonly issue: {readonly number: number; readonly title: string}
-  /** The agent's summary: the pull request's description. */
-  readonly summary: string
-}
 
 const METADATA = {metadata: 'read'} as const
 const COMMENTS = {issues: 'write', pull_requests: 'write'} as const
@@ -39,7 +19,7 @@ const PAGE_SIZE = 100
 /** Pages of comments searched for a living comment's marker before giving up. */
 const MAX_PAGES = 10
 
-export class GithubIssues implements GithubLookups, GithubComments {
+export class GithubIssues implements GithubWorkClient {
   constructor(private readonly app: GithubApp) {}
 
   async permissionOf(repo: RepoRef, login: string): Promise<CollaboratorPermission> {

@@ -11,6 +11,7 @@ import {verify} from '@octokit/webhooks-methods'
 
 import {invalidInput, unauthenticated, unavailable} from '../../core/errors.js'
 import {DELIVERY_ID_PATTERN} from '../../core/github/deliveries.js'
+import type {VerifiedWebhook, WebhookRequest, WebhookVerifier} from '../../core/github/ports.js'
 import {GithubAppSecret} from './app.js'
 
 export const WEBHOOK_HEADERS = {
@@ -18,24 +19,6 @@ export const WEBHOOK_HEADERS = {
   delivery: 'x-github-delivery',
   event: 'x-github-event',
 } as const
-
-export interface WebhookRequest {
-  /** Header names in any case. */
-  readonly headers: Readonly<Record<string, string | undefined>>
-  /** The raw body, exactly as received. */
-  readonly body: string
-}
-
-export interface VerifiedWebhook {
-  /** X-GitHub-Delivery: the same for a redelivery. */
-  readonly deliveryId: string
-  /** X-GitHub-Event, e.g. `issues`, `issue_comment`, `ping`. */
-  readonly event: string
-  readonly action?: string
-  /** `owner/name` when the payload names a repository. */
-  readonly repo?: string
-  readonly payload: unknown
-}
 
 const SIGNATURE_FORMAT = /^sha256=[0-9a-f]{64}$/
 const EVENT_FORMAT = /^[a-z_]{1,64}$/
@@ -88,7 +71,7 @@ export async function verifyWebhook(secret: string, request: WebhookRequest): Pr
 }
 
 /** verifyWebhook with the secret read from the GitHub App secret (`webhookSecret`). */
-export class GithubWebhookVerifier {
+export class GithubWebhookVerifier implements WebhookVerifier {
   /** @param loadSecret the App secret's JSON (a cached Secrets Manager read, or a local file), as GithubApp takes it */
   constructor(private readonly loadSecret: () => Promise<unknown>) {}
 

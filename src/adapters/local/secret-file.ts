@@ -1,15 +1,14 @@
 /**
  * The local platform's secret store: `<data dir>/secrets.json`, readable by the owner only. It holds
- * what Secrets Manager holds for a deployed stage: the Claude API key
- * (`devflow secrets set claude-api-key --stage local`) and the GitHub webhook secret
- * (`devflow secrets set github-app --stage local --webhook-secret-file F`).
+ * what Secrets Manager holds for a deployed stage; today the Claude API key
+ * (`devflow secrets set claude-api-key --stage local` calls setLocalSecret).
  */
 import {chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 
 import {internalError, invalidInput} from '../../core/errors.js'
 import {LocalPaths} from './paths.js'
 
-export const LOCAL_SECRET_NAMES = ['claude-api-key', 'github-webhook-secret'] as const
+export const LOCAL_SECRET_NAMES = ['claude-api-key'] as const
 export type LocalSecretName = (typeof LOCAL_SECRET_NAMES)[number]
 
 function readAll(paths: LocalPaths): Record<string, string> {

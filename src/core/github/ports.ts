@@ -50,3 +50,58 @@ export interface GithubComments {
   /** Edits the comment in place. */
   updateComment(repo: RepoRef, commentId: number, body: string): Promise<IssueComment>
 }
+
+export interface IssueDetails {
+  readonly number: number
+  readonly title: string
+  readonly body: string
+  readonly state: 'open' | 'closed'
+  readonly url: string
+  readonly author: string
+  readonly isPullRequest: boolean
+}
+
+export interface DraftPullRequest {
+  readonly repo: RepoRef
+  /** The session's branch, e.g. devflow/s-... */
+  readonly head: string
+  readonly base: string
+  readonly issue: {readonly number: number; readonly title: string}
+  /** The agent's summary: the pull request's description. */
+  readonly summary: string
+}
+
+/** Everything the GitHub work service asks of GitHub (adapter: src/adapters/github/issues.ts). */
+export interface GithubWorkClient extends GithubLookups, GithubComments {
+  getIssue(repo: RepoRef, number: number): Promise<IssueDetails>
+  /** The living comment with this marker key on the issue or pull request, if one exists. */
+  findComment(repo: RepoRef, issueNumber: number, key: string): Promise<IssueComment | undefined>
+  /** A draft titled from the issue, its body the summary and `Closes #N`. */
+  openDraftPullRequest(pr: DraftPullRequest): Promise<{url: string; number: number}>
+}
+
+export interface WebhookRequest {
+  /** Header names in any case. */
+  readonly headers: Readonly<Record<string, string | undefined>>
+  /** The raw body, exactly as received (a base64 body decoded first). */
+  readonly body: string
+}
+
+export interface VerifiedWebhook {
+  /** X-GitHub-Delivery: the same for a redelivery. */
+  readonly deliveryId: string
+  /** X-GitHub-Event, e.g. `issues`, `issue_comment`, `ping`. */
+  readonly event: string
+  readonly action?: string
+  /** `owner/name` when the payload names a repository. */
+  readonly repo?: string
+  readonly payload: unknown
+}
+
+/**
+ * Checks `X-Hub-Signature-256` against the App's webhook secret before anything is parsed; throws
+ * a 401 DevflowError for a missing or wrong signature (adapter: src/adapters/github/webhook.ts).
+ */
+export interface WebhookVerifier {
+  verify(request: WebhookRequest): Promise<VerifiedWebhook>
+}

@@ -14,10 +14,21 @@ import {parseRepoRef, SESSION_ID_PATTERN} from '../validation.js'
 import type {CoreDeps} from './index.js'
 import {isConcurrentUpdate, loadPrompt, loadSession, settleExpiredLease, updatePromptWithRetry, updateSessionWithRetry} from './records.js'
 import {parseRequest} from './parse.js'
+import type {PromptObserver} from './github-work.js'
 
 const BAD_TOKEN_HINT = 'The workspace must send `Authorization: Bearer $DEVFLOW_SESSION_TOKEN`; restart the session if the token was lost.'
 
-export function createAgentService(deps: CoreDeps): AgentApi {
+/** @param observer told of claims, events and results (the GitHub work path's living comment) */
+export function createAgentService(deps: CoreDeps, observer?: PromptObserver): AgentApi {
+  /** A GitHub outage must not fail the agent's call: the comment catches up on the next change. */
+  const tell = async (what: (o: PromptObserver) => Promise<void>) => {
+    if (!observer) return
+    try {
+      await what(observer)
+    } catch (error) {
+      deps.log?.warn('updating the GitHub comment failed', {error: error instanceof Error ? error.message : String(error)})
+    }
+  }
   return {
     async authenticate(sessionId, bearerToken) {
       // One answer for a malformed id, an unknown session and a wrong token: nothing to probe.
@@ -38,7 +49,10 @@ export function createAgentService(deps: CoreDeps): AgentApi {
       for (;;) {
         const session = await liveSession(deps, sessionId)
         const claimed = await claimFirstQueued(deps, session)
-        if (claimed) return toPrompt(claimed)
+        if (claimed) {
+          await tell((o) => o.claimed(session, claimed))
+          return toPrompt(claimed)
+        }
         const left = deadline - deps.clock.now().getTime()
         if (left <= 0) return undefined
         await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, left))
@@ -47,12 +61,13 @@ export function createAgentService(deps: CoreDeps): AgentApi {
 
     async appendEvents(sessionId, promptId, input) {
       const request = parseRequest(AgentEventsRequest, input)
-      await liveSession(deps, sessionId)
+      const session = await liveSession(deps, sessionId)
       const prompt = await runningPrompt(deps, sessionId, promptId)
       const at = deps.clock.now().toISOString()
       const stored = await deps.prompts.appendEvents(prompt.id, request.events.map((e) => ({...e, at})))
       // News from the agent keeps its claim alive.
-      await updatePromptWithRetry(deps, prompt, (c) => (c.status === 'RUNNING' ? {leaseUntil: leaseFromNow(deps)} : undefined))
+      const extended = await updatePromptWithRetry(deps, prompt, (c) => (c.status === 'RUNNING' ? {leaseUntil: leaseFromNow(deps)} : undefined))
+      await tell((o) => o.progressed(session, extended))
       return {accepted: stored.length, lastSeq: stored.at(-1)?.seq ?? 0}
     },
 
@@ -72,7 +87,7 @@ export function createAgentService(deps: CoreDeps): AgentApi {
       }
       let error = request.error
       if (request.status === 'SUCCEEDED' && prompt.pr !== 'none' && request.branch && request.branch !== session.branch) {
-        const opened = await openPullRequest(deps, session, prompt, request.branch, request.summary)
+        const opened = (await observer?.openPullRequest(session, prompt, request.branch, request.summary)) ?? (await openPullRequest(deps, session, prompt, request.branch, request.summary))
         if ('url' in opened) result.prUrl = opened.url
         else error = opened.error
       }
@@ -82,6 +97,7 @@ export function createAgentService(deps: CoreDeps): AgentApi {
         return {status: request.status, result, leaseUntil: undefined, ...(error ? {error} : {})}
       })
       await touchSession(deps, session, {lastActivityAt: deps.clock.now().toISOString()})
+      await tell((o) => o.settled(session, stored))
       return toPrompt(stored)
     },
 

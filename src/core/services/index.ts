@@ -9,6 +9,7 @@ import type {CapacityProvider} from '../models.js'
 import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
+import {createGithubWork, type GithubWorkApi, type GithubWorkDeps} from './github-work.js'
 import {createReaper, type ReapReport} from './reaper.js'
 import {createSessionService} from './session-service.js'
 
@@ -66,22 +67,31 @@ export interface CoreDeps {
   repositories?: RepositoryResolver
   /** No check before queueing a prompt, when not given (the deployed stack creates the key's secret). */
   agentKey?: AgentKeyPreflight
+  /** Where the services report what they recover from (a failed GitHub comment edit); silent when not given. */
+  log?: {warn(message: string, extra?: Record<string, unknown>): void}
+  /** Work from GitHub webhooks (`POST /github/webhook`); the route answers 503 without it. */
+  github?: GithubWorkDeps
 }
 
 export interface CoreServices {
   sessions: SessionApi
   agent: AgentApi
+  /** Present when the deps have `github`. */
+  github?: GithubWorkApi
   /** Stops idle and expired sessions and hands back prompts whose lease expired (the scheduled reaper). */
   reapSessions(): Promise<ReapReport>
 }
 
 export type {ReapReport} from './reaper.js'
+export type {GithubWorkApi, GithubWorkDeps, WebhookResponse} from './github-work.js'
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
   const sessions = createSessionService(deps)
+  const github = deps.github ? createGithubWork(deps, deps.github, sessions) : undefined
   return {
     sessions,
-    agent: createAgentService(deps),
+    agent: createAgentService(deps, github?.observer),
+    ...(github ? {github: github.api} : {}),
     reapSessions: createReaper(deps),
   }
 }

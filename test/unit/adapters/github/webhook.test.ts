@@ -2,7 +2,8 @@ import {createHmac} from 'node:crypto'
 
 import {expect} from 'chai'
 
-import {GithubWebhookVerifier, verifyWebhook, type WebhookRequest} from '../../../../src/adapters/github/webhook.js'
+import {GithubWebhookVerifier, verifyWebhook} from '../../../../src/adapters/github/webhook.js'
+import type {WebhookRequest} from '../../../../src/core/github/ports.js'
 import {rejection} from '../../../helpers/assertions.js'
 import {webhookExample} from '../../../helpers/webhook-examples.js'
 

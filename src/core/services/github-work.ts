@@ -1,0 +1,223 @@
+/**
+ * Work that comes from GitHub (issue 13): `POST /github/webhook` in, sessions and prompts out, and
+ * the results back on GitHub in one living comment and one draft pull request. One implementation,
+ * used by every server that serves the route (the Lambda function, `devflow api serve`).
+ *
+ * A delivery is verified (signature over the raw body), claimed once by its X-GitHub-Delivery id,
+ * decided (core/github/trigger.ts) and acted on:
+ * - start: a session owned by `github:<login>` with `source`, its prompt with pr=draft, and the
+ *   living comment (queued) on the issue;
+ * - prompt: a comment on a pull request whose branch is `devflow/<session-id>`: a new prompt in that
+ *   session while it is alive, else a new session on that branch (there is no resume yet);
+ * - stop: `/devflow stop` ends the session of the issue or pull request;
+ * - refuse: a reply comment, nothing runs; ignore: 202, logged by the router.
+ *
+ * The agent's claim, events and result reach the living comment through the PromptObserver the
+ * agent service calls; a session from an issue gets its draft pull request titled from the issue
+ * with `Closes #N` (the comment links the pull request, the pull request the issue).
+ */
+import {isDevflowError} from '../errors.js'
+import {deliveryClaim, type DeliveryRecord, type DeliveryStore} from '../github/deliveries.js'
+import {type LivingCommentState, renderLivingComment} from '../github/living-comment.js'
+import type {GithubWorkClient, IssueComment, WebhookRequest, WebhookVerifier} from '../github/ports.js'
+import {livingCommentState} from '../github/progress.js'
+import {decideIntent, SESSION_BRANCH_PREFIX, type TriggerSettings, type WebhookIntent} from '../github/trigger.js'
+import type {PromptRecord, SessionRecord, SessionSource} from '../models.js'
+import type {Caller, SessionApi} from '../session-api.js'
+import {isSessionTerminal} from '../state-machine.js'
+import {parseRepoRef} from '../validation.js'
+import type {CoreDeps} from './index.js'
+import {updateSessionWithRetry} from './records.js'
+
+export interface GithubWorkDeps {
+  readonly verifier: WebhookVerifier
+  readonly deliveries: DeliveryStore
+  readonly client: GithubWorkClient
+  readonly settings: TriggerSettings
+}
+
+export interface WebhookResponse {
+  readonly status: number
+  readonly body: {readonly delivery: string; readonly outcome: string; readonly duplicate?: boolean; readonly reason?: string; readonly sessionId?: string; readonly promptId?: string}
+}
+
+export interface GithubWorkApi {
+  /** Verifies, claims and acts on one delivery. Throws 401 for a bad signature, before anything is written. */
+  receive(request: WebhookRequest & {readonly apiBaseUrl?: string}): Promise<WebhookResponse>
+  /** The last deliveries, newest first (`devflow github status`). */
+  recentDeliveries(limit: number): Promise<DeliveryRecord[]>
+}
+
+/** What the agent service tells the GitHub work path; each call is a no-op for a session not from GitHub. */
+export interface PromptObserver {
+  claimed(session: SessionRecord, prompt: PromptRecord): Promise<void>
+  progressed(session: SessionRecord, prompt: PromptRecord): Promise<void>
+  /** The draft for a session from an issue; undefined for any other session (the default pull request applies). */
+  openPullRequest(session: SessionRecord, prompt: PromptRecord, branch: string, summary: string): Promise<{url: string} | {error: {code: string; message: string}} | undefined>
+  settled(session: SessionRecord, prompt: PromptRecord): Promise<void>
+}
+
+/** Edits for progress events are spaced at least this far apart per prompt (GitHub's secondary rate limits). */
+const PROGRESS_EDIT_INTERVAL_MS = 10_000
+
+export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, sessions: SessionApi): {api: GithubWorkApi; observer: PromptObserver} {
+  const lastProgressEdit = new Map<string, number>()
+
+  /** The living comment of a prompt: keyed by the prompt id, on the pull request or the issue of the session's source. */
+  async function findLivingComment(source: SessionSource, promptId: string): Promise<{number: number; comment: IssueComment} | undefined> {
+    const repo = parseRepoRef(source.repo)
+    for (const number of [source.pullRequest, source.issue]) {
+      if (number === undefined) continue
+      const comment = await github.client.findComment(repo, number, promptId)
+      if (comment) return {number, comment}
+    }
+    return undefined
+  }
+
+  async function editLivingComment(session: SessionRecord, prompt: PromptRecord, state: LivingCommentState): Promise<void> {
+    if (!session.source) return
+    const found = await findLivingComment(session.source, prompt.id)
+    if (!found) return
+    const body = renderLivingComment(prompt.id, state)
+    if (body !== found.comment.body) await github.client.updateComment(parseRepoRef(session.source.repo), found.comment.id, body)
+  }
+
+  async function stateOf(session: SessionRecord, prompt: PromptRecord, withEvents: boolean): Promise<LivingCommentState> {
+    const events = withEvents ? await deps.prompts.listEvents(prompt.id, 0, 1000) : []
+    return livingCommentState({sender: senderOf(session), session, prompt, events})
+  }
+
+  const observer: PromptObserver = {
+    async claimed(session, prompt) {
+      if (!session.source) return
+      await editLivingComment(session, prompt, await stateOf(session, prompt, false))
+    },
+    async progressed(session, prompt) {
+      if (!session.source) return
+      const now = deps.clock.now().getTime()
+      const last = lastProgressEdit.get(prompt.id)
+      if (last !== undefined && now - last < PROGRESS_EDIT_INTERVAL_MS) return
+      lastProgressEdit.set(prompt.id, now)
+      await editLivingComment(session, prompt, await stateOf(session, prompt, true))
+    },
+    async openPullRequest(session, _prompt, branch, summary) {
+      const source = session.source
+      if (!source?.issue) return undefined
+      const repo = parseRepoRef(source.repo)
+      try {
+        const issue = await github.client.getIssue(repo, source.issue)
+        const pr = await github.client.openDraftPullRequest({repo, head: branch, base: session.branch, issue: {number: issue.number, title: issue.title}, summary})
+        await updateSessionWithRetry(deps, session, (current) => (current.source?.pullRequest === pr.number ? undefined : {source: {...source, ...current.source, pullRequest: pr.number}}))
+        return {url: pr.url}
+      } catch (error) {
+        return {error: {code: 'PULL_REQUEST_FAILED', message: error instanceof Error ? error.message : String(error)}}
+      }
+    },
+    async settled(session, prompt) {
+      lastProgressEdit.delete(prompt.id)
+      if (!session.source) return
+      const current = (await deps.sessions.get(session.id)) ?? session
+      await editLivingComment(current, prompt, await stateOf(current, prompt, false))
+    },
+  }
+
+  async function act(intent: Exclude<WebhookIntent, {kind: 'ignore'}>, deliveryId: string, apiBaseUrl: string | undefined): Promise<WebhookResponse['body']> {
+    const repo = intent.target.repo
+    const comment = (key: string, state: LivingCommentState) => github.client.createComment(repo, intent.target.number, renderLivingComment(key, state))
+    const owner: Caller = {userId: `github:${intent.sender}`, ...(apiBaseUrl ? {apiBaseUrl} : {})}
+    switch (intent.kind) {
+      case 'refuse': {
+        await comment(`refused:${deliveryId}`, {state: 'refused', sender: intent.sender, reason: intent.reason, repo: repo.fullName, ...(intent.permission ? {permission: intent.permission} : {})})
+        return {delivery: deliveryId, outcome: 'refuse', reason: intent.reason}
+      }
+      case 'start': {
+        const started = await sessions.start(owner, {repo: repo.fullName, branch: intent.branch, idempotencyKey: `github-delivery:${deliveryId}`}, {source: intent.source})
+        return queuePrompt(started.session.id, owner, intent.prompt, intent.sender, deliveryId, 'start', comment)
+      }
+      case 'prompt': {
+        const session = await deps.sessions.get(intent.sessionId)
+        if (session && !isSessionTerminal(session.status) && session.repo.toLowerCase() === repo.fullName.toLowerCase()) {
+          // The pull request is where this session's later comments live, also for a session from an issue.
+          await updateSessionWithRetry(deps, session, (c) => (c.source?.pullRequest ? undefined : {source: {kind: 'github', repo: c.repo, ...c.source, pullRequest: intent.target.number}}))
+          return queuePrompt(session.id, {userId: session.userId}, intent.prompt, intent.sender, deliveryId, 'prompt', comment)
+        }
+        // The session ended and `session resume` does not exist yet: a new session on the pull request's branch.
+        const source: SessionSource = {kind: 'github', repo: repo.fullName, pullRequest: intent.target.number, ...(intent.source.commentId ? {commentId: intent.source.commentId} : {})}
+        const started = await sessions.start(owner, {repo: repo.fullName, branch: `${SESSION_BRANCH_PREFIX}${intent.sessionId}`, idempotencyKey: `github-delivery:${deliveryId}`}, {source})
+        return queuePrompt(started.session.id, owner, intent.prompt, intent.sender, deliveryId, 'start', comment)
+      }
+      case 'stop': {
+        const session = intent.sessionId ? await deps.sessions.get(intent.sessionId) : await liveSessionOfIssue(deps, repo.fullName, intent.target.number)
+        if (!session || isSessionTerminal(session.status)) {
+          return {delivery: deliveryId, outcome: 'stop', reason: 'no running session for this issue or pull request'}
+        }
+        const stopped = await sessions.stop({userId: session.userId}, session.id)
+        const latest = (await deps.prompts.list(session.id, {limit: 100})).items.at(-1)
+        if (latest) {
+          const record = (await deps.sessions.get(session.id)) ?? session
+          await editLivingComment(record, latest, {state: 'stopped', sender: senderOf(record), sessionId: session.id, stoppedBy: intent.sender})
+        }
+        return {delivery: deliveryId, outcome: 'stop', sessionId: stopped.id}
+      }
+    }
+  }
+
+  async function queuePrompt(
+    sessionId: string,
+    caller: Caller,
+    text: string,
+    sender: string,
+    deliveryId: string,
+    outcome: string,
+    comment: (key: string, state: LivingCommentState) => Promise<IssueComment>,
+  ): Promise<WebhookResponse['body']> {
+    const prompt = await sessions.enqueuePrompt(caller, sessionId, {text, pr: 'draft'})
+    await comment(prompt.id, {state: 'queued', sender, sessionId})
+    return {delivery: deliveryId, outcome, sessionId, promptId: prompt.id}
+  }
+
+  const api: GithubWorkApi = {
+    async receive(request) {
+      const verified = await github.verifier.verify(request)
+      const claim = await github.deliveries.claim(
+        deliveryClaim({id: verified.deliveryId, event: verified.event, ...(verified.action ? {action: verified.action} : {}), ...(verified.repo ? {repo: verified.repo} : {})}, deps.clock.now()),
+      )
+      if (!claim.claimed) {
+        return {status: 200, body: {delivery: verified.deliveryId, outcome: claim.existing.outcome ?? claim.existing.status.toLowerCase(), duplicate: true}}
+      }
+      try {
+        const intent = await decideIntent(verified.event, verified.payload, github.settings, github.client)
+        if (intent.kind === 'ignore') {
+          await github.deliveries.finish(verified.deliveryId, {status: 'DONE', at: deps.clock.now().toISOString(), outcome: 'ignore', detail: intent.reason})
+          return {status: 202, body: {delivery: verified.deliveryId, outcome: 'ignore', reason: intent.reason}}
+        }
+        const body = await act(intent, verified.deliveryId, request.apiBaseUrl)
+        await github.deliveries.finish(verified.deliveryId, {status: 'DONE', at: deps.clock.now().toISOString(), outcome: body.outcome, detail: body.sessionId ?? body.reason})
+        return {status: 202, body}
+      } catch (error) {
+        // FAILED lets GitHub's "Redeliver" try again.
+        const code = isDevflowError(error) ? error.code : 'INTERNAL_ERROR'
+        await github.deliveries.finish(verified.deliveryId, {status: 'FAILED', at: deps.clock.now().toISOString(), detail: code})
+        throw error
+      }
+    },
+    recentDeliveries: (limit) => github.deliveries.recent(limit),
+  }
+  return {api, observer}
+}
+
+function senderOf(session: SessionRecord): string {
+  return session.userId.startsWith('github:') ? session.userId.slice('github:'.length) : session.userId
+}
+
+/** The live session started from this issue (a scan of the sessions: stops are rare). */
+async function liveSessionOfIssue(deps: CoreDeps, repo: string, issue: number): Promise<SessionRecord | undefined> {
+  let nextToken: string | undefined
+  do {
+    const page = await deps.sessions.listAll({limit: 100, nextToken})
+    const found = page.items.find((s) => !isSessionTerminal(s.status) && s.source?.repo.toLowerCase() === repo.toLowerCase() && (s.source.issue === issue || s.source.pullRequest === issue))
+    if (found) return found
+    nextToken = page.nextToken
+  } while (nextToken)
+  return undefined
+}
