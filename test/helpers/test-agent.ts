@@ -68,15 +68,18 @@ export class TestAgent {
     if (status !== 200) throw new Error(`heartbeat answered ${status}`)
   }
 
-  /** Claims the next prompt (long poll), reports progress and a successful result with a commit. */
-  async answerNextPrompt(sessionId: string, token: string, outcome: 'SUCCEEDED' | 'FAILED' = 'SUCCEEDED'): Promise<string> {
+  /**
+   * Claims the next prompt (long poll), reports progress and a successful result with a commit.
+   * `events`: the progress batch to send first (default: two generic lines).
+   */
+  async answerNextPrompt(sessionId: string, token: string, outcome: 'SUCCEEDED' | 'FAILED' = 'SUCCEEDED', events?: Array<{type: string; text?: string; data?: unknown}>): Promise<string> {
     for (let attempt = 0; attempt < 30; attempt++) {
       const next = await this.call(token, 'GET', `/agent/sessions/${sessionId}/prompts/next?wait=2`)
       if (next.status === 204) continue
       if (next.status !== 200) throw new Error(`next prompt answered ${next.status}: ${JSON.stringify(next.body)}`)
       const prompt = next.body as {id: string}
       const base = `/agent/sessions/${sessionId}/prompts/${prompt.id}`
-      await this.call(token, 'POST', `${base}/events`, {events: [{type: 'progress', text: 'Reading the repository'}, {type: 'tool', text: 'edit src/health.ts'}]})
+      await this.call(token, 'POST', `${base}/events`, {events: events ?? [{type: 'progress', text: 'Reading the repository'}, {type: 'tool', text: 'edit src/health.ts'}]})
       await this.call(token, 'POST', `${base}/events`, {events: [{type: 'progress', text: 'Committed the change'}]})
       const result =
         outcome === 'SUCCEEDED'
