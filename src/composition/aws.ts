@@ -158,3 +158,10 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
     },
   }
 }
+
+/** The webhook deliveries table alone (`devflow github status`); close() releases the client. */
+export async function openDeliveryStore(env: AwsEnvironment, deployment: Deployment | undefined): Promise<{store: DynamoDeliveryStore; close(): void}> {
+  const client = new DynamoDBClient(await awsClientConfig(env, {maxAttempts: 3}))
+  const table = process.env[LAMBDA_ENV.githubDeliveriesTable] || deployment?.githubDeliveriesTable || TABLE_NAMES.githubDeliveries
+  return {store: new DynamoDeliveryStore(DynamoDBDocumentClient.from(client), table), close: () => client.destroy()}
+}

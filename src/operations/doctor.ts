@@ -106,7 +106,17 @@ export function summarise(checks: CheckResult[]): DoctorReport {
   return {ok: !failed, checks, exitCode: failed ? (failed.exitCode ?? ExitCode.UNEXPECTED) : ExitCode.OK}
 }
 
-export async function runDoctor(env: AwsEnvironment, path = configPath()): Promise<DoctorReport> {
-  const [config, identity, docker, plugin] = await Promise.all([checkConfig(path), checkAwsIdentity(env), checkDocker(), checkSessionManagerPlugin()])
-  return summarise([checkNode(), identity, docker, plugin, config.result])
+/** @param github the stage's `devflow github status`, for a deployed stage (its check only warns) */
+export async function runDoctor(env: AwsEnvironment, path = configPath(), github?: () => Promise<CheckResult>): Promise<DoctorReport> {
+  const [config, identity, docker, plugin, webhooks] = await Promise.all([checkConfig(path), checkAwsIdentity(env), checkDocker(), checkSessionManagerPlugin(), github ? checkGithub(github) : undefined])
+  return summarise([checkNode(), identity, docker, plugin, config.result, ...(webhooks ? [webhooks] : [])])
+}
+
+async function checkGithub(github: () => Promise<CheckResult>): Promise<CheckResult> {
+  try {
+    return await github()
+  } catch (error) {
+    if (!isDevflowError(error)) throw error
+    return {name: 'github-webhooks', status: 'WARN', message: error.message, hint: error.hint, code: error.code}
+  }
 }

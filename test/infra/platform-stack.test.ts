@@ -181,7 +181,7 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         })
       })
 
-      it('I-9: one nodejs22.x function per route with AWS_IAM on user routes and none on agent routes', () => {
+      it('I-9: one nodejs22.x function per route with AWS_IAM on user routes and none on agent routes or the GitHub webhook', () => {
         const functions = resources(stage, 'AWS::Lambda::Function')
         expect(functions).to.have.length(ROUTES.length + 1)
         for (const [, fn] of functions) {
@@ -193,6 +193,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env[LAMBDA_ENV.capacity]).to.equal(stage === 'dev' ? 'FARGATE_SPOT' : 'FARGATE')
           expect(env[LAMBDA_ENV.containerName]).to.equal('workspace')
           expect(env[LAMBDA_ENV.stage]).to.equal(stage)
+          expect(env[LAMBDA_ENV.githubLabel]).to.equal('devflow')
+          expect(env, LAMBDA_ENV.githubDeliveriesTable).to.have.property(LAMBDA_ENV.githubDeliveriesTable)
           expect(env[LAMBDA_ENV.version]).to.match(/^\d+\.\d+\.\d+/)
         }
         const methods = resources(stage, 'AWS::ApiGateway::Method')
@@ -204,8 +206,11 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
             Integration: Match.objectLike({Type: 'AWS_PROXY'}),
           })
         }
-        const agentMethods = methods.filter(([, m]) => m.Properties?.AuthorizationType === 'NONE')
-        expect(agentMethods).to.have.length(ROUTES.filter((r) => r.auth === 'agent').length)
+        // No API Gateway auth: the agent routes (session token) and the GitHub webhook (its signature), nothing else.
+        const unauthenticated = methods.filter(([, m]) => m.Properties?.AuthorizationType === 'NONE')
+        expect(unauthenticated).to.have.length(ROUTES.filter((r) => r.auth === 'agent' || r.auth === 'github').length)
+        expect(ROUTES.filter((r) => r.auth === 'github').map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /github/webhook'])
+
         const longPoll = functions.find(([id]) => id.includes('AgentNextPrompt'))
         expect(longPoll?.[1].Properties?.Timeout).to.equal(29)
       })

@@ -119,6 +119,13 @@ export class SecretsAdmin {
     this.client.destroy()
   }
 
+  /** What `devflow github status` shows of the App secret: ids and whether a webhook secret is there, never a value. */
+  async githubAppSummary(): Promise<{set: boolean; appId?: string; installationId?: string; webhookSecretSet: boolean}> {
+    const current = await this.currentGithubApp()
+    if (!current) return {set: false, webhookSecretSet: false}
+    return {set: true, appId: current.appId, ...(current.installationId ? {installationId: current.installationId} : {}), webhookSecretSet: Boolean(current.webhookSecret)}
+  }
+
   /** The stored App credentials, undefined while the secret holds the placeholder (or no App JSON). */
   private async currentGithubApp(): Promise<GithubAppCredentials | undefined> {
     const name = SECRET_NAMES.githubApp
