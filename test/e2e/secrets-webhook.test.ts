@@ -4,13 +4,19 @@
  * reads), alone or with the App's credentials, validated before anything is written.
  */
 import {createHmac, generateKeyPairSync} from 'node:crypto'
-import {writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {mkdir, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+
+import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
+import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 
 import {CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {expect} from 'chai'
 
+import {DynamoDeliveryStore} from '../../src/adapters/aws/dynamo-delivery-store.js'
 import {GithubWebhookVerifier} from '../../src/adapters/github/webhook.js'
+import {deliveryClaim} from '../../src/core/github/deliveries.js'
+import {createDeliveriesTable} from '../helpers/tables.js'
 import {SECRET_NAMES, UNSET_SECRET_VALUE} from '../../src/core/deployment.js'
 import {CliSandbox} from '../helpers/cli.js'
 import {moto, type Moto, TEST_REGION} from '../helpers/moto.js'
@@ -98,5 +104,36 @@ describe('e2e: devflow secrets set github-app --webhook-secret-file (against mot
     expect(await stored()).to.equal(UNSET_SECRET_VALUE)
     const onClaude = await cli.run(['secrets', 'set', 'claude-api-key', '--webhook-secret-file', cases[0][0], '--json'], {env: aws.env(), input: 'sk-ant-x'})
     expect(onClaude.json<{error: {code: string}}>().error.code).to.equal('UNEXPECTED_FLAGS')
+  })
+
+  it('devflow github status: the App, the webhook URL to paste, whether the secret is set, the last deliveries', async () => {
+    await mkdir(dirname(cli.configFile), {recursive: true})
+    await writeFile(cli.configFile, JSON.stringify({stages: {dev: {deployment: {apiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/dev/', region: 'us-east-1'}}}}))
+    const dynamo = new DynamoDBClient({endpoint: aws.url, region: TEST_REGION, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})
+    await createDeliveriesTable(dynamo)
+    const store = new DynamoDeliveryStore(DynamoDBDocumentClient.from(dynamo), 'devflow-github-deliveries')
+    await store.claim(deliveryClaim({id: 'd-1', event: 'issues', action: 'labeled', repo: 'octo/hello'}, new Date()))
+    await store.finish('d-1', {status: 'DONE', at: new Date().toISOString(), outcome: 'start', detail: 's-abcdefghijklmnopqrst'})
+    dynamo.destroy()
+
+    const before = await cli.run(['github', 'status', '--stage', 'dev', '--json'], {env: aws.env()})
+    expect(before.exitCode, before.stderr).to.equal(0)
+    expect(before.json<{app: {set: boolean}; webhook: {url: string; secretSet: boolean}}>()).to.deep.include({app: {set: false}, webhook: {url: 'https://abc123.execute-api.us-east-1.amazonaws.com/dev/github/webhook', secretSet: false}})
+
+    const key = await file('app.pem', rsaPem)
+    const secretFile = await file('webhook-secret', WEBHOOK_SECRET)
+    expect((await cli.run(['secrets', 'set', 'github-app', '--app-id', '123456', '--private-key-file', key, '--webhook-secret-file', secretFile], {env: aws.env()})).exitCode).to.equal(0)
+    const after = await cli.run(['github', 'status', '--stage', 'dev', '--json'], {env: aws.env()})
+    expect(after.exitCode, after.stderr).to.equal(0)
+    expect(after.stdout).not.to.contain(WEBHOOK_SECRET)
+    const status = after.json<{app: {set: boolean; appId: string}; webhook: {secretSet: boolean}; permissions: Record<string, string>; deliveries: Array<Record<string, string>>}>()
+    expect(status.app).to.deep.equal({set: true, appId: '123456'})
+    expect(status.webhook.secretSet).to.equal(true)
+    expect(status.permissions).to.deep.equal({contents: 'write', pull_requests: 'write', issues: 'write', metadata: 'read'})
+    expect(status.deliveries).to.have.length(1)
+    expect(status.deliveries[0]).to.include({id: 'd-1', event: 'issues', action: 'labeled', status: 'DONE', outcome: 'start'})
+
+    const human = await cli.run(['github', 'status', '--stage', 'dev'], {env: aws.env()})
+    expect(human.stdout).to.contain('Webhook URL:    https://abc123.execute-api.us-east-1.amazonaws.com/dev/github/webhook').and.contain('issues.labeled')
   })
 })
