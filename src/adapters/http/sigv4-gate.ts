@@ -3,7 +3,8 @@
  * every user route's SigV4 signature is recomputed with `verifySigV4` against a fixed set of
  * principals, a bad one is refused with 403 and `x-amzn-ErrorType` exactly as API Gateway refuses
  * it, and a good one names the caller by its principal's ARN, as API Gateway's identity does. The
- * agent routes carry a session token instead and pass through.
+ * agent routes carry a session token instead and pass through, as does the GitHub webhook (checked
+ * by its X-Hub-Signature-256).
  *
  * The principals come from DEVFLOW_API_SIGV4_PRINCIPALS, a JSON object
  * `{"<access key id>": {"secretAccessKey": "...", "userArn": "arn:aws:..."}}`; without it the
@@ -59,7 +60,9 @@ export function withSigV4Verification(router: EventRouter, principals: Record<st
   if (!principals) return router
   return {
     async handle(event) {
-      if ((event.path ?? '/').startsWith('/agent/')) return router.handle(event)
+      // Agent routes carry a session token, the GitHub webhook its own signature: API Gateway lets both through.
+      const path = event.path ?? '/'
+      if (path.startsWith('/agent/') || path === '/github/webhook') return router.handle(event)
       let principal: SigV4Principal & {accessKeyId: string}
       try {
         const {accessKeyId} = await verifySigV4(

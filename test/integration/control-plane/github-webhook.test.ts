@@ -237,3 +237,20 @@ describe('GitHub webhooks: from a labelled issue to a draft pull request and one
     expect(onPull[0].body).to.contain('DevFlow: stopped').and.contain(`Stopped by @${MAINTAINER}`)
   })
 })
+
+describe('GitHub webhooks through `devflow api serve` as a process (SigV4 gate on)', function () {
+  this.timeout(120_000)
+  const platform = usePlatform({api: 'cli'})
+
+  it('serves POST /github/webhook without SigV4: a signed ping is 202, a forged one 401', async function () {
+    const d = delivery('ping', {zen: 'Keep it logically awesome.', hook_id: 3})
+    const post = (signature: string) =>
+      fetch(`${platform.api.url}/github/webhook`, {method: 'POST', headers: {'content-type': 'application/json', 'x-github-event': d.event, 'x-github-delivery': d.id, 'x-hub-signature-256': signature}, body: d.body})
+    const forged = await post(sign(d.body, 'some-other-secret-entirely'))
+    expect(forged.status).to.equal(401)
+    const signed = await post(sign(d.body))
+    expect(signed.status, await signed.clone().text()).to.equal(202)
+    expect(await signed.json()).to.include({delivery: d.id, outcome: 'ignore'})
+    expect(platform.api.log()).to.contain('webhook ignored')
+  })
+})
