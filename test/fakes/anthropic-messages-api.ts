@@ -42,6 +42,8 @@ export type ScriptedReply =
   /** Never answers; the connection stays open until the client gives up or the fake closes. */
   | {readonly kind: 'hang'}
 
+export type MessageReply = Extract<ScriptedReply, {kind: 'message'}>
+
 export interface RecordedRequest {
   readonly method: string
   readonly path: string
@@ -91,7 +93,7 @@ export function toolUse(name: string, input: Record<string, unknown>): ContentBl
 }
 
 /** An assistant turn: tool_use blocks end with stop_reason tool_use, text only with end_turn. */
-export function reply(...content: ContentBlock[]): ScriptedReply {
+export function reply(...content: ContentBlock[]): MessageReply {
   return {kind: 'message', content, stopReason: content.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn'}
 }
 
