@@ -342,6 +342,33 @@ run_prompt() {
   fi
 }
 
+# The repository's setup (entrypoint.sh) ran before the agent and there are no session-level events
+# yet: its outcome and last lines go first into the events of the first prompt this loop runs.
+send_setup_events() {
+  local pid=$1 dir=$STATE_DIR/setup
+  [ -f "$dir/result.json" ] && [ ! -f "$dir/events.sent" ] || return 0
+  if [ "$("$JQ_BIN" -r .status "$dir/result.json")" != succeeded ]; then
+    touch "$dir/events.sent"
+    return 0
+  fi
+  # shellcheck disable=SC2016 # a jq program, not shell
+  "$JQ_BIN" -n -c --slurpfile r "$dir/result.json" --rawfile out "$dir/output.log" '
+    $r[0] as $result
+    | ($out | split("\n") | map(select(length > 0))) as $lines
+    | {events: ([{type: "setup",
+        text: ("The repository'"'"'s setup ran (" + $result.source + "): "
+          + ($result.commands | map(.name + " " + ((.durationMs / 1000 * 10 | round) / 10 | tostring) + "s") | join(", "))),
+        data: {source: $result.source, commands: $result.commands, ignored: $result.ignored}}]
+      + (if ($lines | length) > 0 then [{type: "setup_output", text: ($lines[-60:] | join("\n") | .[-8000:])}] else [] end))}
+  ' >"$TMP_DIR/setup-events.json"
+  api_request POST "prompts/$pid/events" "$TMP_DIR/setup-events.json" "$TMP_DIR/setup-events.out"
+  case $API_STATUS in
+    2??) printf '%s\n' "$pid" >"$dir/events.sent" ;;
+    401) session_gone "$API_STATUS" ;;
+    *) log "the setup's events were not delivered ($(describe_failure "$API_STATUS" "$TMP_DIR/setup-events.out")); sending them with the next prompt" ;;
+  esac
+}
+
 # A prompt this loop started before a restart and never finished: report it, do not run it again.
 finish_interrupted() {
   local pdir=$1 pid=$2
@@ -388,6 +415,7 @@ handle_prompt() {
   git_repo rev-parse HEAD >"$pdir/start_head"
   printf '%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$pdir/started"
   log "prompt $pid (seq $("$JQ_BIN" -r '.seq // "?"' "$file")) claimed; working on branch $branch"
+  send_setup_events "$pid"
   run_prompt "$pdir" "$pid"
 }
 
