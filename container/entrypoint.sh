@@ -214,6 +214,8 @@ main() {
     if [ "$finished" = "$AGENT_PID" ]; then
       AGENT_PID=
       log "the agent exited (status $status); stopping the workspace"
+      # ai-workflow.sh's status for a key the Claude API refused (AUTH_FAILED_EXIT_STATUS there).
+      [ "$status" -ne 3 ] || log "error: the Claude API refused ANTHROPIC_API_KEY; set a valid key (devflow secrets set claude-api-key) and start a new session"
     else
       EDITOR_PID=
       log "code-server exited (status $status); stopping the workspace"
