@@ -19,7 +19,7 @@ import {ROOT} from '../helpers/cli.js'
 import {ensureClaudeCode} from '../helpers/claude-code.js'
 import {apiError, FakeMessagesApi, reply, text, toolUse, type ScriptedReply} from './anthropic-messages-api.js'
 
-export const FIXTURE_DIR = join(ROOT, 'container', 'test', 'fixtures', 'claude-stream')
+const FIXTURE_DIR = join(ROOT, 'container', 'test', 'fixtures', 'claude-stream')
 
 interface Case {
   readonly name: string
