@@ -72,7 +72,7 @@ async function record(bin: string, version: string): Promise<void> {
     const args = ['-p', '--output-format', 'stream-json', '--verbose', '--model', 'sonnet', '--permission-mode', 'acceptEdits', '--allowedTools', 'Bash,Read,Edit,Write,NotebookEdit', ...(testCase.args ?? ['--max-turns', '10'])]
     const child = spawn(bin, args, {
       cwd,
-      env: {PATH: process.env.PATH, HOME: home, ANTHROPIC_API_KEY: 'sk-ant-fixture', ANTHROPIC_BASE_URL: baseUrl, DISABLE_AUTOUPDATER: '1', ...testCase.env},
+      env: {PATH: process.env.PATH, HOME: home, ANTHROPIC_API_KEY: 'sk-ant-fixture', ANTHROPIC_BASE_URL: baseUrl, DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', ...testCase.env},
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     child.stdin.end('Create devflow-fixture.txt')

@@ -159,6 +159,8 @@ export class AgentWorkspace {
       BACKOFF_MAX_MS: '200',
       API_CONNECT_TIMEOUT_SECONDS: '1',
       DISABLE_AUTOUPDATER: '1',
+      // The CLI's telemetry and update checks would leave the machine: tests talk to loopback only.
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       ...extra,
     }
   }

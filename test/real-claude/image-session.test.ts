@@ -68,7 +68,9 @@ describe('the workspace image built with buildah, as a local session', function 
       PATH: `${bin}:${process.env.PATH}`,
       ANTHROPIC_API_KEY: 'sk-ant-image-test',
       ANTHROPIC_BASE_URL: anthropic.url,
-      DOCKER_SHIM_PASS_ENV: 'ANTHROPIC_BASE_URL POLL_WAIT_SECONDS EVENT_FLUSH_INTERVAL_SECONDS GIT_CONFIG_GLOBAL',
+      DOCKER_SHIM_PASS_ENV: 'ANTHROPIC_BASE_URL POLL_WAIT_SECONDS EVENT_FLUSH_INTERVAL_SECONDS GIT_CONFIG_GLOBAL CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC',
+      // The CLI's telemetry and update checks would leave the machine: tests talk to loopback only.
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DOCKER_SHIM_STATE: join(dir, 'docker-shim'),
       DEVFLOW_BUILDAH_ROOT: BUILDAH_ROOT,
       DEVFLOW_POLL_INTERVAL_MS: '500',

@@ -75,6 +75,8 @@ describe('the real Claude Code CLI in a local session', function () {
       GITHUB_TOKEN: '',
       FAKE_DOCKER_STATE: join(dir, 'docker'),
       DISABLE_AUTOUPDATER: '1',
+      // The CLI's telemetry and update checks would leave the machine: tests talk to loopback only.
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     }
     const up = await run(['local', 'up', '--port', String(await freePort()), '--json'])
     expect(up.exitCode, up.stderr).to.equal(0)
