@@ -81,6 +81,8 @@ started=$(now)
 b bud --quiet --layers --format docker --build-arg "CODE_SERVER_IMAGE=$CODE_SERVER_STANDIN" --build-arg "NODE_IMAGE=$NODE_STANDIN" \
   --tag "$IMAGE" --file container/Dockerfile container/ >/dev/null
 build_seconds=$(elapsed "$started")
+# buildah leaves the working containers of stages that are only copied from (vfs: full copies).
+b containers --format '{{.ContainerName}}' | grep -E -- '-working-container(-[0-9]+)?$' | xargs -r buildah --root "$ROOT_DIR/storage" --runroot "$ROOT_DIR/run" --storage-driver vfs rm >/dev/null
 
 echo "== $IMAGE"
 b inspect --type image "$IMAGE" | node -e '
