@@ -3,6 +3,7 @@
  * credentials behind the same core services that the Lambda functions run, plus the two rules that
  * only hold on one machine: a repository can be a path here, and the Claude API key is the user's.
  */
+import {randomBytes} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {userInfo} from 'node:os'
@@ -47,6 +48,7 @@ export interface LocalPlatform {
 
 export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatform {
   const paths = new LocalPaths(options.dataDir)
+  const pageTokenKey = randomBytes(32)
   const db = openLocalDatabase(paths.database)
   const repos = new LocalRepoRegistry(db, join(paths.dataDir, 'repos'))
   const root = packageRoot()
@@ -81,6 +83,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     pullRequests: new LocalPullRequestOpener(githubOptions),
     clock: systemClock,
     ids: randomIds,
+    // Page tokens live as long as this server: one machine needs no key that outlives it.
+    pageTokenKey: async () => pageTokenKey,
     settings: {
       ...DEFAULT_CORE_SETTINGS,
       version: packageVersion(root),

@@ -14,6 +14,7 @@ import {type ResultPromise, execa} from 'execa'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
+import {PAGE_TOKEN_KEY_SECRET_NAME} from '../../src/core/deployment.js'
 import {CLI, type CliSandbox} from './cli.js'
 import {FakeGithub} from './fake-github.js'
 import {createDevflowTables} from './tables.js'
@@ -70,6 +71,7 @@ export async function startSessionPlatform(): Promise<SessionPlatform> {
     }),
   )
   const secret = await secrets.send(new CreateSecretCommand({Name: 'devflow/github-app', SecretString: JSON.stringify(github.secret())}))
+  const pageTokenKey = await secrets.send(new CreateSecretCommand({Name: PAGE_TOKEN_KEY_SECRET_NAME, SecretString: JSON.stringify({key: 'k'.repeat(64)})}))
   secrets.destroy()
   // moto's default VPC has a subnet per zone; RunTask checks the subnet exists.
   const ec2 = new EC2Client(clientConfig)
@@ -86,6 +88,7 @@ export async function startSessionPlatform(): Promise<SessionPlatform> {
     securityGroups: '',
     capacity: 'FARGATE',
     githubAppSecretArn: secret.ARN ?? '',
+    pageTokenKeySecretArn: pageTokenKey.ARN ?? '',
     region: TEST_REGION,
   }
   const env = (extra: Record<string, string> = {}) => ({...aws.env(), DEVFLOW_POLL_INTERVAL_MS: '200', ...extra})

@@ -15,6 +15,7 @@ import {type RunningHttpServer, startHttpServer} from '../../../src/api/http-ser
 import {createApiRouter} from '../../../src/api/router.js'
 import type {Clock} from '../../../src/core/ports.js'
 import {type CoreDeps, type CoreServices, createCoreServices} from '../../../src/core/services/index.js'
+import {type AwsRecorder, startAwsRecorder} from '../../helpers/aws-recorder.js'
 import {FakeGithub} from '../../helpers/fake-github.js'
 import {createDevflowTables} from '../../helpers/tables.js'
 import {type Moto, moto, TEST_REGION} from '../../helpers/moto.js'
@@ -22,9 +23,18 @@ import {type Moto, moto, TEST_REGION} from '../../helpers/moto.js'
 export const TABLES = {sessions: 'devflow-sessions', prompts: 'devflow-prompts', events: 'devflow-prompt-events'}
 export const CLUSTER = 'devflow'
 export const REPO = 'octo/hello'
+/** The workspace task definition's roles, as the stack names them (RunTask passes them). */
+export const TASK_ROLES = {
+  execution: 'arn:aws:iam::123456789012:role/devflow-dev-WorkspacesExecutionRole',
+  task: 'arn:aws:iam::123456789012:role/devflow-dev-WorkspacesTaskRole',
+}
 
 export interface Harness {
   readonly moto: Moto
+  /** Every AWS call of the services and the fixtures passes through it (AWS_ENDPOINT_URL). */
+  readonly recorder: AwsRecorder
+  /** The GitHub App and page-token secrets' ARNs. */
+  readonly secrets: {githubApp: string; pageTokenKey: string}
   readonly github: FakeGithub
   readonly dynamo: DynamoDBClient
   readonly ecs: ECSClient
@@ -47,10 +57,12 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const aws = await moto()
   await aws.reset()
+  const recorder = await startAwsRecorder(aws.url)
   for (const [key, value] of Object.entries(aws.env())) process.env[key] = value
+  process.env.AWS_ENDPOINT_URL = recorder.url
   // Tasks stay RUNNING until stopped (moto would otherwise walk them to STOPPED on each describe).
   await aws.setTransition('ecs::task', {progression: 'manual', times: 1_000_000})
-  const clientConfig = {region: TEST_REGION, endpoint: aws.url, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}}
+  const clientConfig = {region: TEST_REGION, endpoint: recorder.url, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}}
   const dynamo = new DynamoDBClient({...clientConfig, maxAttempts: 1})
   const ecs = new ECSClient({...clientConfig, maxAttempts: 1})
   const secrets = new SecretsManagerClient({...clientConfig, maxAttempts: 1})
@@ -73,10 +85,13 @@ export async function startHarness(): Promise<Harness> {
       requiresCompatibilities: ['FARGATE'],
       cpu: '1024',
       memory: '4096',
+      executionRoleArn: TASK_ROLES.execution,
+      taskRoleArn: TASK_ROLES.task,
       containerDefinitions: [{name: 'workspace', image: 'devflow-code-server:latest', memory: 4096, essential: true}],
     }),
   )
   const secret = await secrets.send(new CreateSecretCommand({Name: 'devflow/github-app', SecretString: JSON.stringify(github.secret())}))
+  const pageTokenKey = await secrets.send(new CreateSecretCommand({Name: 'devflow/page-token-key', SecretString: JSON.stringify({key: 'k'.repeat(64)})}))
 
   const config: AwsPlatformConfig = {
     sessionsTable: TABLES.sessions,
@@ -89,6 +104,7 @@ export async function startHarness(): Promise<Harness> {
     securityGroups: [group.GroupId ?? ''],
     capacity: 'FARGATE',
     githubAppSecretArn: secret.ARN ?? '',
+    pageTokenKeySecretArn: pageTokenKey.ARN ?? '',
     version: '0.0.0-test',
     maxAttempts: 1,
   }
@@ -99,6 +115,8 @@ export async function startHarness(): Promise<Harness> {
 
   const harness: Harness = {
     moto: aws,
+    recorder,
+    secrets: {githubApp: secret.ARN ?? '', pageTokenKey: pageTokenKey.ARN ?? ''},
     github,
     dynamo,
     ecs,
@@ -139,6 +157,7 @@ export async function startHarness(): Promise<Harness> {
       dynamo.destroy()
       ecs.destroy()
       secrets.destroy()
+      await recorder.close()
     },
   }
   // The router always calls whichever services the harness holds now, so rewire() takes effect.
