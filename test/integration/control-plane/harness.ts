@@ -158,6 +158,8 @@ export async function startHarness(): Promise<Harness> {
       ecs.destroy()
       secrets.destroy()
       await recorder.close()
+      // Later tests in this process reach moto directly again.
+      process.env.AWS_ENDPOINT_URL = aws.url
     },
   }
   // The router always calls whichever services the harness holds now, so rewire() takes effect.
