@@ -7,8 +7,9 @@
  *    in front of moto) is allowed by the statements of its role in the synthesized template;
  *  - the RunTask requests, field by field.
  */
-import {mkdir, writeFile} from 'node:fs/promises'
-import {dirname} from 'node:path'
+import {execFileSync} from 'node:child_process'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
 
 import {DescribeTasksCommand} from '@aws-sdk/client-ecs'
 import {expect} from 'chai'
@@ -81,8 +82,14 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
   const apiCalls = (action: string) => h.recorder.by(KEYS.api).filter((c) => c.action === action)
 
   describe('the bundled Lambdas invoked as API Gateway invokes them', () => {
-    it('bundles every entry with only the AWS SDK left out', () => {
+    it('bundles every entry with only the AWS SDK left out, and nothing else on the module path', async () => {
       expect(lambdas.entries).to.have.length(16)
+      const bundle = await readFile(join(lambdas.dir, 'fn', 'get-session.mjs'), 'utf8')
+      expect(bundle).to.match(/from"@aws-sdk\/client-dynamodb"/)
+      expect(bundle).not.to.match(/from"zod"|require\("zod"\)/)
+      const resolves = (name: string) =>
+        execFileSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(name)}).then(() => console.log('yes'), () => console.log('no'))`], {cwd: join(lambdas.dir, 'fn'), encoding: 'utf8'}).trim()
+      expect([resolves('@aws-sdk/client-ecs'), resolves('zod'), resolves('@smithy/signature-v4')]).to.deep.equal(['yes', 'no', 'no'])
     })
 
     it('start-session: base64 bodies, a custom domain\'s base path, the stage URL, a missing identity, bad JSON, the per-user quota', async () => {
