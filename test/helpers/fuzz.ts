@@ -32,6 +32,39 @@ export function fuzzCases(fallback: number): number {
 
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]
 
+const QUERY_PARAMETERS: Record<string, readonly string[]> = {
+  'GET /sessions': ['limit', 'nextToken', 'status'],
+  'GET /sessions/{id}/prompts': ['limit', 'nextToken'],
+  'GET /sessions/{id}/prompts/{pid}/events': ['after'],
+  'GET /agent/sessions/{id}/prompts/next': ['wait'],
+}
+
+const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url')
+
+/** Page tokens that are not ours: store cursors of every shape, and near misses of sealed ones. */
+const FORGED_TOKENS = [
+  base64url('{"session_id":"s-aaaaaaaaaaaaaaaaaaaa"}'),
+  base64url('{"session_id":{"S":"x"}}'),
+  base64url('{"session_id":1,"user_id":2,"created_at":3}'),
+  base64url('{"session_id":"x","seq":"1"}'),
+  base64url('{"session_id":"x","seq":1e400}'),
+  base64url('[]'),
+  base64url('"x"'),
+  base64url('{"__proto__":{"x":1}}'),
+  'v1.e30.AAAA',
+  'v1..',
+  'x'.repeat(3000),
+]
+
+function queryValue(random: Random, name: string, targets: FuzzTargets): string {
+  if (name === 'nextToken') {
+    if (targets.nextTokens.length > 0 && random() < 0.3) return `${pick(random, targets.nextTokens)}${pick(random, ['', 'x', 'A', '.x'])}`
+    return pick(random, [...FORGED_TOKENS, ...HOSTILE_NUMBERS.slice(0, 4)])
+  }
+  if (name === 'status') return pick(random, ['running', 'RUNNING', 'stopped', '', 'all', '\u0000'])
+  return pick(random, HOSTILE_NUMBERS)
+}
+
 /** What the fuzzer knows of the platform under test: real ids and tokens to mix with hostile ones. */
 export interface FuzzTargets {
   readonly sessionIds: readonly string[]
@@ -165,18 +198,10 @@ export function fuzzRequest(random: Random, targets: FuzzTargets, options: {repo
   let path = route.path.replace('{id}', () => segment(targets.sessionIds)).replace('{pid}', () => segment(targets.promptIds))
   if (random() < 0.05) path = `${path}/${pick(random, ['x', '..', ''])}`
   const query = new URLSearchParams()
+  // The parameters a route reads are fuzzed often, the others now and then.
+  const reads = QUERY_PARAMETERS[`${route.method} ${route.path}`] ?? []
   for (const name of ['limit', 'nextToken', 'status', 'after', 'wait']) {
-    if (random() < 0.3) {
-      const value =
-        name === 'nextToken'
-          ? targets.nextTokens.length > 0 && random() < 0.3
-            ? `${pick(random, targets.nextTokens)}${pick(random, ['', 'x', 'A'])}`
-            : pick(random, ['v1.e30.AAAA', 'v1..', Buffer.from('{"session_id":{"S":"x"}}').toString('base64url'), 'x'.repeat(3000), ...HOSTILE_NUMBERS])
-          : name === 'status'
-            ? pick(random, ['running', 'RUNNING', 'stopped', '', 'all', '\u0000'])
-            : pick(random, HOSTILE_NUMBERS)
-      query.set(name, value)
-    }
+    if (random() < (reads.includes(name) ? 0.6 : 0.05)) query.set(name, queryValue(random, name, targets))
   }
   // A long poll with a real token would wait its full 20 s: always ask for no wait unless hostile.
   if (route.path.endsWith('/prompts/next') && !query.has('wait')) query.set('wait', '0')
