@@ -42,6 +42,16 @@ export class TemplateResolver {
     private readonly physical: Physical,
   ) {}
 
+  /** The logical id of the role a function runs with; `functionPrefix` is its logical id without CDK's hash. */
+  roleOfFunction(functionPrefix: string): string {
+    const exact = new RegExp(`^${functionPrefix}[0-9A-F]{8}$`)
+    const functions = Object.entries(this.template.Resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && exact.test(id))
+    if (functions.length !== 1) throw new Error(`expected one function ${functionPrefix}*, found ${functions.length}`)
+    const role = functions[0][1].Properties?.Role as {'Fn::GetAtt'?: [string, string]} | undefined
+    if (!role?.['Fn::GetAtt']) throw new Error(`${functions[0][0]} has no role of this template`)
+    return role['Fn::GetAtt'][0]
+  }
+
   /** The statements of every policy attached to the role whose logical id starts with `rolePrefix`. */
   statementsOfRole(rolePrefix: string): Statement[] {
     const roleIds = Object.entries(this.template.Resources)

@@ -23,8 +23,9 @@ import {TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
 import {synthTemplate, type Template} from '../helpers/synth.js'
 import {CLUSTER, type Harness, REPO, startHarness, TASK_ROLES} from './control-plane/harness.js'
 
-/** Access keys: which component made a recorded call. */
-const KEYS = {api: 'AKIADEVFLOWAPIFUNCTION', reaper: 'AKIADEVFLOWREAPER', operator: 'AKIADEVFLOWOPERATOR'}
+/** Access keys: which component made a recorded call (each function has its own). */
+const OPERATOR_KEY = 'AKIADEVFLOWOPERATOR'
+const keyOf = (entry: string) => `AKIADEVFLOW${entry.replaceAll('-', '').toUpperCase()}`
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/alice@example.com'
 const BOB = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/bob@example.com'
 
@@ -36,6 +37,8 @@ interface Response {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response JSON, asserted field by field
 const body = (response: unknown): any => JSON.parse((response as Response).body || 'null')
 const status = (response: unknown) => (response as Response).statusCode
+/** "start-session" -> "StartSession", as the CDK construct names the function. */
+const functionId = (entry: string) => entry.replace(/(^|-)([a-z])/g, (_, _dash: string, letter: string) => letter.toUpperCase())
 
 describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, RunTask requests', function () {
   this.timeout(120_000)
@@ -75,11 +78,11 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
     await lambdas?.cleanup()
   })
 
-  const invoke = (entry: string, events: unknown[], key = KEYS.api) => lambdas.invoke(entry, events, {...lambdaEnv, AWS_ACCESS_KEY_ID: key})
+  const invoke = (entry: string, events: unknown[]) => lambdas.invoke(entry, events, {...lambdaEnv, AWS_ACCESS_KEY_ID: keyOf(entry)})
   const taskOf = async (taskArn: string) => (await h.ecs.send(new DescribeTasksCommand({cluster: CLUSTER, tasks: [taskArn]}))).tasks?.[0]
   const envOf = async (taskArn: string) =>
     Object.fromEntries(((await taskOf(taskArn))?.overrides?.containerOverrides?.[0]?.environment ?? []).map((e) => [e.name ?? '', e.value ?? '']))
-  const apiCalls = (action: string) => h.recorder.by(KEYS.api).filter((c) => c.action === action)
+  const apiCalls = (action: string) => h.recorder.calls.filter((c) => c.action === action && c.accessKey.startsWith('AKIADEVFLOW') && c.accessKey !== OPERATOR_KEY)
 
   describe('the bundled Lambdas invoked as API Gateway invokes them', () => {
     it('bundles every entry with only the AWS SDK left out, and nothing else on the module path', async () => {
@@ -206,7 +209,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
 
     it('reap-sessions: the scheduled event stops the session past its TTL', async () => {
       await new Promise((resolve) => setTimeout(resolve, 1100))
-      const [report] = (await invoke('reap-sessions', [{'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}}], KEYS.reaper)) as Array<{stopped: Array<{sessionId: string}>}>
+      const [report] = (await invoke('reap-sessions', [{'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}}])) as Array<{stopped: Array<{sessionId: string}>}>
       expect(report.stopped).to.deep.include({sessionId: sessions.expiring, reason: 'EXPIRED'})
     })
   })
@@ -236,7 +239,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
     after(() => cli?.cleanup())
 
     it('starts, lists every user\'s sessions page by page, and stops', async () => {
-      const env = {AWS_ENDPOINT_URL: h.recorder.url, AWS_ACCESS_KEY_ID: KEYS.operator, AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: TEST_REGION}
+      const env = {AWS_ENDPOINT_URL: h.recorder.url, AWS_ACCESS_KEY_ID: OPERATOR_KEY, AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: TEST_REGION}
       const started = await cli.run(['session', 'start', '--admin', '--repo', REPO, '--json'], {env})
       expect(started.exitCode, started.stdout + started.stderr).to.equal(0)
       const id = started.json<{id: string}>().id
@@ -244,7 +247,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       expect(listed.exitCode, listed.stdout + listed.stderr).to.equal(0)
       const stopped = await cli.run(['session', 'stop', id, '--admin', '--json'], {env})
       expect(stopped.exitCode, stopped.stdout + stopped.stderr).to.equal(0)
-      expect(h.recorder.by(KEYS.operator).map((c) => c.action)).to.include.members(['GetCallerIdentity', 'RunTask', 'StopTask', 'Scan', 'GetSecretValue'])
+      expect(h.recorder.by(OPERATOR_KEY).map((c) => c.action)).to.include.members(['GetCallerIdentity', 'RunTask', 'StopTask', 'Scan', 'GetSecretValue'])
     })
   })
 
@@ -266,27 +269,27 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
         .filter((d) => d.why !== undefined)
         .map(({request, why}) => `${request.from}: ${request.action} on ${request.resource} ${JSON.stringify(request.context)}: ${why}`)
 
-    it('the API functions\' calls, by the function role (GET /health\'s DescribeClusters included)', () => {
-      const calls = h.recorder.by(KEYS.api)
-      expect(calls.map((c) => c.action)).to.include.members(['DescribeClusters', 'RunTask', 'StopTask', 'DescribeTasks', 'TransactWriteItems', 'Query', 'GetSecretValue'])
-      expect(denials(calls, resolver.statementsOfRole('ControlPlaneFunctionRole'))).to.deep.equal([])
-    })
-
-    it('the reaper\'s calls, by the role its function runs with', () => {
-      const calls = h.recorder.by(KEYS.reaper)
-      expect(calls.map((c) => c.action)).to.include.members(['Scan', 'StopTask'])
-      expect(denials(calls, resolver.statementsOfRole('ControlPlaneFunctionRole'))).to.deep.equal([])
+    it('each function\'s calls, by the role it runs with (GET /health\'s DescribeClusters included)', () => {
+      const actions = new Set<string>()
+      for (const entry of lambdas.entries) {
+        const calls = h.recorder.by(keyOf(entry))
+        expect(calls, `${entry} made no AWS call`).not.to.deep.equal([])
+        for (const call of calls) actions.add(`${entry} ${call.action}`)
+        const role = resolver.roleOfFunction(`ControlPlane${functionId(entry)}`)
+        expect(denials(calls, resolver.statementsOfRole(role)), `${entry} (${role})`).to.deep.equal([])
+      }
+      expect([...actions]).to.include.members(['health DescribeClusters', 'start-session RunTask', 'stop-session StopTask', 'get-session DescribeTasks', 'agent-prompt-events TransactWriteItems', 'list-sessions GetSecretValue', 'reap-sessions Scan'])
     })
 
     it('the CLI\'s admin-mode calls, by the operator role', () => {
-      expect(denials(h.recorder.by(KEYS.operator), resolver.statementsOfRole('AccessOperator'))).to.deep.equal([])
+      expect(denials(h.recorder.by(OPERATOR_KEY), resolver.statementsOfRole('AccessOperator'))).to.deep.equal([])
     })
 
     it('the evaluator refuses what the role does not grant', () => {
       const statements = resolver.statementsOfRole('ControlPlaneFunctionRole')
-      const deleteItem: AwsCall = {accessKey: KEYS.api, service: 'dynamodb', action: 'DeleteItem', request: {TableName: 'devflow-sessions'}, status: 200}
-      const otherCluster: AwsCall = {accessKey: KEYS.api, service: 'ecs', action: 'StopTask', request: {cluster: 'other', task: 'abc'}, status: 200}
-      const githubKeyOfAnotherStack: AwsCall = {accessKey: KEYS.api, service: 'secretsmanager', action: 'GetSecretValue', request: {SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf'}, status: 200}
+      const deleteItem: AwsCall = {accessKey: 'x', service: 'dynamodb', action: 'DeleteItem', request: {TableName: 'devflow-sessions'}, status: 200}
+      const otherCluster: AwsCall = {accessKey: 'x', service: 'ecs', action: 'StopTask', request: {cluster: 'other', task: 'abc'}, status: 200}
+      const githubKeyOfAnotherStack: AwsCall = {accessKey: 'x', service: 'secretsmanager', action: 'GetSecretValue', request: {SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf'}, status: 200}
       expect(denials([deleteItem, otherCluster, githubKeyOfAnotherStack], statements)).to.have.length(3)
     })
   })
