@@ -11,6 +11,9 @@ import type {RequestAuth} from './api.js'
 export interface LocalConfig {
   readonly mode: 'local'
   readonly apiUrl: string
+  /** The readable cookie holding the CSRF token, and the header it goes back in. */
+  readonly csrfCookie: string
+  readonly csrfHeader: string
 }
 
 export interface CognitoConfig {
@@ -21,12 +24,10 @@ export interface CognitoConfig {
 
 export type ConsoleConfig = LocalConfig | CognitoConfig
 
-export const CSRF_COOKIE = 'devflow_csrf'
-export const CSRF_HEADER = 'x-devflow-csrf'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export interface ConsoleAuth extends RequestAuth {
-  /** null when signed in; else what the sign-in screen shows. */
+  /** Whether the sign-in screen is due (no token, or the API said 401). */
   readonly signInNeeded: () => boolean
   signIn(): void
   signOut(): void
@@ -37,13 +38,13 @@ function readCookie(name: string): string | undefined {
   return pair === undefined ? undefined : decodeURIComponent(pair.slice(name.length + 1))
 }
 
-export function localAuth(onSignedOut: () => void): ConsoleAuth {
+export function localAuth(config: LocalConfig, onSignedOut: () => void): ConsoleAuth {
   let signedOut = false
   return {
     credentials: 'same-origin',
     async headers(method): Promise<Record<string, string>> {
-      const token = readCookie(CSRF_COOKIE)
-      return SAFE_METHODS.has(method) || !token ? {} : {[CSRF_HEADER]: token}
+      const token = readCookie(config.csrfCookie)
+      return SAFE_METHODS.has(method) || !token ? {} : {[config.csrfHeader]: token}
     },
     unauthenticated() {
       signedOut = true
@@ -54,7 +55,7 @@ export function localAuth(onSignedOut: () => void): ConsoleAuth {
       // Nothing to do in the page: the CLI hands out the one-time link.
     },
     signOut() {
-      void fetch('/console/logout', {method: 'POST', credentials: 'same-origin', headers: {[CSRF_HEADER]: readCookie(CSRF_COOKIE) ?? ''}}).finally(() => {
+      void fetch('/console/logout', {method: 'POST', credentials: 'same-origin', headers: {[config.csrfHeader]: readCookie(config.csrfCookie) ?? ''}}).finally(() => {
         signedOut = true
         onSignedOut()
       })

@@ -36,7 +36,7 @@ function SignIn({config, auth}: {config: ConsoleConfig; auth: ConsoleAuth}): Vie
 
 function App({config}: {config: ConsoleConfig}): View {
   const [signedOut, setSignedOut] = useState(false)
-  const auth = useMemo(() => (config.mode === 'cognito' ? cognitoAuth(config, () => setSignedOut(true)) : localAuth(() => setSignedOut(true))), [config])
+  const auth = useMemo(() => (config.mode === 'cognito' ? cognitoAuth(config, () => setSignedOut(true)) : localAuth(config, () => setSignedOut(true))), [config])
   const api = useMemo(() => new ConsoleApi(config.apiUrl.replace(/\/$/, ''), auth), [auth, config])
   const hash = useHash()
   const needsSignIn = signedOut || auth.signInNeeded()
