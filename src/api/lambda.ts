@@ -7,6 +7,7 @@ import type {APIGatewayProxyEvent, APIGatewayProxyResult, Context} from 'aws-lam
 
 import {awsPlatformConfigFromEnv, createAwsCoreDeps} from '../adapters/aws/platform.js'
 import {type CoreServices, createCoreServices, type ReapReport} from '../core/services/index.js'
+import {CONSOLE_ORIGIN_ENV, withConsoleCors} from './console-cors.js'
 import {type ApiRouter, createApiRouter, type RouterLogger} from './router.js'
 
 const logger = new Logger({serviceName: 'devflow-api'})
@@ -39,7 +40,7 @@ export function apiHandler(): (event: APIGatewayProxyEvent, context: Context) =>
     logger.appendKeys({apiRequestId: event.requestContext?.requestId})
     try {
       router ??= coreServices().then((s) => createApiRouter(s, {logger: routerLogger}))
-      return await (await router).handle(event)
+      return withConsoleCors(event, await (await router).handle(event), process.env[CONSOLE_ORIGIN_ENV])
     } catch (error) {
       router = undefined
       logger.error('the API is misconfigured', {error: error instanceof Error ? {name: error.name, message: error.message} : String(error)})

@@ -21,6 +21,8 @@ export const OUTPUT_KEYS = {
   githubAppSecretArn: 'GithubAppSecretArn',
   claudeApiKeySecretArn: 'ClaudeApiKeySecretArn',
   frontendDomain: 'FrontendDomainName',
+  /** The web console's Cognito user pool (users are invited into it). */
+  consoleUserPoolId: 'ConsoleUserPoolId',
   alarmTopicArn: 'AlarmTopicArn',
 } as const
 
