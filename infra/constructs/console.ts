@@ -20,6 +20,7 @@ import {Construct} from 'constructs'
 
 import {CONSOLE_ORIGIN_ENV} from '../../src/api/console-cors.js'
 import {LAMBDA_ENV} from '../../src/core/deployment.js'
+import {invalidInput} from '../../src/core/errors.js'
 import type {RouteFunction} from './control-plane-api.js'
 import type {FrontendHosting} from './frontend-hosting.js'
 
@@ -55,7 +56,11 @@ export function consoleFederationFrom(node: Node): ConsoleFederation {
   const clientSecretName = get(CONSOLE_CONTEXT_KEYS.oidcClientSecretName)
   const oidcKeys = [issuer, clientId, clientSecretName]
   if (oidcKeys.some(Boolean) && !oidcKeys.every(Boolean)) {
-    throw new Error(`Console OIDC federation needs all of -c ${CONSOLE_CONTEXT_KEYS.oidcIssuer}, ${CONSOLE_CONTEXT_KEYS.oidcClientId} and ${CONSOLE_CONTEXT_KEYS.oidcClientSecretName}.`)
+    throw invalidInput(
+      'INVALID_CONTEXT',
+      `Console OIDC federation needs all of -c ${CONSOLE_CONTEXT_KEYS.oidcIssuer}, ${CONSOLE_CONTEXT_KEYS.oidcClientId} and ${CONSOLE_CONTEXT_KEYS.oidcClientSecretName}.`,
+      'Pass the three together (the secret holds the client secret), or none of them.',
+    )
   }
   const metadataUrl = get(CONSOLE_CONTEXT_KEYS.samlMetadataUrl)
   return {
@@ -142,7 +147,7 @@ export class DevflowConsole extends Construct {
   constructor(scope: Construct, id: string, props: DevflowConsoleProps) {
     super(scope, id)
     if (!existsSync(props.siteDir)) {
-      throw new Error(`The console is not built (${props.siteDir} is missing): run \`npm run build\` first.`)
+      throw invalidInput('CONSOLE_NOT_BUILT', `The console is not built (${props.siteDir} is missing).`, 'Run `npm run build` in the devflow package first.')
     }
     const origin = `https://${props.frontend.distribution.distributionDomainName}`
     this.siteUrl = `${origin}/`
