@@ -12,7 +12,7 @@ import {extname, join} from 'node:path'
 import {type DevflowError, forbidden, unauthenticated} from '../core/errors.js'
 import type {HttpIdentity} from '../api/http-server.js'
 import {localIdentify} from './auth.js'
-import {ConsoleLogins, cookieNames, CSRF_HEADER} from './console-login.js'
+import {CONSOLE_SESSION_TTL_MS, ConsoleLogins, cookieNames, CSRF_HEADER} from './console-login.js'
 import {localUserId} from './platform.js'
 
 export interface LocalConsoleOptions {
@@ -68,7 +68,8 @@ export function localConsole(options: LocalConsoleOptions): LocalConsole {
     res.end(body)
   }
 
-  const cookie = (name: string, value: string, extra: string) => `${name}=${value}; Path=/; SameSite=Strict; Max-Age=${value === '' ? 0 : 43_200}${extra}`
+  const maxAge = CONSOLE_SESSION_TTL_MS / 1000
+  const cookie = (name: string, value: string, extra: string) => `${name}=${value}; Path=/; SameSite=Strict; Max-Age=${value === '' ? 0 : maxAge}${extra}`
 
   return {
     async identify(req) {

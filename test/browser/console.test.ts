@@ -87,6 +87,17 @@ describe('browser: the console against the local platform', function () {
     await rm(dir, {recursive: true, force: true})
   })
 
+  it('local open says how to start the platform when it is not running', async function () {
+    const other = await CliSandbox.create()
+    try {
+      const open = await other.run(['local', 'open', '--json'], {env})
+      expect(open.exitCode).to.equal(7)
+      expect(open.json<{error: {code: string; hint: string}}>().error).to.include({code: 'LOCAL_NOT_RUNNING', hint: 'Start it with `devflow local up`.'})
+    } finally {
+      await other.cleanup()
+    }
+  })
+
   it('shows the sign-in page without the one-time link, and refuses a used link', async function () {
     const page = await browser.newPage()
     await page.goto(base())
@@ -94,7 +105,7 @@ describe('browser: the console against the local platform', function () {
     expect(await page.locator('#sign-in').textContent()).to.include('devflow local open')
     await screenshot(page, '0-sign-in')
     const link = await signInLink()
-    const other = await (await launchBrowser()).context
+    const other = await launchBrowser()
     try {
       const first = await other.newPage()
       expect((await first.goto(link.url))?.status()).to.equal(200)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {isDevflowError} from '../../core/errors.js'
 import {localUp, type RuntimeRequest, type UpResult} from '../../local/daemon.js'
 import {dataDirFlag, resolveDataDir} from '../../local/command-support.js'
 import {consoleLoginLink} from '../../local/console-link.js'
@@ -28,7 +29,7 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
     image: Flags.string({description: 'with the Docker runtime: the workspace image [default: the newest devflow-workspace image]'}),
   }
 
-  async run(): Promise<UpResult & {stage: string; consoleLoginUrl: string}> {
+  async run(): Promise<UpResult & {stage: string; consoleLoginUrl?: string}> {
     const config = await this.configFile()
     const dataDir = resolveDataDir(this.flags['data-dir'], config)
     await this.terminal.startProgress('Starting the local platform')
@@ -49,13 +50,18 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
       }
     }
     this.terminal.print(`Start a session:  devflow session start --stage ${LOCAL_STAGE} --repo "$PWD/examples/sample-repo"`)
-    const link = await consoleLoginLink(result.dataDir)
-    this.terminal.print(`Or in the browser: ${link.url}  (a one-time sign-in link; \`devflow local open\` makes another)`)
+    // The console link is a convenience: a server that cannot give one (an older one) still runs.
+    const link = await consoleLoginLink(result.dataDir).catch((error: unknown) => {
+      if (!isDevflowError(error)) throw error
+      this.terminal.note(`No console sign-in link: ${error.message} ${error.hint}`)
+      return undefined
+    })
+    if (link) this.terminal.print(`Or in the browser: ${link.url}  (a one-time sign-in link; \`devflow local open\` makes another)`)
     if (!claudeApiKey(result.dataDir, process.env)) {
       this.terminal.note(
         'No Claude API key yet: prompts will be refused until you run `devflow secrets set claude-api-key --stage local` (or export ANTHROPIC_API_KEY before `devflow local up`).',
       )
     }
-    return {...result, stage: LOCAL_STAGE, consoleLoginUrl: link.url}
+    return {...result, stage: LOCAL_STAGE, ...(link ? {consoleLoginUrl: link.url} : {})}
   }
 }
