@@ -6,6 +6,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {type DeploymentKey, LAMBDA_ENV, OUTPUT_KEYS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
+import {consoleAuthDomainPrefix, consoleFederationFrom, ConsoleHeaders, DevflowConsole} from '../constructs/console.js'
 import {ControlPlaneApi} from '../constructs/control-plane-api.js'
 import {SessionData} from '../constructs/data.js'
 import {FrontendHosting} from '../constructs/frontend-hosting.js'
@@ -48,6 +49,8 @@ export class PlatformStack extends Stack {
   readonly compute: WorkspaceCompute
   readonly api: ControlPlaneApi
   readonly frontend: FrontendHosting
+  /** Left out for moto (README, "Deploying to moto"). */
+  readonly console?: DevflowConsole
   readonly monitoring: Monitoring
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
@@ -108,7 +111,25 @@ export class PlatformStack extends Stack {
     this.compute.grantRunAndStopTasks(this.api.role)
     this.secrets.grantReadGithubApp(this.api.role)
 
-    this.frontend = new FrontendHosting(this, 'Frontend')
+    const authDomainPrefix = consoleAuthDomainPrefix(this.node, stage.name)
+    const consoleHeaders = new ConsoleHeaders(this, 'ConsoleHeaders', {authDomainPrefix})
+    this.frontend = new FrontendHosting(this, 'Frontend', {responseHeadersPolicy: consoleHeaders.policy})
+    // moto_server cannot resolve the distribution's domain name nor run the BucketDeployment's function.
+    if (!forMoto) {
+      this.console = new DevflowConsole(this, 'Console', {
+        stageName: stage.name,
+        frontend: this.frontend,
+        routes: this.api.routes,
+        iamApi: this.api.api,
+        authDomainPrefix,
+        federation: consoleFederationFrom(this.node),
+        siteDir: join(props.projectRoot, 'dist', 'console'),
+        logRetention: stage.logRetention,
+        throttlingRateLimit: stage.apiThrottlingRateLimit,
+        throttlingBurstLimit: stage.apiThrottlingBurstLimit,
+        removalPolicy: stage.dataRemovalPolicy,
+      })
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: `devflow-${stage.name}`,
       functions: [...this.api.routes.map(({route, fn}) => ({name: route.lambda, fn})), {name: 'reap-sessions', fn: this.api.reaper}],
@@ -135,6 +156,7 @@ export class PlatformStack extends Stack {
       claudeApiKeySecretArn: this.secrets.references.claudeApiKey.secretArn,
       // moto_server's CloudFormation cannot resolve GetAtt DomainName on a distribution.
       frontendDomain: forMoto ? undefined : this.frontend.distribution.distributionDomainName,
+      consoleUserPoolId: this.console?.userPool.userPoolId,
       alarmTopicArn: this.monitoring.topic.topicArn,
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
