@@ -7,6 +7,7 @@ import {fileURLToPath} from 'node:url'
 
 import {type DeploymentKey, LAMBDA_ENV, OUTPUT_KEYS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
 import {AccessRoles} from '../constructs/access-roles.js'
+import {consoleAuthDomainPrefix, consoleFederationFrom, ConsoleHeaders, DevflowConsole} from '../constructs/console.js'
 import {ControlPlaneApi} from '../constructs/control-plane-api.js'
 import {SessionData} from '../constructs/data.js'
 import {FrontendHosting} from '../constructs/frontend-hosting.js'
@@ -49,6 +50,8 @@ export class PlatformStack extends Stack {
   readonly compute: WorkspaceCompute
   readonly api: ControlPlaneApi
   readonly frontend: FrontendHosting
+  /** Left out for moto (README, "Deploying to moto"). */
+  readonly console?: DevflowConsole
   readonly monitoring: Monitoring
   readonly access: AccessRoles
 
@@ -117,7 +120,25 @@ export class PlatformStack extends Stack {
 
     this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api})
 
-    this.frontend = new FrontendHosting(this, 'Frontend')
+    const authDomainPrefix = consoleAuthDomainPrefix(this.node, stage.name)
+    const consoleHeaders = new ConsoleHeaders(this, 'ConsoleHeaders', {authDomainPrefix})
+    this.frontend = new FrontendHosting(this, 'Frontend', {responseHeadersPolicy: consoleHeaders.policy})
+    // moto_server cannot resolve the distribution's domain name nor run the BucketDeployment's function.
+    if (!forMoto) {
+      this.console = new DevflowConsole(this, 'Console', {
+        stageName: stage.name,
+        frontend: this.frontend,
+        routes: this.api.routes,
+        iamApi: this.api.api,
+        authDomainPrefix,
+        federation: consoleFederationFrom(this.node),
+        siteDir: join(props.projectRoot, 'dist', 'console'),
+        logRetention: stage.logRetention,
+        throttlingRateLimit: stage.apiThrottlingRateLimit,
+        throttlingBurstLimit: stage.apiThrottlingBurstLimit,
+        removalPolicy: stage.dataRemovalPolicy,
+      })
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: `devflow-${stage.name}`,
       functions: [...this.api.routes.map(({route, fn}) => ({name: route.lambda, fn})), {name: 'reap-sessions', fn: this.api.reaper}],
@@ -145,6 +166,7 @@ export class PlatformStack extends Stack {
       pageTokenKeySecretArn: this.secrets.references.pageTokenKey.secretArn,
       // moto_server's CloudFormation cannot resolve GetAtt DomainName on a distribution.
       frontendDomain: forMoto ? undefined : this.frontend.distribution.distributionDomainName,
+      consoleUserPoolId: this.console?.userPool.userPoolId,
       alarmTopicArn: this.monitoring.topic.topicArn,
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {

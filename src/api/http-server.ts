@@ -25,6 +25,8 @@ export interface HttpServerOptions {
   readonly port: number
   /** The caller of a request, as API Gateway's AWS_IAM auth would report it; undefined when anonymous. */
   identify(req: IncomingMessage): Promise<HttpIdentity | undefined>
+  /** Answers a request before the router does (the local console's pages and sign-in): true when it did. */
+  intercept?(req: IncomingMessage, res: ServerResponse): Promise<boolean>
 }
 
 export interface RunningHttpServer {
@@ -68,6 +70,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 }
 
 async function serve(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (await options.intercept?.(req, res)) return
   const body = await readBody(req)
   if (body === undefined) {
     const error = tooLarge('BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`, 'Send a smaller request.')

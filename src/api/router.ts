@@ -13,6 +13,7 @@ import {SessionStatus} from '../core/models.js'
 import type {CoreServices} from '../core/services/index.js'
 import type {Caller, PromptRequest, StartSessionRequest} from '../core/session-api.js'
 import {parsePromptId, parseSessionId} from '../core/validation.js'
+import {cognitoSubject} from './console-identity.js'
 import {ROUTES, type RouteSpec} from './routes.js'
 
 /** A request body larger than this is refused before parsing (prompts are limited further). */
@@ -151,10 +152,13 @@ function routeHandlers(services: CoreServices): Record<string, Handler> {
 }
 
 /**
- * The caller of an AWS_IAM route: API Gateway has verified the SigV4 signature and fills the
- * identity. The base URL lets a new session's agent call back to the same API.
+ * The caller of a user route: API Gateway has verified the SigV4 signature and fills the
+ * identity, or (the console's API) the Cognito authorizer has verified the ID token. The base
+ * URL lets a new session's agent call back to the same API.
  */
 function iamCaller(event: APIGatewayProxyEvent): Caller {
+  const consoleUser = cognitoSubject(event)
+  if (consoleUser) return {userId: consoleUser, apiBaseUrl: apiBaseUrl(event)}
   const identity = event.requestContext?.identity
   const userId = identity?.userArn ?? identity?.caller
   if (!userId) {

@@ -22,6 +22,8 @@ export const OUTPUT_KEYS = {
   claudeApiKeySecretArn: 'ClaudeApiKeySecretArn',
   pageTokenKeySecretArn: 'PageTokenKeySecretArn',
   frontendDomain: 'FrontendDomainName',
+  /** The web console's Cognito user pool (users are invited into it). */
+  consoleUserPoolId: 'ConsoleUserPoolId',
   alarmTopicArn: 'AlarmTopicArn',
 } as const
 
@@ -56,6 +58,8 @@ export const LAMBDA_ENV = {
   stage: 'DEVFLOW_STAGE',
   /** The DevFlow release the functions were built from, reported by GET /health. */
   version: 'DEVFLOW_VERSION',
+  /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
+  consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
 } as const
 
 /** The workspace container's name in the task definition. */

@@ -171,7 +171,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
       })
 
       it('I-9: one nodejs22.x function per route with AWS_IAM on user routes and none on agent routes', () => {
-        const functions = resources(stage, 'AWS::Lambda::Function')
+        // The console's BucketDeployment brings CDK's own handler (test/infra/console.test.ts).
+        const functions = resources(stage, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'))
         expect(functions).to.have.length(ROUTES.length + 1)
         for (const [, fn] of functions) {
           expect(fn.Properties?.Runtime).to.equal('nodejs22.x')
@@ -186,7 +187,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env[LAMBDA_ENV.maxActiveSessionsPerUser]).to.equal(stage === 'dev' ? '3' : '5')
           expect(env).to.have.property(LAMBDA_ENV.pageTokenKeySecretArn)
         }
-        const methods = resources(stage, 'AWS::ApiGateway::Method')
+        // The IAM API's methods; the console's Cognito API is test/infra/console.test.ts's.
+        const methods = resources(stage, 'AWS::ApiGateway::Method').filter(([id]) => id.startsWith('ControlPlane'))
         expect(methods).to.have.length(ROUTES.length)
         for (const route of ROUTES) {
           templates[stage].hasResourceProperties('AWS::ApiGateway::Method', {
@@ -267,7 +269,11 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
       it('I-3: no role policy grants a wildcard action', () => {
         // Identity policies only: bucket policies deny s3:* without TLS, and the alarm key's own
         // policy keeps the account's kms:* administration (a key without it cannot be managed).
-        const policies = [...resources(stage, 'AWS::IAM::Policy'), ...resources(stage, 'AWS::IAM::Role')].map(([, r]) => r.Properties)
+        // CDK's BucketDeployment handler (the console upload) syncs objects with s3:GetObject*-style
+        // grants of aws-cdk-lib's own; test/infra/console.test.ts pins them to the two buckets.
+        const policies = [...resources(stage, 'AWS::IAM::Policy'), ...resources(stage, 'AWS::IAM::Role')]
+          .filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'))
+          .map(([, r]) => r.Properties)
         const wildcards: string[] = []
         const visit = (node: unknown): void => {
           if (Array.isArray(node)) return node.forEach(visit)
@@ -383,6 +389,10 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
     moto.resourceCountIs('AWS::EC2::NatGateway', 0)
     moto.resourceCountIs('AWS::ECS::Service', 0)
     expect(Object.keys(moto.toJSON().Outputs)).not.to.include(OUTPUT_KEYS.frontendDomain)
+    moto.resourceCountIs('AWS::Cognito::UserPool', 0)
+    moto.resourceCountIs('Custom::CDKBucketDeployment', 0)
+    expect(Object.keys(moto.toJSON().Outputs)).not.to.include(OUTPUT_KEYS.consoleUserPoolId)
+    templates.dev.resourceCountIs('AWS::Cognito::UserPool', 1)
     templates.dev.resourceCountIs('AWS::ECS::Service', 1)
     expect(() => buildApp({context: {...cdkJsonContext, 'devflow:emulator': 'localstack'}, nag: false})).to.throw(/not a supported emulator/)
   })
