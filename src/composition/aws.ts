@@ -8,8 +8,8 @@ import {ECSClient} from '@aws-sdk/client-ecs'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 
-import {type Deployment, LAMBDA_ENV, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
-import {invalidInput} from '../core/errors.js'
+import {type Deployment, LAMBDA_ENV, PAGE_TOKEN_KEY_SECRET_NAME, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
+import {invalidInput, remoteFailure} from '../core/errors.js'
 import {randomIds, systemClock} from '../core/ids.js'
 import {CapacityProvider} from '../core/models.js'
 import {type CoreDeps, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
@@ -37,6 +37,10 @@ export interface AwsPlatformConfig {
   readonly securityGroups: readonly string[]
   readonly capacity: CapacityProvider
   readonly githubAppSecretArn: string
+  /** The secret `{"key"}` page tokens are sealed with. */
+  readonly pageTokenKeySecretArn: string
+  /** Active sessions one user may have; unset: no limit. */
+  readonly maxActiveSessionsPerUser?: number
   readonly githubApiUrl?: string
   /** Webhook deliveries (`devflow-github-deliveries` unless named). */
   readonly githubDeliveriesTable: string
@@ -65,6 +69,13 @@ function capacity(value: string | undefined): CapacityProvider {
   return parsed.data
 }
 
+function optionalCount(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const count = Number(value)
+  if (!Number.isSafeInteger(count) || count < 1) throw invalidInput('INVALID_PLATFORM_SETTING', `${name} must be a whole number above 0, not "${value}".`, 'Fix the stage setting and redeploy.')
+  return count
+}
+
 function checkComplete(config: AwsPlatformConfig, where: string): AwsPlatformConfig {
   const missing = REQUIRED.filter((key) => (Array.isArray(config[key]) ? config[key].length === 0 : !config[key]))
   if (missing.length > 0) {
@@ -91,6 +102,8 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       securityGroups: list(read('securityGroups')),
       capacity: capacity(read('capacity')),
       githubAppSecretArn: read('githubAppSecretArn') ?? '',
+      pageTokenKeySecretArn: read('pageTokenKeySecretArn') ?? PAGE_TOKEN_KEY_SECRET_NAME,
+      maxActiveSessionsPerUser: optionalCount(read('maxActiveSessionsPerUser'), LAMBDA_ENV.maxActiveSessionsPerUser),
       githubApiUrl: read('githubApiUrl'),
       githubDeliveriesTable: read('githubDeliveriesTable') ?? TABLE_NAMES.githubDeliveries,
       githubLabel: read('githubLabel') ?? DEFAULT_TRIGGER_LABEL,
@@ -148,12 +161,14 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       client: new GithubIssues(github),
       settings: {label: config.githubLabel, ...(config.githubAllowedRepos ? {allowedRepos: config.githubAllowedRepos} : {})},
     },
+    pageTokenKey: async () => pageTokenKey(await secrets.readJson(config.pageTokenKeySecretArn), config.pageTokenKeySecretArn),
     settings: {
       ...DEFAULT_CORE_SETTINGS,
       version: config.version ?? 'unknown',
       defaultCapacity: config.capacity,
       containerName: config.containerName,
       cluster: config.cluster,
+      ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
     },
   }
@@ -164,4 +179,12 @@ export async function openDeliveryStore(env: AwsEnvironment, deployment: Deploym
   const client = new DynamoDBClient(await awsClientConfig(env, {maxAttempts: 3}))
   const table = process.env[LAMBDA_ENV.githubDeliveriesTable] || deployment?.githubDeliveriesTable || TABLE_NAMES.githubDeliveries
   return {store: new DynamoDeliveryStore(DynamoDBDocumentClient.from(client), table), close: () => client.destroy()}
+}
+
+function pageTokenKey(secret: unknown, secretId: string): Uint8Array {
+  const key = (secret as {key?: unknown} | null)?.key
+  if (typeof key !== 'string' || key.length < 32) {
+    throw remoteFailure('PAGE_TOKEN_KEY_INVALID', `The secret ${secretId} holds no "key" of 32 characters or more.`, 'Redeploy with `devflow deploy`: the stack generates it.')
+  }
+  return Buffer.from(key, 'utf8')
 }
