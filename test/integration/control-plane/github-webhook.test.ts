@@ -216,7 +216,9 @@ describe('GitHub webhooks: from a labelled issue to a draft pull request and one
     const router = createApiRouter(h.services)
     const event = {
       httpMethod: 'POST',
-      path: '/github/webhook',
+      path: '/dev/github/webhook',
+      resource: '/github/webhook',
+      requestContext: {stage: 'dev', requestId: randomUUID()},
       headers: {'x-github-event': d.event, 'x-github-delivery': d.id, 'x-hub-signature-256': sign(d.body), 'content-type': 'application/json'},
       body: Buffer.from(d.body).toString('base64'),
       isBase64Encoded: true,
