@@ -7,6 +7,7 @@
  *    in front of moto) is allowed by the statements of its role in the synthesized template;
  *  - the RunTask requests, field by field.
  */
+import {createHmac} from 'node:crypto'
 import {execFileSync} from 'node:child_process'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
@@ -20,7 +21,7 @@ import {CliSandbox} from '../helpers/cli.js'
 import {denial, iamRequests, type Statement, TemplateResolver} from '../helpers/iam-policy.js'
 import {API_DOMAIN, bundleLambdas, type LambdaBundles, restEvent, STAGE} from '../helpers/lambda-bundles.js'
 import {TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
-import {CLUSTER, PlatformFixture, REPO, TASK_ROLES} from '../helpers/platform-fixture.js'
+import {CLUSTER, PlatformFixture, REPO, TASK_ROLES, WEBHOOK_SECRET} from '../helpers/platform-fixture.js'
 import {synthTemplate, type Template} from '../helpers/synth.js'
 
 /** Access keys: which component made a recorded call (each function has its own). */
@@ -87,7 +88,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
 
   describe('the bundled Lambdas invoked as API Gateway invokes them', () => {
     it('bundles every entry with only the AWS SDK left out, and nothing else on the module path', async () => {
-      expect(lambdas.entries).to.have.length(16)
+      expect(lambdas.entries).to.have.length(17)
       const bundle = await readFile(join(lambdas.dir, 'fn', 'get-session.mjs'), 'utf8')
       expect(bundle).to.match(/from"@aws-sdk\/client-dynamodb"/)
       expect(bundle).not.to.match(/from"zod"|require\("zod"\)/)
@@ -126,6 +127,17 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       const [ok, wrong] = await invoke('agent-heartbeat', [beat(sessions.token ?? ''), beat('not-the-token')])
       expect([status(ok), body(ok)]).to.deep.equal([200, {status: 'RUNNING'}])
       expect([status(wrong), body(wrong).error.code]).to.deep.equal([401, 'AGENT_TOKEN_INVALID'])
+    })
+
+    it('github-webhook: no IAM identity; a base64 body checked against the App\'s webhook secret, then claimed once', async () => {
+      const payload = JSON.stringify({zen: 'Approachable is better than simple.', hook_id: 7})
+      const signature = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(payload).digest('hex')}`
+      const hook = (headers: Record<string, string>) =>
+        restEvent('POST', '/github/webhook', null, {body: payload, base64: true, headers: {'X-GitHub-Event': 'ping', 'X-GitHub-Delivery': 'shapes-ping-1', 'Content-Type': 'application/json', ...headers}})
+      const [signed, again, forged] = await invoke('github-webhook', [hook({'X-Hub-Signature-256': signature}), hook({'X-Hub-Signature-256': signature}), hook({'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}`})])
+      expect([status(signed), body(signed).outcome], JSON.stringify(body(signed))).to.deep.equal([202, 'ignore'])
+      expect([status(again), body(again).duplicate]).to.deep.equal([200, true])
+      expect([status(forged), body(forged).error.code]).to.deep.equal([401, 'WEBHOOK_SIGNATURE_INVALID'])
     })
 
     it('get-session and list-sessions: owners only, page tokens bound to the caller', async () => {
