@@ -31,6 +31,7 @@ export interface StartFlags {
  * anything is sent. The repository is the local server's to resolve in local mode (a path is one).
  */
 export function startRequestFromFlags(flags: StartFlags, mode: SessionMode): StartSessionRequest {
+  const repo = mode === 'local' && flags.repo.trim() !== '' ? flags.repo.trim() : parseRepoRef(flags.repo).fullName
   const request = {
     ...(flags.branch === undefined ? {} : {branch: flags.branch}),
     ...(flags.cpu === undefined ? {} : {cpu: flags.cpu}),
@@ -41,7 +42,7 @@ export function startRequestFromFlags(flags: StartFlags, mode: SessionMode): Sta
   const fields = parseStartFields(request)
   return {
     ...request,
-    repo: mode === 'local' && flags.repo.trim() !== '' ? flags.repo.trim() : parseRepoRef(flags.repo).fullName,
+    repo,
     ...(fields.branch === undefined ? {} : {branch: fields.branch}),
     ...(flags.cpu === undefined ? {} : {cpu: fields.cpu}),
     ...(flags.memory === undefined ? {} : {memory: fields.memory}),

@@ -226,11 +226,12 @@ export interface StartFields {
  * decides). The service plans with it, and the CLI checks its flags early with this same function.
  */
 export function parseStartFields(request: Omit<StartSessionRequest, 'repo'>): StartFields {
+  const branch = request.branch === undefined ? undefined : parseBranchName(request.branch)
   const cpu = request.cpu === undefined ? DEFAULT_CAPACITY.cpu : parseCpu(request.cpu)
   const memory = request.memory === undefined ? (request.cpu === undefined ? DEFAULT_CAPACITY.memory : cpu * 2) : parseMemory(request.memory)
   validateCapacity(cpu, memory)
   return {
-    ...(request.branch === undefined ? {} : {branch: parseBranchName(request.branch)}),
+    ...(branch === undefined ? {} : {branch}),
     cpu,
     memory,
     ...(request.ttl === undefined ? {} : {ttlSeconds: parseDuration(request.ttl, 'session TTL')}),
