@@ -6,6 +6,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {type DeploymentKey, LAMBDA_ENV, OUTPUT_KEYS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
+import {AccessRoles} from '../constructs/access-roles.js'
 import {ControlPlaneApi} from '../constructs/control-plane-api.js'
 import {SessionData} from '../constructs/data.js'
 import {FrontendHosting} from '../constructs/frontend-hosting.js'
@@ -49,6 +50,7 @@ export class PlatformStack extends Stack {
   readonly api: ControlPlaneApi
   readonly frontend: FrontendHosting
   readonly monitoring: Monitoring
+  readonly access: AccessRoles
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, {stackName: stackNameFor(props.stage.name), description: `DevFlow platform (${props.stage.name})`, ...props})
@@ -89,6 +91,8 @@ export class PlatformStack extends Stack {
       logRetention: stage.logRetention,
       throttlingRateLimit: stage.apiThrottlingRateLimit,
       throttlingBurstLimit: stage.apiThrottlingBurstLimit,
+      agentThrottlingRateLimit: stage.agentThrottlingRateLimit,
+      agentThrottlingBurstLimit: stage.agentThrottlingBurstLimit,
       environment: {
         [LAMBDA_ENV.sessionsTable]: this.data.sessions.tableName,
         [LAMBDA_ENV.promptsTable]: this.data.prompts.tableName,
@@ -100,13 +104,18 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.securityGroups]: this.network.workspaceSecurityGroup.securityGroupId,
         [LAMBDA_ENV.capacity]: stage.capacity,
         [LAMBDA_ENV.githubAppSecretArn]: this.secrets.githubApp.secretArn,
+        [LAMBDA_ENV.pageTokenKeySecretArn]: this.secrets.references.pageTokenKey.secretArn,
+        [LAMBDA_ENV.maxActiveSessionsPerUser]: String(stage.maxActiveSessionsPerUser),
         [LAMBDA_ENV.stage]: stage.name,
         [LAMBDA_ENV.version]: DEVFLOW_VERSION,
       },
     })
-    this.data.grantReadWriteData(this.api.role)
+    this.data.grantItemAccess(this.api.role)
     this.compute.grantRunAndStopTasks(this.api.role)
     this.secrets.grantReadGithubApp(this.api.role)
+    this.secrets.grantReadPageTokenKey(this.api.role)
+
+    this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api})
 
     this.frontend = new FrontendHosting(this, 'Frontend')
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -133,6 +142,7 @@ export class PlatformStack extends Stack {
       ecrRepositoryUri: this.images.repository.repositoryUri,
       githubAppSecretArn: this.secrets.references.githubApp.secretArn,
       claudeApiKeySecretArn: this.secrets.references.claudeApiKey.secretArn,
+      pageTokenKeySecretArn: this.secrets.references.pageTokenKey.secretArn,
       // moto_server's CloudFormation cannot resolve GetAtt DomainName on a distribution.
       frontendDomain: forMoto ? undefined : this.frontend.distribution.distributionDomainName,
       alarmTopicArn: this.monitoring.topic.topicArn,

@@ -12,6 +12,7 @@ import type {APIGatewayProxyEvent} from 'aws-lambda'
 import {conflict, invalidInput, tooLarge} from '../core/errors.js'
 import type {ApiRouter} from './router.js'
 import {MAX_BODY_BYTES} from './router.js'
+import {ROUTES} from './routes.js'
 
 export interface HttpIdentity {
   readonly userArn: string
@@ -111,15 +112,16 @@ function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | un
   }
   const requestId = randomUUID()
   const hasQuery = Object.keys(query).length > 0
+  const {resource, pathParameters} = matchResource(url.pathname)
   return {
     httpMethod: req.method ?? 'GET',
     path: url.pathname,
-    resource: url.pathname,
+    resource,
     headers,
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
-    pathParameters: null,
+    pathParameters,
     stageVariables: null,
     body: body === '' ? null : body,
     isBase64Encoded: false,
@@ -134,7 +136,7 @@ function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | un
       requestId,
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: url.pathname,
+      resourcePath: resource,
       stage: '$default',
       identity: {
         accessKey: identity?.accessKey ?? null,
@@ -154,5 +156,29 @@ function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | un
         userArn: identity?.userArn ?? null,
       },
     },
+  }
+}
+
+const ROUTE_PATTERNS = [...new Set(ROUTES.map((r) => r.path))].map((path) => ({
+  path,
+  pattern: new RegExp(`^${path.replace(/\{(\w+)\}/g, (_, name: string) => `(?<${name}>[^/]+)`)}/?$`),
+}))
+
+/** What API Gateway does before invoking: the resource a path matches, and its decoded parameters. */
+function matchResource(pathname: string): {resource: string; pathParameters: Record<string, string> | null} {
+  for (const {path, pattern} of ROUTE_PATTERNS) {
+    const match = pattern.exec(pathname)
+    if (!match) continue
+    const entries = Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeSegment(value)])
+    return {resource: path, pathParameters: entries.length > 0 ? Object.fromEntries(entries) : null}
+  }
+  return {resource: pathname, pathParameters: null}
+}
+
+function decodeSegment(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
   }
 }
