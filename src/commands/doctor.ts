@@ -1,12 +1,13 @@
-import {SecretsAdmin} from '../adapters/aws/secrets-admin.js'
-import {BaseCommand} from '../cli/base-command.js'
-import {openDeliveryStore} from '../composition/aws.js'
 import type {AwsEnvironment} from '../adapters/aws/environment.js'
+import {getCallerIdentity} from '../adapters/aws/identity.js'
+import {SecretsAdmin} from '../adapters/aws/secrets-admin.js'
+import {openDeliveryStore} from '../composition/aws.js'
 import {githubCheck, githubStatus} from '../operations/github-status.js'
-import {type CheckStatus, type DoctorReport, runDoctor} from '../operations/doctor.js'
-import {paint, type Style} from '../cli/output.js'
-
-const STYLES: Record<CheckStatus, Style> = {PASS: 'green', WARN: 'yellow', FAIL: 'red'}
+import {toolVersion} from '../adapters/host/tool-version.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {ConfigFile, configPath} from '../cli/config.js'
+import {doctorLines} from '../cli/doctor-format.js'
+import {type DoctorReport, runDoctor} from '../operations/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static summary = 'Check that this machine can deploy DevFlow and run sessions'
@@ -14,12 +15,18 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --profile prod --json']
 
   async run(): Promise<DoctorReport> {
-    const env = await this.awsEnvironmentEvenWithBrokenConfig()
-    const report = await runDoctor(env, undefined, await this.githubCheckOfDeployedStage(env))
-    for (const check of report.checks) {
-      this.terminal.print(`${paint(check.status.padEnd(4), STYLES[check.status])}  ${check.name.padEnd(22)} ${check.message}`)
-      if (check.hint && check.status !== 'PASS') this.terminal.print(`      ${' '.repeat(22)} ${paint(`Try this: ${check.hint}`, 'dim')}`)
-    }
+    const aws = await this.awsEnvironmentEvenWithBrokenConfig()
+    const github = await this.githubCheckOfDeployedStage(aws)
+    const report = await runDoctor({
+      nodeVersion: process.versions.node,
+      configPath: configPath(),
+      loadConfig: (path) => ConfigFile.load(path),
+      callerIdentity: () => getCallerIdentity(aws),
+      dockerEngineVersion: () => toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
+      sessionManagerPluginVersion: () => toolVersion('session-manager-plugin', ['--version']),
+      ...(github ? {githubWebhooks: github} : {}),
+    })
+    for (const line of doctorLines(report)) this.terminal.print(line)
     process.exitCode = report.exitCode
     return report
   }

@@ -1,11 +1,27 @@
 /**
- * Shared pieces of the DynamoDB stores: pagination tokens, update expressions built from a changes
+ * Shared pieces of the DynamoDB stores: records as items, pagination tokens, update expressions built from a changes
  * object, and SDK error translation.
  */
 import {invalidInput, isDevflowError} from '../../core/errors.js'
 import {toDevflowError} from './sdk-errors.js'
 
 export type Item = Record<string, unknown>
+
+/** A record's fields as the item's attribute names, and an item back into a record its schema checks. */
+export function itemMapping<R extends object>(attributes: Record<keyof R & string, string>, schema: {parse(input: unknown): R}) {
+  return {
+    toItem(record: Partial<R>): Item {
+      const item: Item = {}
+      for (const [key, value] of Object.entries(record)) item[attributes[key as keyof R & string]] = value
+      return item
+    },
+    fromItem(item: Item): R {
+      const record: Item = {}
+      for (const [key, attribute] of Object.entries<string>(attributes)) if (item[attribute] !== undefined) record[key] = item[attribute]
+      return schema.parse(record)
+    },
+  }
+}
 
 export function encodeToken(key: Item | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined

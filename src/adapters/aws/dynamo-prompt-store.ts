@@ -14,7 +14,7 @@ import {RETENTION_SECONDS} from '../../core/deployment.js'
 import {concurrentUpdate, promptNotFound, promptSeqTaken} from '../../core/errors.js'
 import {type Page, type PromptEvent, PromptRecord} from '../../core/models.js'
 import type {ListOptions, PromptChanges, PromptStore} from '../../core/ports.js'
-import {ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
+import {ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, itemMapping, translate, updateExpression} from './dynamo-common.js'
 
 /** Prompts and their events stay this long after they were written. */
 const MAX_APPEND_ATTEMPTS = 8
@@ -35,17 +35,7 @@ const ATTRIBUTES: Record<keyof PromptRecord, string> = {
   version: 'version',
 }
 
-function toItem(record: Partial<PromptRecord>): Item {
-  const item: Item = {}
-  for (const [key, value] of Object.entries(record)) item[ATTRIBUTES[key as keyof PromptRecord]] = value
-  return item
-}
-
-function fromItem(item: Item): PromptRecord {
-  const record: Item = {}
-  for (const [key, attribute] of Object.entries(ATTRIBUTES)) if (item[attribute] !== undefined) record[key] = item[attribute]
-  return PromptRecord.parse(record)
-}
+const {toItem, fromItem} = itemMapping(ATTRIBUTES, PromptRecord)
 
 export class DynamoPromptStore implements PromptStore {
   private readonly locks = new ItemLocks()

@@ -221,22 +221,47 @@ interface SessionPlan {
   readonly idleTimeoutSeconds: number
 }
 
-function planSession(deps: CoreDeps, request: StartSessionRequest): SessionPlan {
-  const {settings} = deps
-  const repo = deps.repositories ? deps.repositories.resolve(request.repo) : parseRepoRef(request.repo)
-  const branch = parseBranchName(request.branch ?? settings.defaultBranch)
+/** A start request's own fields, parsed and checked against each other; the stage's defaults and limits come after. */
+export interface StartFields {
+  readonly branch?: string
+  readonly cpu: number
+  readonly memory: number
+  readonly ttlSeconds?: number
+  readonly idleTimeoutSeconds?: number
+}
+
+/**
+ * Parses everything in a start request but the repository (which the RepositoryResolver port
+ * decides). The service plans with it, and the CLI checks its flags early with this same function.
+ */
+export function parseStartFields(request: Omit<StartSessionRequest, 'repo'>): StartFields {
+  const branch = request.branch === undefined ? undefined : parseBranchName(request.branch)
   const cpu = request.cpu === undefined ? DEFAULT_CAPACITY.cpu : parseCpu(request.cpu)
   const memory = request.memory === undefined ? (request.cpu === undefined ? DEFAULT_CAPACITY.memory : cpu * 2) : parseMemory(request.memory)
   validateCapacity(cpu, memory)
-  const ttlSeconds = request.ttl === undefined ? settings.defaultTtlSeconds : parseDuration(request.ttl, 'session TTL')
+  return {
+    ...(branch === undefined ? {} : {branch}),
+    cpu,
+    memory,
+    ...(request.ttl === undefined ? {} : {ttlSeconds: parseDuration(request.ttl, 'session TTL')}),
+    ...(request.idleTimeout === undefined ? {} : {idleTimeoutSeconds: parseDuration(request.idleTimeout, 'idle timeout')}),
+  }
+}
+
+function planSession(deps: CoreDeps, request: StartSessionRequest): SessionPlan {
+  const {settings} = deps
+  const repo = deps.repositories ? deps.repositories.resolve(request.repo) : parseRepoRef(request.repo)
+  const fields = parseStartFields(request)
+  const branch = fields.branch ?? parseBranchName(settings.defaultBranch)
+  const ttlSeconds = fields.ttlSeconds ?? settings.defaultTtlSeconds
   if (ttlSeconds > settings.maxTtlSeconds) {
     throw invalidInput('TTL_TOO_LONG', `A session can live at most ${formatDuration(settings.maxTtlSeconds)}; ${request.ttl} is longer.`, `Pass --ttl ${formatDuration(settings.maxTtlSeconds)} or less.`)
   }
-  const idleTimeoutSeconds = request.idleTimeout === undefined ? settings.defaultIdleTimeoutSeconds : parseDuration(request.idleTimeout, 'idle timeout')
+  const idleTimeoutSeconds = fields.idleTimeoutSeconds ?? settings.defaultIdleTimeoutSeconds
   if (idleTimeoutSeconds > settings.maxIdleTimeoutSeconds) {
     throw invalidInput('IDLE_TIMEOUT_TOO_LONG', `The idle timeout can be at most ${formatDuration(settings.maxIdleTimeoutSeconds)}.`, `Pass --idle-timeout ${formatDuration(settings.maxIdleTimeoutSeconds)} or less.`)
   }
-  return {repo, branch, cpu, memory, ttlSeconds, idleTimeoutSeconds}
+  return {repo, branch, cpu: fields.cpu, memory: fields.memory, ttlSeconds, idleTimeoutSeconds}
 }
 
 /** The editor info of a RUNNING session, as the runtime says it is reached. */
