@@ -8,6 +8,7 @@
 import {Duration, RemovalPolicy} from 'aws-cdk-lib'
 import {RetentionDays} from 'aws-cdk-lib/aws-logs'
 
+import {DEFAULT_REGISTRIES} from '../src/core/egress.js'
 import type {CapacityProvider} from '../src/core/models.js'
 
 export type StageName = 'dev' | 'prod'
@@ -19,6 +20,19 @@ export interface NetworkSettings {
   readonly cidr: string
   readonly maxAzs: number
   readonly natGateways: number
+}
+
+/** What the workspaces may reach (issue 15; the rule itself is in src/core/egress.ts). */
+export interface EgressSettings {
+  /**
+   * `allowList`: the DNS Firewall on the workspace VPC and a security group open outbound on 443
+   * (and 80 with `http`) only; `open`: neither, outbound unrestricted.
+   */
+  readonly mode: 'allowList' | 'open'
+  /** The stage's domains beyond GitHub, the Anthropic API, the DevFlow API and the task's AWS endpoints: its package registries. */
+  readonly allow: readonly string[]
+  /** Also allow outbound port 80 (plain-http mirrors). */
+  readonly http: boolean
 }
 
 export interface StageSettings {
@@ -41,6 +55,7 @@ export interface StageSettings {
   readonly apiThrottlingBurstLimit: number
   /** How long an ECR image that no tag points at is kept. */
   readonly untaggedImageExpiry: Duration
+  readonly egress: EgressSettings
 }
 
 export const STAGES: Readonly<Record<StageName, StageSettings>> = {
@@ -58,6 +73,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     apiThrottlingRateLimit: 20,
     apiThrottlingBurstLimit: 40,
     untaggedImageExpiry: Duration.days(7),
+    egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
   },
   prod: {
     name: 'prod',
@@ -73,6 +89,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     apiThrottlingRateLimit: 100,
     apiThrottlingBurstLimit: 200,
     untaggedImageExpiry: Duration.days(30),
+    egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
   },
 }
 
@@ -97,6 +114,12 @@ export const CONTEXT_KEYS = {
   warmTasks: 'devflow:warmTasks',
   /** An e-mail address subscribed to the alarm topic. */
   alarmEmail: 'devflow:alarmEmail',
+  /** `open` turns the egress allow-list off; `allowList` (the stages' default) keeps it. */
+  egress: 'devflow:egress',
+  /** Domains added to the stage's allow-list: a list (JSON array or comma-separated), or {"<stage>": list}. */
+  egressAllow: 'devflow:egressAllow',
+  /** `true`: the workspaces may also connect out on port 80. */
+  egressHttp: 'devflow:egressHttp',
   /** `moto`: leave out what moto_server's CloudFormation cannot create (README, "Deploying to moto"). */
   emulator: 'devflow:emulator',
 } as const
