@@ -1,9 +1,11 @@
 /**
- * The guardrail context keys (issue 15) read into a stage's settings: the egress allow-list for
- * now. `-c` / cdk.json values win over infra/stages.ts.
+ * The guardrail context keys (issue 15) read into a stage's settings: the egress allow-list, the
+ * budgets and the price override. `-c` / cdk.json values win over infra/stages.ts.
  */
-import {invalidInput} from '../src/core/errors.js'
+import {type BudgetLimits, parseBudgetLimits} from '../src/core/budgets.js'
 import {BASE_EGRESS_ALLOW, parseEgressList} from '../src/core/egress.js'
+import {invalidInput} from '../src/core/errors.js'
+import {parsePriceOverride, type PriceOverride} from '../src/core/pricing.js'
 import {CONTEXT_KEYS, type EgressSettings, type StageSettings} from './stages.js'
 
 export function egressSettingsFrom(context: Record<string, unknown>, stage: StageSettings): EgressSettings {
@@ -12,6 +14,24 @@ export function egressSettingsFrom(context: Record<string, unknown>, stage: Stag
     allow: [...new Set([...parseEgressList([...stage.egress.allow]), ...extraDomains(context[CONTEXT_KEYS.egressAllow], stage.name)])],
     http: flag(context[CONTEXT_KEYS.egressHttp], CONTEXT_KEYS.egressHttp) ?? stage.egress.http,
   }
+}
+
+/** The stage's budgets with the context's figures over them. */
+export function budgetLimitsFrom(context: Record<string, unknown>, stage: StageSettings): BudgetLimits {
+  const raw = jsonText(context[CONTEXT_KEYS.budgets])
+  return raw === undefined ? stage.budgets : {...stage.budgets, ...parseBudgetLimits(raw)}
+}
+
+/** The stage's Fargate price override, if the context sets one. */
+export function priceOverrideFrom(context: Record<string, unknown>): PriceOverride | undefined {
+  const raw = jsonText(context[CONTEXT_KEYS.prices])
+  return raw === undefined ? undefined : parsePriceOverride(raw)
+}
+
+/** A context value given as JSON text (-c) or as an object (cdk.json). */
+function jsonText(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
 /** Every domain the workspaces of a stage may resolve; `region` and `apiDomain` may be CDK tokens. */

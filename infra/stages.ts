@@ -8,8 +8,10 @@
 import {Duration, RemovalPolicy} from 'aws-cdk-lib'
 import {RetentionDays} from 'aws-cdk-lib/aws-logs'
 
+import {BUDGETS_SETTING, type BudgetLimits} from '../src/core/budgets.js'
 import {DEFAULT_REGISTRIES} from '../src/core/egress.js'
 import type {CapacityProvider} from '../src/core/models.js'
+import {PRICES_SETTING} from '../src/core/pricing.js'
 
 export type StageName = 'dev' | 'prod'
 
@@ -56,6 +58,8 @@ export interface StageSettings {
   /** How long an ECR image that no tag points at is kept. */
   readonly untaggedImageExpiry: Duration
   readonly egress: EgressSettings
+  /** Spending limits (src/core/budgets.ts): a session's default, per user and per stage per month. */
+  readonly budgets: BudgetLimits
 }
 
 export const STAGES: Readonly<Record<StageName, StageSettings>> = {
@@ -74,6 +78,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     apiThrottlingBurstLimit: 40,
     untaggedImageExpiry: Duration.days(7),
     egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
+    budgets: {sessionUsd: 10, userMonthlyUsd: 200, stageMonthlyUsd: 1000},
   },
   prod: {
     name: 'prod',
@@ -90,6 +95,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     apiThrottlingBurstLimit: 200,
     untaggedImageExpiry: Duration.days(30),
     egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
+    budgets: {sessionUsd: 25, userMonthlyUsd: 500, stageMonthlyUsd: 5000},
   },
 }
 
@@ -120,6 +126,10 @@ export const CONTEXT_KEYS = {
   egressAllow: 'devflow:egressAllow',
   /** `true`: the workspaces may also connect out on port 80. */
   egressHttp: 'devflow:egressHttp',
+  /** JSON budgets, merged over the stage's: {"sessionUsd"?, "userMonthlyUsd"?, "stageMonthlyUsd"?}. */
+  budgets: BUDGETS_SETTING,
+  /** JSON Fargate prices replacing the built-in table's for the stage: {"FARGATE"?: {...}, "FARGATE_SPOT"?: {...}}. */
+  prices: PRICES_SETTING,
   /** `moto`: leave out what moto_server's CloudFormation cannot create (README, "Deploying to moto"). */
   emulator: 'devflow:emulator',
 } as const

@@ -52,6 +52,9 @@ export const FARGATE_PRICES: Readonly<Record<string, RegionRates>> = {
 
 export const FALLBACK_REGION = 'us-east-1'
 
+/** The context key a stage's price override is set with (infra/stages.ts CONTEXT_KEYS.prices). */
+export const PRICES_SETTING = 'devflow:prices'
+
 const RateOverride = z.object({vcpuHourUsd: z.number().nonnegative(), gbHourUsd: z.number().nonnegative()}).strict()
 
 /** A stage's override: `{"FARGATE": {"vcpuHourUsd", "gbHourUsd"}, "FARGATE_SPOT"?: {...}}`. */
@@ -79,7 +82,7 @@ const priceHint = 'Give {"FARGATE": {"vcpuHourUsd": 0.04048, "gbHourUsd": 0.0044
 /** The rate a task pays in `region` on `capacity`: the stage's override wins over the table. */
 export function fargateRate(region: string, capacity: CapacityProvider, override?: PriceOverride): FargateRate {
   const own = override?.[capacity]
-  if (own) return {...own, asOf: 'stage setting', source: 'the stage\'s price override (devflow:prices)'}
+  if (own) return {...own, asOf: 'stage setting', source: `the stage's price override (${PRICES_SETTING})`}
   const listed = FARGATE_PRICES[region]?.[capacity]
   if (listed) return listed
   const fallback = FARGATE_PRICES[FALLBACK_REGION][capacity]
