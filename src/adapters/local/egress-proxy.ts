@@ -127,7 +127,10 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     client.on('error', () => upstream.destroy())
   })
   // A client that sends garbage gets a 400, not a crash.
-  server.on('clientError', (_error, socket) => socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'))
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
+    else socket.destroy()
+  })
 
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
