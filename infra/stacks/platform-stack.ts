@@ -1,4 +1,4 @@
-import {CfnOutput, Fn, Stack, type StackProps, Tags} from 'aws-cdk-lib'
+import {Aws, aws_cloudwatch as cloudwatch, CfnOutput, Fn, Stack, type StackProps, Tags} from 'aws-cdk-lib'
 import type {Construct} from 'constructs'
 
 import {existsSync, readFileSync} from 'node:fs'
@@ -6,8 +6,10 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {type DeploymentKey, LAMBDA_ENV, OUTPUT_KEYS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
+import {awsEndpointDomains} from '../../src/core/egress.js'
 import {ControlPlaneApi} from '../constructs/control-plane-api.js'
 import {SessionData} from '../constructs/data.js'
+import {EgressFirewall} from '../constructs/egress-firewall.js'
 import {FrontendHosting} from '../constructs/frontend-hosting.js'
 import {ImageRepository} from '../constructs/image-repository.js'
 import {Monitoring} from '../constructs/monitoring.js'
@@ -15,7 +17,8 @@ import {Network} from '../constructs/network.js'
 import {PlatformSecrets} from '../constructs/secrets.js'
 import {type WorkspaceImage, WorkspaceCompute} from '../constructs/workspace-compute.js'
 import {stackNameFor} from '../../src/core/deployment.js'
-import {type NetworkSettings, type StageSettings} from '../stages.js'
+import {workspaceAllowList} from '../guardrails.js'
+import {type EgressSettings, type NetworkSettings, type StageSettings} from '../stages.js'
 
 /** The release being deployed: the nearest package.json up from here (sources or dist/). */
 function devflowVersion(): string {
@@ -37,6 +40,8 @@ export interface PlatformStackProps extends StackProps {
   readonly alarmEmail?: string
   /** Leave out what moto_server's CloudFormation cannot create (see README). @default false */
   readonly forMoto?: boolean
+  /** The egress allow-list (infra/guardrails.ts). @default the stage's */
+  readonly egress?: EgressSettings
 }
 
 /** One stage of DevFlow: wires the constructs together and emits OUTPUT_KEYS. Nothing else. */
@@ -49,6 +54,8 @@ export class PlatformStack extends Stack {
   readonly api: ControlPlaneApi
   readonly frontend: FrontendHosting
   readonly monitoring: Monitoring
+  /** Absent with `egress: open`, and for moto (its CloudFormation has no Route53Resolver types). */
+  readonly egressFirewall?: EgressFirewall
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, {stackName: stackNameFor(props.stage.name), description: `DevFlow platform (${props.stage.name})`, ...props})
@@ -59,7 +66,13 @@ export class PlatformStack extends Stack {
     Tags.of(this).add('app', 'devflow', untagged)
     Tags.of(this).add('stage', stage.name, untagged)
 
-    this.network = new Network(this, 'Network', {settings: props.network, flowLogRetention: stage.logRetention, natEgress: !forMoto})
+    const egress = props.egress ?? stage.egress
+    this.network = new Network(this, 'Network', {
+      settings: props.network,
+      flowLogRetention: stage.logRetention,
+      natEgress: !forMoto,
+      workspaceEgressPorts: egress.mode === 'open' ? undefined : egress.http ? [443, 80] : [443],
+    })
     this.secrets = new PlatformSecrets(this, 'Secrets', {removalPolicy: stage.dataRemovalPolicy, referByName: forMoto})
     this.data = new SessionData(this, 'Data', {
       pointInTimeRecovery: stage.pointInTimeRecovery,
@@ -108,6 +121,16 @@ export class PlatformStack extends Stack {
     this.compute.grantRunAndStopTasks(this.api.role)
     this.secrets.grantReadGithubApp(this.api.role)
 
+    if (egress.mode === 'allowList' && !forMoto) {
+      const apiDomain = `${this.api.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`
+      this.egressFirewall = new EgressFirewall(this, 'Egress', {
+        vpc: this.network.vpc,
+        allow: workspaceAllowList(egress, awsEndpointDomains(Aws.REGION), apiDomain),
+        logRetention: stage.logRetention,
+        namePrefix: stackNameFor(stage.name),
+      })
+    }
+
     this.frontend = new FrontendHosting(this, 'Frontend')
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: `devflow-${stage.name}`,
@@ -118,6 +141,9 @@ export class PlatformStack extends Stack {
       alarmEmail: props.alarmEmail,
       alarmWidgets: !forMoto,
     })
+    if (this.egressFirewall) {
+      this.monitoring.dashboard.addWidgets(new cloudwatch.GraphWidget({title: 'Blocked DNS look-ups (egress allow-list)', left: [this.egressFirewall.metricBlockedQueries()], width: 12}))
+    }
 
     const outputs: Record<DeploymentKey, string | undefined> = {
       apiUrl: this.api.api.url,
