@@ -273,11 +273,14 @@ summarise_run() {
 }
 
 run_prompt() {
-  local pdir=$1 pid=$2 claude_status=0 session_id summary
+  local pdir=$1 pid=$2 claude_status=0 session_id summary budget
   local -a args=(-p --output-format stream-json --verbose --model "$CLAUDE_MODEL" --max-turns "$CLAUDE_MAX_TURNS"
     --allowedTools "$CLAUDE_ALLOWED_TOOLS" --permission-mode acceptEdits)
   session_id=$(cat "$STATE_DIR/claude-session-id" 2>/dev/null || true)
   [ -z "$session_id" ] || args+=(--resume "$session_id")
+  # What the prompt may spend (the session's or the user's remaining budget): Claude Code stops there.
+  budget=$("$JQ_BIN" -r '.maxBudgetUsd // empty' "$pdir/prompt.json" 2>/dev/null || true)
+  [ -z "$budget" ] || args+=(--max-budget-usd "$budget")
   heartbeat working
   log "prompt $pid: running Claude Code${session_id:+ (resuming $session_id)}"
   # The agent's shell gets neither the session token nor the editor password.
@@ -308,7 +311,9 @@ run_prompt() {
   elif [ "$("$JQ_BIN" -r '.isError == true or .subtype != "success"' "$pdir/run.json")" = true ]; then
     local code
     code=$("$JQ_BIN" -r '.subtype // "error" | ascii_upcase' "$pdir/run.json")
-    finish_prompt "$pdir" "$pid" FAILED "${summary:-Claude Code stopped with $code.}" "CLAUDE_$code" \
+    # The API pauses the session on AGENT_BUDGET_EXCEEDED until its budget is raised.
+    if [ "$code" = ERROR_MAX_BUDGET_USD ]; then code=AGENT_BUDGET_EXCEEDED; else code="CLAUDE_$code"; fi
+    finish_prompt "$pdir" "$pid" FAILED "${summary:-Claude Code stopped with $code.}" "$code" \
       "${summary:-Claude Code ended the run with $code (exit status $claude_status).}"
   else
     finish_prompt "$pdir" "$pid" SUCCEEDED "$summary"

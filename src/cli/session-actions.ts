@@ -9,7 +9,7 @@ import {invalidInput, remoteFailure} from '../core/errors.js'
 import type {Session} from '../core/models.js'
 import type {StartSessionRequest} from '../core/session-api.js'
 import {isSessionTerminal} from '../core/state-machine.js'
-import {parseBranchName, parseCpu, parseDuration, parseMemory, parseRepoRef, validateCapacity} from '../core/validation.js'
+import {parseBranchName, parseCpu, parseDuration, parseMemory, parseRepoRef, parseUsd, validateCapacity} from '../core/validation.js'
 import type {Terminal} from './output.js'
 import type {SessionClient, SessionMode} from './session-client.js'
 import {sessionStatus} from './session-format.js'
@@ -23,6 +23,7 @@ export interface StartFlags {
   readonly ttl?: string
   readonly 'idle-timeout'?: string
   readonly 'idempotency-key'?: string
+  readonly budget?: string
 }
 
 /**
@@ -44,6 +45,7 @@ export function startRequestFromFlags(flags: StartFlags, mode: SessionMode): Sta
     ...(flags.ttl === undefined ? {} : {ttl: flags.ttl}),
     ...(flags['idle-timeout'] === undefined ? {} : {idleTimeout: flags['idle-timeout']}),
     ...(flags['idempotency-key'] === undefined ? {} : {idempotencyKey: flags['idempotency-key']}),
+    ...(flags.budget === undefined ? {} : {budgetUsd: parseUsd(flags.budget, 'session budget')}),
   }
 }
 

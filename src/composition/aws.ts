@@ -6,6 +6,7 @@
 import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import {ECSClient} from '@aws-sdk/client-ecs'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {SNSClient} from '@aws-sdk/client-sns'
 import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 
 import {type Deployment, LAMBDA_ENV, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
@@ -20,6 +21,8 @@ import {ecsApi, EcsTaskRuntime} from '../adapters/aws/ecs-task-runtime.js'
 import {type AwsEnvironment, awsClientConfig} from '../adapters/aws/environment.js'
 import {CachedSecretReader} from '../adapters/aws/secret-reader.js'
 import {toDevflowError} from '../adapters/aws/sdk-errors.js'
+import {SnsNotifier} from '../adapters/aws/sns-notifier.js'
+import {guardrailSettings, stageNotifier, TOPIC_EVENTS} from './guardrails.js'
 import type {ErrorTranslator} from '../api/router.js'
 
 export interface AwsPlatformConfig {
@@ -38,6 +41,14 @@ export interface AwsPlatformConfig {
   readonly stage?: string
   /** Reported by /health. */
   readonly version?: string
+  /** The region whose Fargate prices apply. */
+  readonly region?: string
+  readonly budgets?: string
+  readonly prices?: string
+  readonly notifyWebhook?: string
+  readonly notifyFormat?: string
+  readonly notifySecretArn?: string
+  readonly alertTopicArn?: string
   /** SDK retries per call; tests that expect a failure use 1. */
   readonly maxAttempts?: number
 }
@@ -85,6 +96,12 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       agentApiUrl: read('agentApiUrl') ?? fallbackAgentApiUrl,
       stage: read('stage'),
       version: read('version'),
+      budgets: read('budgets'),
+      prices: read('prices'),
+      notifyWebhook: read('notifyWebhook'),
+      notifyFormat: read('notifyFormat'),
+      notifySecretArn: read('notifySecretArn'),
+      alertTopicArn: read('alertTopicArn'),
     },
     origin,
   )
@@ -128,8 +145,17 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
     pullRequests: github,
     clock: systemClock,
     ids: randomIds,
+    notifier: stageNotifier({
+      webhookUrl: config.notifyWebhook,
+      webhookFormat: config.notifyFormat,
+      ...(config.notifySecretArn ? {webhookSecret: async () => webhookSecretOf(await secrets.readJson(config.notifySecretArn as string))} : {}),
+      ...(config.alertTopicArn ? {topic: {notifier: new SnsNotifier(new SNSClient(clientConfig), config.alertTopicArn), kinds: TOPIC_EVENTS}} : {}),
+    }),
     settings: {
       ...DEFAULT_CORE_SETTINGS,
+      ...guardrailSettings({budgets: config.budgets, prices: config.prices}),
+      ...(config.stage ? {stage: config.stage} : {}),
+      ...(clientConfig.region ? {region: String(clientConfig.region)} : {}),
       version: config.version ?? 'unknown',
       defaultCapacity: config.capacity,
       containerName: config.containerName,
@@ -137,4 +163,10 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
     },
   }
+}
+
+/** The webhook signing secret is kept as `{"secret": "..."}`, like the other DevFlow secrets a JSON document. */
+function webhookSecretOf(value: unknown): string | undefined {
+  const secret = (value as {secret?: unknown} | null)?.secret
+  return typeof secret === 'string' && secret !== '' ? secret : undefined
 }

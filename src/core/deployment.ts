@@ -51,6 +51,16 @@ export const LAMBDA_ENV = {
   stage: 'DEVFLOW_STAGE',
   /** The DevFlow release the functions were built from, reported by GET /health. */
   version: 'DEVFLOW_VERSION',
+  /** JSON budgets of the stage (src/core/budgets.ts); none apply when unset. */
+  budgets: 'DEVFLOW_BUDGETS',
+  /** JSON Fargate price override (src/core/pricing.ts). */
+  prices: 'DEVFLOW_PRICES',
+  /** The notification webhook: URL, format (slack or json) and the ARN of its signing secret. */
+  notifyWebhook: 'DEVFLOW_NOTIFY_WEBHOOK',
+  notifyFormat: 'DEVFLOW_NOTIFY_FORMAT',
+  notifySecretArn: 'DEVFLOW_NOTIFY_SECRET_ARN',
+  /** The stage's SNS topic, which budget alerts and session failures are published to. */
+  alertTopicArn: 'DEVFLOW_ALERT_TOPIC_ARN',
 } as const
 
 /** The workspace container's name in the task definition. */

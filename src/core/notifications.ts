@@ -100,3 +100,16 @@ export function describeNotification(event: NotificationEvent): NotificationText
 function sessionLine(ref: SessionRef): string {
   return `stage ${ref.stage} · ${ref.userId} · session ${ref.sessionId}`
 }
+
+/** Every notifier gets every event it accepts; the result is the first one's (the webhook's, for `notify test`). */
+export function fanOut(notifiers: ReadonlyArray<{notifier: Notifier; kinds?: readonly NotificationKind[]}>): Notifier | undefined {
+  if (notifiers.length === 0) return undefined
+  return {
+    async notify(event) {
+      const targets = notifiers.filter((target) => !target.kinds || target.kinds.includes(event.kind))
+      if (targets.length === 0) return {delivered: false, error: `nothing is configured to receive ${event.kind} notifications`}
+      const results = await Promise.all(targets.map((target) => target.notifier.notify(event).catch((error: unknown) => ({delivered: false, error: String(error)}))))
+      return results[0]
+    },
+  }
+}

@@ -12,7 +12,7 @@
 import {z} from 'zod'
 
 import {invalidInput} from './errors.js'
-import type {CapacityProvider} from './models.js'
+import type {CapacityProvider, Cost} from './models.js'
 
 export interface FargateRate {
   /** USD per vCPU per hour. */
@@ -147,14 +147,6 @@ export function agentCostUsd(prompts: ReadonlyArray<PromptSpend>, runningSoFarUs
   return round(prompts.reduce((sum, prompt) => sum + (prompt.result?.costUsd ?? 0), 0) + runningSoFarUsd)
 }
 
-/** DESIGN.md's session field. */
-export interface Cost {
-  readonly computeUsd: number
-  readonly agentUsd: number
-  readonly totalUsd: number
-}
-
-export const CostSchema = z.object({computeUsd: z.number().nonnegative(), agentUsd: z.number().nonnegative(), totalUsd: z.number().nonnegative()})
 
 export interface SessionCostInput {
   readonly task: TaskUsage

@@ -33,6 +33,14 @@ const ATTRIBUTES: Record<keyof SessionRecord, string> = {
   lastActivityAt: 'last_activity_at',
   agentReadyAt: 'agent_ready_at',
   error: 'error',
+  budgetUsd: 'budget_usd',
+  paused: 'paused',
+  pausedAt: 'paused_at',
+  stopReason: 'stop_reason',
+  taskStartedAt: 'task_started_at',
+  taskStoppedAt: 'task_stopped_at',
+  agentUsd: 'agent_usd',
+  budgetAlerted: 'budget_alerted',
   version: 'version',
 }
 

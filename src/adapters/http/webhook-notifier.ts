@@ -50,6 +50,11 @@ export function parseWebhookUrl(value: string): string {
   return url.toString()
 }
 
+export function parseWebhookFormat(value: string): WebhookFormat {
+  if (value === 'slack' || value === 'json') return value
+  throw invalidInput('INVALID_WEBHOOK_FORMAT', `"${value}" is not a webhook format.`, 'Use slack (a Slack incoming webhook) or json (a generic, optionally signed, JSON body).')
+}
+
 export function signBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
 }

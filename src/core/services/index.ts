@@ -5,7 +5,10 @@
  */
 import {RETENTION_SECONDS} from '../deployment.js'
 import type {AgentApi} from '../agent-api.js'
+import type {BudgetLimits} from '../budgets.js'
 import type {CapacityProvider} from '../models.js'
+import type {Notifier} from '../notifications.js'
+import type {PriceOverride} from '../pricing.js'
 import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
@@ -37,6 +40,14 @@ export interface CoreSettings {
   readonly cluster?: string
   /** The workspace container's name, reported with the editor info. */
   readonly containerName: string
+  /** The stage's name, in budget messages and notifications. */
+  readonly stage?: string
+  /** The AWS region whose Fargate prices apply (src/core/pricing.ts); us-east-1 when unset. */
+  readonly region?: string
+  /** The stage's Fargate price override (`devflow:prices`). */
+  readonly prices?: PriceOverride
+  /** The stage's budgets (`devflow:budgets`); none apply when unset. */
+  readonly budgets?: BudgetLimits
 }
 
 export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
@@ -66,6 +77,8 @@ export interface CoreDeps {
   repositories?: RepositoryResolver
   /** No check before queueing a prompt, when not given (the deployed stack creates the key's secret). */
   agentKey?: AgentKeyPreflight
+  /** Where prompt, session and budget news goes (the stage's webhook, its SNS topic); nothing is sent when not given. */
+  notifier?: Notifier
 }
 
 export interface CoreServices {

@@ -1,11 +1,10 @@
 import {expect} from 'chai'
 
-import {CapacityProvider} from '../../../src/core/models.js'
+import {CapacityProvider, Cost} from '../../../src/core/models.js'
 import {
   agentCostUsd,
   billedSeconds,
   computeCostUsd,
-  CostSchema,
   FALLBACK_REGION,
   FARGATE_PRICES,
   fargateRate,
@@ -99,7 +98,7 @@ describe('core/pricing', () => {
       now: at('2026-01-01T11:00:00Z'),
     })
     expect(cost).to.deep.equal({computeUsd: 0.05, agentUsd: 0.4, totalUsd: 0.45})
-    expect(CostSchema.parse(cost)).to.deep.equal(cost)
+    expect(Cost.parse(cost)).to.deep.equal(cost)
   })
 
   it('counts within a window only the prompts that ended in it', () => {
