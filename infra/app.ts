@@ -10,7 +10,7 @@ import {App, Validations} from 'aws-cdk-lib'
 import {AwsSolutionsChecks} from 'cdk-nag'
 
 import {invalidInput} from '../src/core/errors.js'
-import {egressSettingsFrom} from './guardrails.js'
+import {budgetLimitsFrom, egressSettingsFrom, notificationSettingsFrom, priceOverrideFrom} from './guardrails.js'
 import {PlatformStack} from './stacks/platform-stack.js'
 import {CONTEXT_KEYS, isStageName, type NetworkSettings, STAGE_NAMES, STAGES, type StageName} from './stages.js'
 
@@ -49,6 +49,9 @@ export function buildApp(options: BuildAppOptions = {}): App {
       alarmEmail: optionalString(context, CONTEXT_KEYS.alarmEmail),
       forMoto: emulatorFrom(context) === 'moto',
       egress: egressSettingsFrom(context, STAGES[stage]),
+      budgets: budgetLimitsFrom(context, STAGES[stage]),
+      prices: priceOverrideFrom(context),
+      notifications: notificationSettingsFrom(context),
     })
   }
   return app

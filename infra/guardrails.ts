@@ -6,7 +6,8 @@ import {type BudgetLimits, parseBudgetLimits} from '../src/core/budgets.js'
 import {BASE_EGRESS_ALLOW, parseEgressList} from '../src/core/egress.js'
 import {invalidInput} from '../src/core/errors.js'
 import {parsePriceOverride, type PriceOverride} from '../src/core/pricing.js'
-import {CONTEXT_KEYS, type EgressSettings, type StageSettings} from './stages.js'
+import {parseWebhookFormat, parseWebhookUrl} from '../src/core/notifications.js'
+import {CONTEXT_KEYS, type EgressSettings, type NotificationSettings, type StageSettings} from './stages.js'
 
 export function egressSettingsFrom(context: Record<string, unknown>, stage: StageSettings): EgressSettings {
   return {
@@ -64,4 +65,17 @@ function flag(value: unknown, key: string): boolean | undefined {
   if (value === true || value === 'true') return true
   if (value === false || value === 'false') return false
   throw invalidInput('INVALID_CONTEXT', `${key} must be true or false, not "${String(value)}".`, `Pass -c ${key}=true.`)
+}
+
+/** The notification webhook settings from the context; none when no URL is given. */
+export function notificationSettingsFrom(context: Record<string, unknown>): NotificationSettings {
+  const text = (key: string) => {
+    const value = context[key]
+    return value === undefined || value === null || value === '' ? undefined : String(value)
+  }
+  const url = text(CONTEXT_KEYS.notifyWebhook)
+  if (!url) return {}
+  const format = text(CONTEXT_KEYS.notifyFormat)
+  const secretName = text(CONTEXT_KEYS.notifySecret)
+  return {webhookUrl: parseWebhookUrl(url), ...(format ? {format: parseWebhookFormat(format)} : {}), ...(secretName ? {secretName} : {})}
 }

@@ -24,6 +24,14 @@ export interface NetworkSettings {
   readonly natGateways: number
 }
 
+/** Where a stage's notifications go besides its SNS topic (src/core/notifications.ts). */
+export interface NotificationSettings {
+  readonly webhookUrl?: string
+  readonly format?: 'slack' | 'json'
+  /** The name of a Secrets Manager secret holding `{"secret": "..."}`; the body is signed with it. */
+  readonly secretName?: string
+}
+
 /** What the workspaces may reach (issue 15; the rule itself is in src/core/egress.ts). */
 export interface EgressSettings {
   /**
@@ -126,6 +134,10 @@ export const CONTEXT_KEYS = {
   budgets: BUDGETS_SETTING,
   /** JSON Fargate prices replacing the built-in table's for the stage: {"FARGATE"?: {...}, "FARGATE_SPOT"?: {...}}. */
   prices: PRICES_SETTING,
+  /** The notification webhook's URL (https), its body (`slack` or `json`), and the name of the Secrets Manager secret `{"secret"}` that signs it. */
+  notifyWebhook: 'devflow:notifyWebhook',
+  notifyFormat: 'devflow:notifyFormat',
+  notifySecret: 'devflow:notifySecret',
   /** `moto`: leave out what moto_server's CloudFormation cannot create (README, "Deploying to moto"). */
   emulator: 'devflow:emulator',
 } as const

@@ -1,4 +1,4 @@
-import {Aws, aws_cloudwatch as cloudwatch, CfnOutput, Fn, Stack, type StackProps, Tags} from 'aws-cdk-lib'
+import {Aws, aws_cloudwatch as cloudwatch, CfnOutput, Fn, aws_secretsmanager as secretsmanager, Stack, type StackProps, Tags} from 'aws-cdk-lib'
 import type {Construct} from 'constructs'
 
 import {existsSync, readFileSync} from 'node:fs'
@@ -18,7 +18,9 @@ import {PlatformSecrets} from '../constructs/secrets.js'
 import {type WorkspaceImage, WorkspaceCompute} from '../constructs/workspace-compute.js'
 import {stackNameFor} from '../../src/core/deployment.js'
 import {workspaceAllowList} from '../guardrails.js'
-import {type EgressSettings, type NetworkSettings, type StageSettings} from '../stages.js'
+import type {BudgetLimits} from '../../src/core/budgets.js'
+import type {PriceOverride} from '../../src/core/pricing.js'
+import {type EgressSettings, type NetworkSettings, type NotificationSettings, type StageSettings} from '../stages.js'
 
 /** The release being deployed: the nearest package.json up from here (sources or dist/). */
 function devflowVersion(): string {
@@ -42,6 +44,12 @@ export interface PlatformStackProps extends StackProps {
   readonly forMoto?: boolean
   /** The egress allow-list (infra/guardrails.ts). @default the stage's */
   readonly egress?: EgressSettings
+  /** The budgets the API enforces (infra/guardrails.ts). @default the stage's */
+  readonly budgets?: BudgetLimits
+  /** Fargate prices replacing the built-in table's. */
+  readonly prices?: PriceOverride
+  /** The notification webhook. @default none: notifications go to the SNS topic only */
+  readonly notifications?: NotificationSettings
 }
 
 /** One stage of DevFlow: wires the constructs together and emits OUTPUT_KEYS. Nothing else. */
@@ -67,6 +75,7 @@ export class PlatformStack extends Stack {
     Tags.of(this).add('stage', stage.name, untagged)
 
     const egress = props.egress ?? stage.egress
+    const notifications = props.notifications ?? {}
     this.network = new Network(this, 'Network', {
       settings: props.network,
       flowLogRetention: stage.logRetention,
@@ -115,6 +124,10 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.githubAppSecretArn]: this.secrets.githubApp.secretArn,
         [LAMBDA_ENV.stage]: stage.name,
         [LAMBDA_ENV.version]: DEVFLOW_VERSION,
+        [LAMBDA_ENV.budgets]: JSON.stringify(props.budgets ?? stage.budgets),
+        ...(props.prices ? {[LAMBDA_ENV.prices]: JSON.stringify(props.prices)} : {}),
+        ...(notifications.webhookUrl ? {[LAMBDA_ENV.notifyWebhook]: notifications.webhookUrl, [LAMBDA_ENV.notifyFormat]: notifications.format ?? 'slack'} : {}),
+        ...(notifications.secretName ? {[LAMBDA_ENV.notifySecret]: notifications.secretName} : {}),
       },
     })
     this.data.grantReadWriteData(this.api.role)
@@ -141,6 +154,10 @@ export class PlatformStack extends Stack {
       alarmEmail: props.alarmEmail,
       alarmWidgets: !forMoto,
     })
+    // Budget alerts and session failures are published to the alarm topic (src/composition/guardrails.ts).
+    this.monitoring.topic.grantPublish(this.api.role)
+    for (const fn of this.api.functions) fn.addEnvironment(LAMBDA_ENV.alertTopicArn, this.monitoring.topic.topicArn)
+    if (notifications.secretName) secretsmanager.Secret.fromSecretNameV2(this, 'NotifyWebhookSecret', notifications.secretName).grantRead(this.api.role)
     if (this.egressFirewall) {
       this.monitoring.dashboard.addWidgets(new cloudwatch.GraphWidget({title: 'Blocked DNS look-ups (egress allow-list)', left: [this.egressFirewall.metricBlockedQueries()], width: 12}))
     }

@@ -29,7 +29,7 @@ import {z} from 'zod'
 import {OUTPUT_KEYS} from '../core/deployment.js'
 import {parseBudgetLimits} from '../core/budgets.js'
 import {invalidInput} from '../core/errors.js'
-import {parseWebhookFormat, parseWebhookUrl} from '../adapters/http/webhook-notifier.js'
+import {parseWebhookFormat, parseWebhookUrl} from '../core/notifications.js'
 
 export interface SettingSpec {
   readonly description: string

@@ -47,7 +47,7 @@ export interface AwsPlatformConfig {
   readonly prices?: string
   readonly notifyWebhook?: string
   readonly notifyFormat?: string
-  readonly notifySecretArn?: string
+  readonly notifySecret?: string
   readonly alertTopicArn?: string
   /** SDK retries per call; tests that expect a failure use 1. */
   readonly maxAttempts?: number
@@ -100,7 +100,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       prices: read('prices'),
       notifyWebhook: read('notifyWebhook'),
       notifyFormat: read('notifyFormat'),
-      notifySecretArn: read('notifySecretArn'),
+      notifySecret: read('notifySecret'),
       alertTopicArn: read('alertTopicArn'),
     },
     origin,
@@ -148,7 +148,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
     notifier: stageNotifier({
       webhookUrl: config.notifyWebhook,
       webhookFormat: config.notifyFormat,
-      ...(config.notifySecretArn ? {webhookSecret: async () => webhookSecretOf(await secrets.readJson(config.notifySecretArn as string))} : {}),
+      ...(config.notifySecret ? {webhookSecret: async () => webhookSecretOf(await secrets.readJson(config.notifySecret as string))} : {}),
       ...(config.alertTopicArn ? {topic: {notifier: new SnsNotifier(new SNSClient(clientConfig), config.alertTopicArn), kinds: TOPIC_EVENTS}} : {}),
     }),
     settings: {

@@ -55,10 +55,10 @@ export const LAMBDA_ENV = {
   budgets: 'DEVFLOW_BUDGETS',
   /** JSON Fargate price override (src/core/pricing.ts). */
   prices: 'DEVFLOW_PRICES',
-  /** The notification webhook: URL, format (slack or json) and the ARN of its signing secret. */
+  /** The notification webhook: URL, format (slack or json) and the name of its signing secret in Secrets Manager. */
   notifyWebhook: 'DEVFLOW_NOTIFY_WEBHOOK',
   notifyFormat: 'DEVFLOW_NOTIFY_FORMAT',
-  notifySecretArn: 'DEVFLOW_NOTIFY_SECRET_ARN',
+  notifySecret: 'DEVFLOW_NOTIFY_SECRET',
   /** The stage's SNS topic, which budget alerts and session failures are published to. */
   alertTopicArn: 'DEVFLOW_ALERT_TOPIC_ARN',
 } as const

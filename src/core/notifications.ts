@@ -5,6 +5,7 @@
  * reaper or the request that caused it.
  */
 import type {BudgetAlert} from './budgets.js'
+import {invalidInput} from './errors.js'
 import type {ErrorInfo} from './models.js'
 
 interface SessionRef {
@@ -113,3 +114,26 @@ export function fanOut(notifiers: ReadonlyArray<{notifier: Notifier; kinds?: rea
     },
   }
 }
+
+export type WebhookFormat = 'slack' | 'json'
+
+/** Checks a webhook URL: https, or http to this machine only (local platform, tests). */
+export function parseWebhookUrl(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw invalidInput('INVALID_WEBHOOK_URL', 'The notification webhook is not a URL.', 'Give the https:// URL of a Slack incoming webhook or of your own receiver.')
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw invalidInput('INVALID_WEBHOOK_URL', `The notification webhook must use https (got ${url.protocol}//${url.host}).`, 'Give an https:// URL; plain http is accepted only for 127.0.0.1 or localhost.')
+  }
+  return url.toString()
+}
+
+export function parseWebhookFormat(value: string): WebhookFormat {
+  if (value === 'slack' || value === 'json') return value
+  throw invalidInput('INVALID_WEBHOOK_FORMAT', `"${value}" is not a webhook format.`, 'Use slack (a Slack incoming webhook) or json (a generic, optionally signed, JSON body).')
+}
+

@@ -14,10 +14,10 @@
  */
 import {createHmac, randomUUID} from 'node:crypto'
 
-import {invalidInput} from '../../core/errors.js'
-import {describeNotification, type DeliveryResult, type NotificationEvent, type Notifier} from '../../core/notifications.js'
+import {describeNotification, type DeliveryResult, type NotificationEvent, type Notifier, parseWebhookUrl, type WebhookFormat} from '../../core/notifications.js'
 
-export type WebhookFormat = 'slack' | 'json'
+export {parseWebhookFormat, parseWebhookUrl, type WebhookFormat} from '../../core/notifications.js'
+
 
 export const SIGNATURE_HEADER = 'x-devflow-signature-256'
 export const EVENT_HEADER = 'x-devflow-event'
@@ -33,26 +33,6 @@ export interface WebhookNotifierOptions {
   /** Where delivery failures go. @default a line on stderr */
   readonly log?: (line: string) => void
   readonly now?: () => Date
-}
-
-/** Checks a webhook URL: https, or http to this machine only (local platform, tests). */
-export function parseWebhookUrl(value: string): string {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw invalidInput('INVALID_WEBHOOK_URL', 'The notification webhook is not a URL.', 'Give the https:// URL of a Slack incoming webhook or of your own receiver.')
-  }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw invalidInput('INVALID_WEBHOOK_URL', `The notification webhook must use https (got ${url.protocol}//${url.host}).`, 'Give an https:// URL; plain http is accepted only for 127.0.0.1 or localhost.')
-  }
-  return url.toString()
-}
-
-export function parseWebhookFormat(value: string): WebhookFormat {
-  if (value === 'slack' || value === 'json') return value
-  throw invalidInput('INVALID_WEBHOOK_FORMAT', `"${value}" is not a webhook format.`, 'Use slack (a Slack incoming webhook) or json (a generic, optionally signed, JSON body).')
 }
 
 export function signBody(body: string, secret: string): string {
