@@ -66,7 +66,8 @@ describe('infra: guardrails wired into the stack (budgets, prices, notifications
     const publish = statements(template).find((s) => s.Action === 'sns:Publish')
     expect(publish?.Resource).to.deep.equal({Ref: topicId})
     const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'))
-    expect(statements(template).some((s) => JSON.stringify(s.Resource).includes(keyId) && JSON.stringify(s.Action).includes('kms:GenerateDataKey'))).to.equal(true)
+    const onKey = statements(template).find((s) => JSON.stringify(s.Resource).includes(keyId) && JSON.stringify(s.Action).includes('kms:GenerateDataKey'))
+    expect(onKey?.Action).to.have.members(['kms:GenerateDataKey', 'kms:Decrypt'])
   })
 
   it('passes the webhook and lets the functions read its signing secret by name, never its value', () => {
