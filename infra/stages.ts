@@ -63,6 +63,14 @@ export interface StageSettings {
   readonly lambdaErrorRateThreshold: number
   readonly apiThrottlingRateLimit: number
   readonly apiThrottlingBurstLimit: number
+  /**
+   * Each unauthenticated /agent/* method's own throttle (requests per second, burst), so that
+   * nobody can spend the user routes' budget through them.
+   */
+  readonly agentThrottlingRateLimit: number
+  readonly agentThrottlingBurstLimit: number
+  /** Active (not STOPPED or FAILED) sessions one user may have; a start beyond it is a 409. */
+  readonly maxActiveSessionsPerUser: number
   /** How long an ECR image that no tag points at is kept. */
   readonly untaggedImageExpiry: Duration
   readonly egress: EgressSettings
@@ -84,6 +92,9 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     lambdaErrorRateThreshold: 10,
     apiThrottlingRateLimit: 20,
     apiThrottlingBurstLimit: 40,
+    agentThrottlingRateLimit: 10,
+    agentThrottlingBurstLimit: 20,
+    maxActiveSessionsPerUser: 3,
     untaggedImageExpiry: Duration.days(7),
     egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
     budgets: {sessionUsd: 10, userMonthlyUsd: 200, stageMonthlyUsd: 1000},
@@ -101,6 +112,9 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     lambdaErrorRateThreshold: 2,
     apiThrottlingRateLimit: 100,
     apiThrottlingBurstLimit: 200,
+    agentThrottlingRateLimit: 50,
+    agentThrottlingBurstLimit: 100,
+    maxActiveSessionsPerUser: 5,
     untaggedImageExpiry: Duration.days(30),
     egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
     budgets: {sessionUsd: 25, userMonthlyUsd: 500, stageMonthlyUsd: 5000},
