@@ -297,10 +297,13 @@ watch_auth_retry() {
 }
 
 run_prompt() {
-  local pdir=$1 pid=$2 claude_status=0 session_id summary code
+  local pdir=$1 pid=$2 claude_status=0 session_id summary code budget
   local -a args=(-p --output-format stream-json --verbose --model "$CLAUDE_MODEL" --max-turns "$CLAUDE_MAX_TURNS"
     --allowedTools "$CLAUDE_ALLOWED_TOOLS" --permission-mode acceptEdits)
-  [ -z "$CLAUDE_MAX_BUDGET_USD" ] || args+=(--max-budget-usd "$CLAUDE_MAX_BUDGET_USD")
+  # The API's ceiling for this prompt (what remains of its budgets) wins over the container's setting.
+  budget=$("$JQ_BIN" -r '.maxBudgetUsd // empty' "$pdir/prompt.json" 2>/dev/null || true)
+  budget=${budget:-$CLAUDE_MAX_BUDGET_USD}
+  [ -z "$budget" ] || args+=(--max-budget-usd "$budget")
   session_id=$(cat "$STATE_DIR/claude-session-id" 2>/dev/null || true)
   [ -z "$session_id" ] || args+=(--resume "$session_id")
   heartbeat working

@@ -10,6 +10,7 @@ import {App, Validations} from 'aws-cdk-lib'
 import {AwsSolutionsChecks} from 'cdk-nag'
 
 import {invalidInput} from '../src/core/errors.js'
+import {budgetLimitsFrom, egressSettingsFrom, notificationSettingsFrom, priceOverrideFrom} from './guardrails.js'
 import {PlatformStack} from './stacks/platform-stack.js'
 import {CONTEXT_KEYS, isStageName, type NetworkSettings, STAGE_NAMES, STAGES, type StageName} from './stages.js'
 
@@ -47,6 +48,10 @@ export function buildApp(options: BuildAppOptions = {}): App {
       warmTasks: optionalCount(context, CONTEXT_KEYS.warmTasks),
       alarmEmail: optionalString(context, CONTEXT_KEYS.alarmEmail),
       forMoto: emulatorFrom(context) === 'moto',
+      egress: egressSettingsFrom(context, STAGES[stage]),
+      budgets: budgetLimitsFrom(context, STAGES[stage]),
+      prices: priceOverrideFrom(context),
+      notifications: notificationSettingsFrom(context),
     })
   }
   return app

@@ -8,7 +8,10 @@
 import {Duration, RemovalPolicy} from 'aws-cdk-lib'
 import {RetentionDays} from 'aws-cdk-lib/aws-logs'
 
+import {BUDGETS_SETTING, type BudgetLimits} from '../src/core/budgets.js'
+import {DEFAULT_REGISTRIES} from '../src/core/egress.js'
 import type {CapacityProvider} from '../src/core/models.js'
+import {PRICES_SETTING} from '../src/core/pricing.js'
 
 export type StageName = 'dev' | 'prod'
 
@@ -19,6 +22,27 @@ export interface NetworkSettings {
   readonly cidr: string
   readonly maxAzs: number
   readonly natGateways: number
+}
+
+/** Where a stage's notifications go besides its SNS topic (src/core/notifications.ts). */
+export interface NotificationSettings {
+  readonly webhookUrl?: string
+  readonly format?: 'slack' | 'json'
+  /** The name of a Secrets Manager secret holding `{"secret": "..."}`; the body is signed with it. */
+  readonly secretName?: string
+}
+
+/** What the workspaces may reach (issue 15; the rule itself is in src/core/egress.ts). */
+export interface EgressSettings {
+  /**
+   * `allowList`: the DNS Firewall on the workspace VPC and a security group open outbound on 443
+   * (and 80 with `http`) only; `open`: neither, outbound unrestricted.
+   */
+  readonly mode: 'allowList' | 'open'
+  /** The stage's domains beyond GitHub, the Anthropic API, the DevFlow API and the task's AWS endpoints: its package registries. */
+  readonly allow: readonly string[]
+  /** Also allow outbound port 80 (plain-http mirrors). */
+  readonly http: boolean
 }
 
 export interface StageSettings {
@@ -53,6 +77,9 @@ export interface StageSettings {
   readonly githubLabel: string
   /** Repositories webhooks may start work on (`owner/name` or `owner/*`); @default every repository the App is installed on */
   readonly githubAllowedRepos?: readonly string[]
+  readonly egress: EgressSettings
+  /** Spending limits (src/core/budgets.ts): a session's default, per user and per stage per month. */
+  readonly budgets: BudgetLimits
 }
 
 export const STAGES: Readonly<Record<StageName, StageSettings>> = {
@@ -74,6 +101,8 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     maxActiveSessionsPerUser: 3,
     untaggedImageExpiry: Duration.days(7),
     githubLabel: 'devflow',
+    egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
+    budgets: {sessionUsd: 10, userMonthlyUsd: 200, stageMonthlyUsd: 1000},
   },
   prod: {
     name: 'prod',
@@ -93,6 +122,8 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     maxActiveSessionsPerUser: 5,
     untaggedImageExpiry: Duration.days(30),
     githubLabel: 'devflow',
+    egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
+    budgets: {sessionUsd: 25, userMonthlyUsd: 500, stageMonthlyUsd: 5000},
   },
 }
 
@@ -113,6 +144,20 @@ export const CONTEXT_KEYS = {
   warmTasks: 'devflow:warmTasks',
   /** An e-mail address subscribed to the alarm topic. */
   alarmEmail: 'devflow:alarmEmail',
+  /** `open` turns the egress allow-list off; `allowList` (the stages' default) keeps it. */
+  egress: 'devflow:egress',
+  /** Domains added to the stage's allow-list: a list (JSON array or comma-separated), or {"<stage>": list}. */
+  egressAllow: 'devflow:egressAllow',
+  /** `true`: the workspaces may also connect out on port 80. */
+  egressHttp: 'devflow:egressHttp',
+  /** JSON budgets, merged over the stage's: {"sessionUsd"?, "userMonthlyUsd"?, "stageMonthlyUsd"?}. */
+  budgets: BUDGETS_SETTING,
+  /** JSON Fargate prices replacing the built-in table's for the stage: {"FARGATE"?: {...}, "FARGATE_SPOT"?: {...}}. */
+  prices: PRICES_SETTING,
+  /** The notification webhook's URL (https), its body (`slack` or `json`), and the name of the Secrets Manager secret `{"secret"}` that signs it. */
+  notifyWebhook: 'devflow:notifyWebhook',
+  notifyFormat: 'devflow:notifyFormat',
+  notifySecret: 'devflow:notifySecret',
   /** `moto`: leave out what moto_server's CloudFormation cannot create (README, "Deploying to moto"). */
   emulator: 'devflow:emulator',
 } as const

@@ -43,10 +43,13 @@ export class Monitoring extends Construct {
   readonly apiServerErrorAlarm: cloudwatch.Alarm
   readonly taskFailureRule: events.Rule
 
+  private readonly topicKey: kms.Key
+
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id)
     const key = new kms.Key(this, 'TopicKey', {description: 'DevFlow alarm topic', enableKeyRotation: true})
     this.topic = new sns.Topic(this, 'Alarms', {displayName: 'DevFlow alarms', masterKey: key, enforceSSL: true})
+    this.topicKey = key
     // CloudWatch alarms publish to the encrypted topic (the EventBridge target grants itself).
     key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -154,6 +157,12 @@ export class Monitoring extends Construct {
         new cloudwatch.AlarmStatusWidget({title: 'Alarms', alarms: [this.apiServerErrorAlarm, ...this.functionAlarms], width: 24}),
       )
     }
+  }
+
+  /** Lets `grantee` publish to the topic (budget alerts, session failures): sns:Publish and the topic key's two data-key actions, no wildcard. */
+  grantPublish(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['sns:Publish'], resources: [this.topic.topicArn]}))
+    this.topicKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt')
   }
 }
 

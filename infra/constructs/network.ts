@@ -15,6 +15,11 @@ export interface NetworkProps {
    * internet gateway attachment before the VPC, so the stack could not be destroyed. @default true
    */
   readonly natEgress?: boolean
+  /**
+   * The only TCP ports the workspaces may connect out on (issue 15's allow-list: [443] or
+   * [443, 80]). @default every port (the allow-list turned off)
+   */
+  readonly workspaceEgressPorts?: readonly number[]
 }
 
 /**
@@ -50,8 +55,11 @@ export class Network extends Construct {
     this.workspaceSecurityGroup = new ec2.SecurityGroup(this, 'WorkspaceSecurityGroup', {
       vpc: this.vpc,
       description: 'DevFlow workspace tasks: no inbound, outbound to the internet through NAT',
-      allowAllOutbound: true,
+      allowAllOutbound: props.workspaceEgressPorts === undefined,
     })
+    for (const port of props.workspaceEgressPorts ?? []) {
+      this.workspaceSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Workspaces out on ${port} (names limited by the DNS Firewall)`)
+    }
   }
 
   get workspaceSubnetIds(): string[] {

@@ -1,4 +1,4 @@
-import {CfnOutput, Fn, Stack, type StackProps, Tags} from 'aws-cdk-lib'
+import {Aws, aws_cloudwatch as cloudwatch, CfnOutput, Fn, aws_secretsmanager as secretsmanager, Stack, type StackProps, Tags, Validations} from 'aws-cdk-lib'
 import type {Construct} from 'constructs'
 
 import {existsSync, readFileSync} from 'node:fs'
@@ -6,10 +6,12 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {type DeploymentKey, LAMBDA_ENV, OUTPUT_KEYS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
+import {awsEndpointDomains} from '../../src/core/egress.js'
 import {AccessRoles} from '../constructs/access-roles.js'
 import {consoleAuthDomainPrefix, consoleFederationFrom, ConsoleHeaders, DevflowConsole} from '../constructs/console.js'
 import {ControlPlaneApi} from '../constructs/control-plane-api.js'
 import {SessionData} from '../constructs/data.js'
+import {EgressFirewall} from '../constructs/egress-firewall.js'
 import {FrontendHosting} from '../constructs/frontend-hosting.js'
 import {ImageRepository} from '../constructs/image-repository.js'
 import {Monitoring} from '../constructs/monitoring.js'
@@ -17,7 +19,10 @@ import {Network} from '../constructs/network.js'
 import {PlatformSecrets} from '../constructs/secrets.js'
 import {type WorkspaceImage, WorkspaceCompute} from '../constructs/workspace-compute.js'
 import {stackNameFor} from '../../src/core/deployment.js'
-import {type NetworkSettings, type StageSettings} from '../stages.js'
+import {workspaceAllowList} from '../guardrails.js'
+import type {BudgetLimits} from '../../src/core/budgets.js'
+import type {PriceOverride} from '../../src/core/pricing.js'
+import {type EgressSettings, type NetworkSettings, type NotificationSettings, type StageSettings} from '../stages.js'
 
 /** The release being deployed: the nearest package.json up from here (sources or dist/). */
 function devflowVersion(): string {
@@ -39,6 +44,14 @@ export interface PlatformStackProps extends StackProps {
   readonly alarmEmail?: string
   /** Leave out what moto_server's CloudFormation cannot create (see README). @default false */
   readonly forMoto?: boolean
+  /** The egress allow-list (infra/guardrails.ts). @default the stage's */
+  readonly egress?: EgressSettings
+  /** The budgets the API enforces (infra/guardrails.ts). @default the stage's */
+  readonly budgets?: BudgetLimits
+  /** Fargate prices replacing the built-in table's. */
+  readonly prices?: PriceOverride
+  /** The notification webhook. @default none: notifications go to the SNS topic only */
+  readonly notifications?: NotificationSettings
 }
 
 /** One stage of DevFlow: wires the constructs together and emits OUTPUT_KEYS. Nothing else. */
@@ -53,6 +66,8 @@ export class PlatformStack extends Stack {
   /** Left out for moto (README, "Deploying to moto"). */
   readonly console?: DevflowConsole
   readonly monitoring: Monitoring
+  /** Absent with `egress: open`, and for moto (its CloudFormation has no Route53Resolver types). */
+  readonly egressFirewall?: EgressFirewall
   readonly access: AccessRoles
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
@@ -64,7 +79,14 @@ export class PlatformStack extends Stack {
     Tags.of(this).add('app', 'devflow', untagged)
     Tags.of(this).add('stage', stage.name, untagged)
 
-    this.network = new Network(this, 'Network', {settings: props.network, flowLogRetention: stage.logRetention, natEgress: !forMoto})
+    const egress = props.egress ?? stage.egress
+    const notifications = props.notifications ?? {}
+    this.network = new Network(this, 'Network', {
+      settings: props.network,
+      flowLogRetention: stage.logRetention,
+      natEgress: !forMoto,
+      workspaceEgressPorts: egress.mode === 'open' ? undefined : egress.http ? [443, 80] : [443],
+    })
     this.secrets = new PlatformSecrets(this, 'Secrets', {removalPolicy: stage.dataRemovalPolicy, referByName: forMoto})
     this.data = new SessionData(this, 'Data', {
       pointInTimeRecovery: stage.pointInTimeRecovery,
@@ -114,12 +136,26 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.githubDeliveriesTable]: this.data.githubDeliveries.tableName,
         [LAMBDA_ENV.githubLabel]: stage.githubLabel,
         ...(stage.githubAllowedRepos ? {[LAMBDA_ENV.githubAllowedRepos]: stage.githubAllowedRepos.join(',')} : {}),
+        [LAMBDA_ENV.budgets]: JSON.stringify(props.budgets ?? stage.budgets),
+        ...(props.prices ? {[LAMBDA_ENV.prices]: JSON.stringify(props.prices)} : {}),
+        ...(notifications.webhookUrl ? {[LAMBDA_ENV.notifyWebhook]: notifications.webhookUrl, [LAMBDA_ENV.notifyFormat]: notifications.format ?? 'slack'} : {}),
+        ...(notifications.secretName ? {[LAMBDA_ENV.notifySecret]: notifications.secretName} : {}),
       },
     })
     this.data.grantItemAccess(this.api.role)
     this.compute.grantRunAndStopTasks(this.api.role)
     this.secrets.grantReadGithubApp(this.api.role)
     this.secrets.grantReadPageTokenKey(this.api.role)
+
+    if (egress.mode === 'allowList' && !forMoto) {
+      const apiDomain = `${this.api.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`
+      this.egressFirewall = new EgressFirewall(this, 'Egress', {
+        vpc: this.network.vpc,
+        allow: workspaceAllowList(egress, awsEndpointDomains(Aws.REGION), apiDomain),
+        logRetention: stage.logRetention,
+        namePrefix: stackNameFor(stage.name),
+      })
+    }
 
     this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api})
 
@@ -151,6 +187,19 @@ export class PlatformStack extends Stack {
       alarmEmail: props.alarmEmail,
       alarmWidgets: !forMoto,
     })
+    // Budget alerts and session failures are published to the alarm topic (src/composition/guardrails.ts).
+    this.monitoring.grantPublish(this.api.role)
+    for (const fn of this.api.functions) fn.addEnvironment(LAMBDA_ENV.alertTopicArn, this.monitoring.topic.topicArn)
+    if (notifications.secretName) {
+      secretsmanager.Secret.fromSecretNameV2(this, 'NotifyWebhookSecret', notifications.secretName).grantRead(this.api.role)
+      Validations.of(this.api.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${notifications.secretName}-??????]`,
+        reason: 'A secret referred to by name: Secrets Manager appends six random characters to its ARN, matched by the wildcard.',
+      })
+    }
+    if (this.egressFirewall) {
+      this.monitoring.dashboard.addWidgets(new cloudwatch.GraphWidget({title: 'Blocked DNS look-ups (egress allow-list)', left: [this.egressFirewall.metricBlockedQueries()], width: 12}))
+    }
 
     const outputs: Record<DeploymentKey, string | undefined> = {
       apiUrl: this.api.api.url,

@@ -11,7 +11,7 @@ import {type AgentEventsRequest, type AgentResultRequest, type HeartbeatRequest,
 import {DevflowError, internalError, invalidInput, isDevflowError, notFound, tooLarge, unauthenticated} from '../core/errors.js'
 import {SessionStatus} from '../core/models.js'
 import type {CoreServices} from '../core/services/index.js'
-import type {Caller, PromptRequest, StartSessionRequest} from '../core/session-api.js'
+import type {AddBudgetRequest, Caller, PromptRequest, StartSessionRequest, UsageRequest} from '../core/session-api.js'
 import {parsePromptId, parseSessionId} from '../core/validation.js'
 import {cognitoSubject} from './console-identity.js'
 import {ROUTES, type RouteSpec} from './routes.js'
@@ -121,6 +121,11 @@ function routeHandlers(services: CoreServices, logger: RouterLogger): Record<str
     'GET /sessions/{id}/prompts/{pid}/events': async ({event, params, query}) =>
       json(200, await services.sessions.promptEvents(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid), intParam(query, 'after') ?? 0)),
     'GET /sessions/{id}/editor': async ({event, params}) => json(200, await services.sessions.editor(iamCaller(event), parseSessionId(params.id))),
+    'POST /sessions/{id}/budget': async ({event, params}) =>
+      json(200, await services.sessions.addBudget(iamCaller(event), parseSessionId(params.id), jsonBody(event) as AddBudgetRequest)),
+    'GET /usage': async ({event, query}) =>
+      json(200, await services.sessions.usage(iamCaller(event), {...(query.since ? {since: query.since} : {}), ...(query.by ? {by: query.by} : {})} as UsageRequest)),
+    'POST /notifications/test': async ({event}) => json(200, await services.sessions.notifyTest(iamCaller(event))),
     'GET /health': async ({event}) => {
       iamCaller(event)
       const health = await services.sessions.health()

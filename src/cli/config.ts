@@ -27,7 +27,9 @@ import {dirname, join} from 'node:path'
 import {z} from 'zod'
 
 import {OUTPUT_KEYS} from '../core/deployment.js'
+import {parseBudgetLimits} from '../core/budgets.js'
 import {invalidInput} from '../core/errors.js'
+import {parseWebhookFormat, parseWebhookUrl} from '../core/notifications.js'
 
 export interface SettingSpec {
   readonly description: string
@@ -100,6 +102,25 @@ export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
       }
       return url.toString()
     },
+  },
+  budgets: {
+    description: 'The local platform\'s budgets, JSON {"sessionUsd", "userMonthlyUsd", "stageMonthlyUsd"} (an AWS stage takes them at deploy: -c devflow:budgets=...)',
+    env: 'DEVFLOW_BUDGETS',
+    scope: 'stage',
+    parse: (value) => JSON.stringify(parseBudgetLimits(value)),
+  },
+  notifyWebhook: {
+    description: 'The local platform\'s notification webhook URL (an AWS stage takes it at deploy: -c devflow:notifyWebhook=...)',
+    env: 'DEVFLOW_NOTIFY_WEBHOOK',
+    scope: 'stage',
+    parse: parseWebhookUrl,
+  },
+  notifyFormat: {
+    description: 'The webhook\'s body: slack or json (signed with the notify-webhook-secret when one is set)',
+    env: 'DEVFLOW_NOTIFY_FORMAT',
+    scope: 'stage',
+    default: 'slack',
+    parse: parseWebhookFormat,
   },
 }
 

@@ -10,7 +10,7 @@ import type {Session} from '../core/models.js'
 import type {StartSessionRequest} from '../core/session-api.js'
 import {isSessionTerminal} from '../core/state-machine.js'
 import {parseStartFields} from '../core/services/session-service.js'
-import {parseRepoRef} from '../core/validation.js'
+import {parseRepoRef, parseUsd} from '../core/validation.js'
 import type {Terminal} from './output.js'
 import type {SessionClient, SessionMode} from './session-client.js'
 import {sessionStatus} from './session-format.js'
@@ -24,6 +24,7 @@ export interface StartFlags {
   readonly ttl?: string
   readonly 'idle-timeout'?: string
   readonly 'idempotency-key'?: string
+  readonly budget?: string
 }
 
 /**
@@ -47,6 +48,7 @@ export function startRequestFromFlags(flags: StartFlags, mode: SessionMode): Sta
     ...(flags.cpu === undefined ? {} : {cpu: fields.cpu}),
     ...(flags.memory === undefined ? {} : {memory: fields.memory}),
     ...(flags['idempotency-key'] === undefined ? {} : {idempotencyKey: flags['idempotency-key']}),
+    ...(flags.budget === undefined ? {} : {budgetUsd: parseUsd(flags.budget, 'session budget')}),
   }
 }
 

@@ -3,6 +3,7 @@
  * goes through `paint`, which is off when the stream is not a terminal and whenever NO_COLOR is set.
  */
 import type {Prompt, PromptEvent, PromptStatus, Session, SessionStatus} from '../core/models.js'
+import type {UsageFigures, UsageReport} from '../core/session-api.js'
 import {isPromptTerminal} from '../core/state-machine.js'
 import {colorEnabled, paint, relativeTime, type Style, table} from './output.js'
 
@@ -52,18 +53,30 @@ export function sessionsTable(sessions: readonly Session[], options: FormatOptio
   const color = options.color ?? colorEnabled()
   if (sessions.length === 0) return paint('No sessions.', 'dim', color)
   const showOwner = new Set(sessions.map((s) => s.userId)).size > 1
-  const headers = ['ID', 'REPO', 'BRANCH', 'STATUS', 'SIZE', 'CREATED', 'EXPIRES', ...(showOwner ? ['USER'] : [])]
+  const headers = ['ID', 'REPO', 'BRANCH', 'STATUS', 'SIZE', 'COST', 'CREATED', 'EXPIRES', ...(showOwner ? ['USER'] : [])]
   const rows = sessions.map((s) => [
     s.id,
     s.repo,
     s.branch,
     sessionStatus(s.status, color),
     `${vcpu(s.cpu)}/${memory(s.memory)}`,
+    costCell(s),
     relativeTime(s.createdAt, options.now),
     s.status === 'STOPPED' || s.status === 'FAILED' ? '-' : relativeTime(s.expiresAt, options.now),
     ...(showOwner ? [s.userId] : []),
   ])
   return table(headers, rows)
+}
+
+export function usd(value: number): string {
+  return `$${value.toFixed(2)}`
+}
+
+/** `$1.23`, with the budget when there is one (`$1.23/$5.00`) and `paused` when prompts wait for it. */
+function costCell(session: Session): string {
+  const spent = usd(session.cost.totalUsd)
+  const withBudget = session.budgetUsd === undefined ? spent : `${spent}/${usd(session.budgetUsd)}`
+  return session.paused ? `${withBudget} paused` : withBudget
 }
 
 function block(pairs: ReadonlyArray<readonly [string, string | undefined]>, color: boolean): string {
@@ -86,6 +99,13 @@ export function sessionDetail(session: Session, options: FormatOptions = {}): st
       ['Last activity', when(session.lastActivityAt)],
       ['Expires', when(session.expiresAt)],
       ['Idle timeout', session.idleTimeout],
+      ['Cost', `${usd(session.cost.totalUsd)} (compute ${usd(session.cost.computeUsd)}, agent ${usd(session.cost.agentUsd)})`],
+      ['Budget', session.budgetUsd === undefined ? undefined : usd(session.budgetUsd)],
+      [
+        'Paused',
+        session.paused ? paint(`yes: the budget is spent; add to it with \`devflow session budget ${session.id} --add 5\``, 'yellow', color) : undefined,
+      ],
+      ['Stop reason', session.stopReason],
       ['Task', session.taskArn],
       ['Error', session.error ? paint(`${session.error.code}: ${session.error.message}`, 'red', color) : undefined],
     ],
@@ -124,7 +144,8 @@ export function promptResult(prompt: Prompt, options: FormatOptions = {}): strin
       ['Commit', result?.commit],
       ['Pull request', result?.prUrl],
       ['Turns', result?.turns === undefined ? undefined : String(result.turns)],
-      ['Cost', result?.costUsd === undefined ? undefined : `$${result.costUsd.toFixed(2)}`],
+      ['Cost', result?.costUsd === undefined ? undefined : usd(result.costUsd)],
+      ['Budget', prompt.maxBudgetUsd === undefined ? undefined : `at most ${usd(prompt.maxBudgetUsd)}`],
       ['Error', prompt.error ? paint(`${prompt.error.code}: ${prompt.error.message}`, 'red', color) : undefined],
     ],
     color,
@@ -134,6 +155,15 @@ export function promptResult(prompt: Prompt, options: FormatOptions = {}): strin
 function firstLine(text: string, max: number): string {
   const line = text.split('\n', 1)[0]
   return line.length > max ? `${line.slice(0, max - 1)}…` : line
+}
+
+export function usageTable(report: UsageReport, options: FormatOptions = {}): string {
+  const color = options.color ?? colorEnabled()
+  const title = paint(`Usage ${report.from.slice(0, 10)} to ${report.to.slice(0, 10)} (${report.scope === 'all' ? 'every user' : report.scope})`, 'bold', color)
+  if (report.rows.length === 0) return `${title}\n${paint('No sessions in this period.', 'dim', color)}`
+  const figures = (row: UsageFigures) => [String(row.sessions), row.hours.toFixed(2), String(row.prompts), usd(row.computeUsd), usd(row.agentUsd), usd(row.totalUsd)]
+  const rows = [...report.rows.map((row) => [row.key, ...figures(row)]), ['TOTAL', ...figures(report.total)]]
+  return `${title}\n${table([report.by.toUpperCase(), 'SESSIONS', 'HOURS', 'PROMPTS', 'COMPUTE', 'AGENT', 'COST'], rows)}`
 }
 
 /** `session logs`: a collected prompt, its events and (once it has ended) its result. */

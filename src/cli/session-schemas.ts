@@ -6,6 +6,7 @@
 import {z} from 'zod'
 
 import {Prompt, PromptEvent, Session} from '../core/models.js'
+import {NotificationTestResult, UsageReport} from '../core/session-api.js'
 
 export const SessionListDocument = z.object({items: z.array(Session), nextToken: z.string().optional()})
 
@@ -44,6 +45,9 @@ export const OUTPUT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'session-logs': LogsDocument,
   'session-open': EditorAccess,
   'session-stop': StopDocument,
+  'session-budget': Session,
+  usage: UsageReport,
+  'notify-test': NotificationTestResult,
   error: ErrorDocument,
 }
 

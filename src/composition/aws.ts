@@ -6,6 +6,7 @@
 import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import {ECSClient} from '@aws-sdk/client-ecs'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {SNSClient} from '@aws-sdk/client-sns'
 import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 
 import {type Deployment, LAMBDA_ENV, PAGE_TOKEN_KEY_SECRET_NAME, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
@@ -24,6 +25,8 @@ import {ecsApi, EcsTaskRuntime} from '../adapters/aws/ecs-task-runtime.js'
 import {type AwsEnvironment, awsClientConfig} from '../adapters/aws/environment.js'
 import {CachedSecretReader} from '../adapters/aws/secret-reader.js'
 import {toDevflowError} from '../adapters/aws/sdk-errors.js'
+import {SnsNotifier} from '../adapters/aws/sns-notifier.js'
+import {guardrailSettings, stageNotifier, TOPIC_EVENTS} from './guardrails.js'
 import type {ErrorTranslator} from '../api/router.js'
 
 export interface AwsPlatformConfig {
@@ -52,6 +55,14 @@ export interface AwsPlatformConfig {
   readonly stage?: string
   /** Reported by /health. */
   readonly version?: string
+  /** The region whose Fargate prices apply. */
+  readonly region?: string
+  readonly budgets?: string
+  readonly prices?: string
+  readonly notifyWebhook?: string
+  readonly notifyFormat?: string
+  readonly notifySecret?: string
+  readonly alertTopicArn?: string
   /** SDK retries per call; tests that expect a failure use 1. */
   readonly maxAttempts?: number
 }
@@ -111,6 +122,12 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       agentApiUrl: read('agentApiUrl') ?? fallbackAgentApiUrl,
       stage: read('stage'),
       version: read('version'),
+      budgets: read('budgets'),
+      prices: read('prices'),
+      notifyWebhook: read('notifyWebhook'),
+      notifyFormat: read('notifyFormat'),
+      notifySecret: read('notifySecret'),
+      alertTopicArn: read('alertTopicArn'),
     },
     origin,
   )
@@ -161,9 +178,18 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       client: new GithubIssues(github),
       settings: {label: config.githubLabel, ...(config.githubAllowedRepos ? {allowedRepos: config.githubAllowedRepos} : {})},
     },
+    notifier: stageNotifier({
+      webhookUrl: config.notifyWebhook,
+      webhookFormat: config.notifyFormat,
+      ...(config.notifySecret ? {webhookSecret: async () => webhookSecretOf(await secrets.readJson(config.notifySecret as string))} : {}),
+      ...(config.alertTopicArn ? {topic: {notifier: new SnsNotifier(new SNSClient(clientConfig), config.alertTopicArn), kinds: TOPIC_EVENTS}} : {}),
+    }),
     pageTokenKey: async () => pageTokenKey(await secrets.readJson(config.pageTokenKeySecretArn), config.pageTokenKeySecretArn),
     settings: {
       ...DEFAULT_CORE_SETTINGS,
+      ...guardrailSettings({budgets: config.budgets, prices: config.prices}),
+      ...(config.stage ? {stage: config.stage} : {}),
+      ...(clientConfig.region ? {region: String(clientConfig.region)} : {}),
       version: config.version ?? 'unknown',
       defaultCapacity: config.capacity,
       containerName: config.containerName,
@@ -179,6 +205,12 @@ export async function openDeliveryStore(env: AwsEnvironment, deployment: Deploym
   const client = new DynamoDBClient(await awsClientConfig(env, {maxAttempts: 3}))
   const table = process.env[LAMBDA_ENV.githubDeliveriesTable] || deployment?.githubDeliveriesTable || TABLE_NAMES.githubDeliveries
   return {store: new DynamoDeliveryStore(DynamoDBDocumentClient.from(client), table), close: () => client.destroy()}
+}
+
+/** The webhook signing secret is kept as `{"secret": "..."}`, like the other DevFlow secrets a JSON document. */
+function webhookSecretOf(value: unknown): string | undefined {
+  const secret = (value as {secret?: unknown} | null)?.secret
+  return typeof secret === 'string' && secret !== '' ? secret : undefined
 }
 
 function pageTokenKey(secret: unknown, secretId: string): Uint8Array {

@@ -22,7 +22,8 @@ import type {Caller} from '../core/session-api.js'
 import {createCoreServices, type CoreServices, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
 import type {LocalRuntimeChoice} from '../operations/local-platform.js'
 import {LocalPaths, packageRoot} from '../adapters/local/paths.js'
-import {claudeApiKey} from '../adapters/local/secret-file.js'
+import {claudeApiKey, getLocalSecret} from '../adapters/local/secret-file.js'
+import {guardrailSettings, stageNotifier} from './guardrails.js'
 
 /** The one user of the local platform. */
 export function localUserId(): string {
@@ -97,10 +98,17 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     },
     clock: systemClock,
     ids: randomIds,
+    notifier: stageNotifier({
+      webhookUrl: options.env.DEVFLOW_NOTIFY_WEBHOOK || undefined,
+      webhookFormat: options.env.DEVFLOW_NOTIFY_FORMAT || undefined,
+      webhookSecret: async () => getLocalSecret(paths.dataDir, 'notify-webhook-secret'),
+    }),
     // Page tokens live as long as this server: one machine needs no key that outlives it.
     pageTokenKey: async () => pageTokenKey,
     settings: {
       ...DEFAULT_CORE_SETTINGS,
+      ...guardrailSettings({budgets: options.env.DEVFLOW_BUDGETS || undefined, prices: options.env.DEVFLOW_PRICES || undefined}),
+      stage: 'local',
       version: packageVersion(root),
       // One machine has no Spot market: every local session is "on demand".
       defaultCapacity: 'FARGATE',

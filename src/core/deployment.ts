@@ -65,6 +65,16 @@ export const LAMBDA_ENV = {
   githubAllowedRepos: 'DEVFLOW_GITHUB_ALLOWED_REPOS',
   /** The DevFlow release the functions were built from, reported by GET /health. */
   version: 'DEVFLOW_VERSION',
+  /** JSON budgets of the stage (src/core/budgets.ts); none apply when unset. */
+  budgets: 'DEVFLOW_BUDGETS',
+  /** JSON Fargate price override (src/core/pricing.ts). */
+  prices: 'DEVFLOW_PRICES',
+  /** The notification webhook: URL, format (slack or json) and the name of its signing secret in Secrets Manager. */
+  notifyWebhook: 'DEVFLOW_NOTIFY_WEBHOOK',
+  notifyFormat: 'DEVFLOW_NOTIFY_FORMAT',
+  notifySecret: 'DEVFLOW_NOTIFY_SECRET',
+  /** The stage's SNS topic, which budget alerts and session failures are published to. */
+  alertTopicArn: 'DEVFLOW_ALERT_TOPIC_ARN',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
 } as const

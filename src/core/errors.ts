@@ -167,3 +167,18 @@ export function promptSeqTaken(sessionId: string, seq: number, options?: ErrorOp
 export function concurrentUpdate(what: string, options?: ErrorOptions) {
   return conflict('CONCURRENT_UPDATE', `${what} changed while this request was updating it.`, 'Read it again and retry.', options)
 }
+
+/** Which budget a refused prompt ran into (src/core/budgets.ts). */
+export type BudgetScope = 'session' | 'user' | 'stage'
+
+/**
+ * BUDGET_EXCEEDED (409, exit 5, DESIGN.md): a prompt may not start because a budget is spent.
+ * `details` carries the scope, the limit and what was spent, for scripts and the console.
+ */
+export function budgetExceeded(
+  message: string,
+  hint: string,
+  details: {scope: BudgetScope; limitUsd: number; spentUsd: number} & Record<string, unknown>,
+): DevflowError {
+  return conflict('BUDGET_EXCEEDED', message, hint, {details})
+}

@@ -36,6 +36,12 @@ export const SessionSource = z.object({
   commentId: z.number().int().positive().optional(),
 })
 export type SessionSource = z.infer<typeof SessionSource>
+export const StopReason = z.enum(['USER', 'IDLE', 'TTL', 'SPOT', 'BUDGET', 'TASK_EXITED'])
+export type StopReason = z.infer<typeof StopReason>
+
+/** DESIGN.md's `cost: {computeUsd, agentUsd, totalUsd}` (src/core/pricing.ts computes it). */
+export const Cost = z.object({computeUsd: z.number().nonnegative(), agentUsd: z.number().nonnegative(), totalUsd: z.number().nonnegative()})
+export type Cost = z.infer<typeof Cost>
 
 /** What the session stores keep. */
 export const SessionRecord = z.object({
@@ -63,6 +69,20 @@ export const SessionRecord = z.object({
   error: ErrorInfo.optional(),
   /** Set for a session started from a GitHub webhook; `pullRequest` once its draft is open. */
   source: SessionSource.optional(),
+  /** The session's own budget in USD (`session start --budget`, `session budget --add`); the stage default applies when absent. */
+  budgetUsd: z.number().positive().optional(),
+  /** Set when a prompt stopped at its budget (AGENT_BUDGET_EXCEEDED): no prompt is claimed until the budget is raised. */
+  paused: z.boolean().optional(),
+  pausedAt: isoDate.optional(),
+  /** Why DevFlow stopped the session (the reaper, or a user's stop). */
+  stopReason: StopReason.optional(),
+  /** When the task was first seen running and seen stopped: compute cost is counted between them. */
+  taskStartedAt: isoDate.optional(),
+  taskStoppedAt: isoDate.optional(),
+  /** The sum of the session's finished prompts' costUsd. */
+  agentUsd: z.number().nonnegative().optional(),
+  /** The session-budget alerts already sent (80, 100), so each goes out once. */
+  budgetAlerted: z.array(z.number().int()).optional(),
   /** Optimistic locking: every update is conditional on it and increments it. */
   version: z.number().int().nonnegative(),
 })
@@ -86,6 +106,10 @@ export const Session = z.object({
   taskArn: z.string().optional(),
   error: ErrorInfo.optional(),
   source: SessionSource.optional(),
+  cost: Cost,
+  budgetUsd: z.number().positive().optional(),
+  paused: z.boolean().optional(),
+  stopReason: StopReason.optional(),
 })
 export type Session = z.infer<typeof Session>
 
@@ -115,6 +139,8 @@ export const PromptRecord = z.object({
   leaseUntil: isoDate.optional(),
   result: PromptResult.optional(),
   error: ErrorInfo.optional(),
+  /** Set when claimed: what the prompt may spend (the agent passes it to Claude Code as --max-budget-usd). */
+  maxBudgetUsd: z.number().nonnegative().optional(),
   version: z.number().int().nonnegative(),
 })
 export type PromptRecord = z.infer<typeof PromptRecord>
@@ -132,6 +158,7 @@ export const Prompt = z.object({
   attempt: z.number().int().nonnegative(),
   result: PromptResult.optional(),
   error: ErrorInfo.optional(),
+  maxBudgetUsd: z.number().nonnegative().optional(),
 })
 export type Prompt = z.infer<typeof Prompt>
 
@@ -150,7 +177,7 @@ export interface Page<T> {
   readonly nextToken?: string
 }
 
-export function toSession(record: SessionRecord, formatIdle: (seconds: number) => string): Session {
+export function toSession(record: SessionRecord, formatIdle: (seconds: number) => string, cost: Cost): Session {
   return Session.parse({
     id: record.id,
     userId: record.userId,
@@ -168,6 +195,10 @@ export function toSession(record: SessionRecord, formatIdle: (seconds: number) =
     taskArn: record.taskArn,
     error: record.error,
     source: record.source,
+    cost,
+    budgetUsd: record.budgetUsd,
+    paused: record.paused,
+    stopReason: record.stopReason,
   })
 }
 
@@ -184,5 +215,6 @@ export function toPrompt(record: PromptRecord): Prompt {
     attempt: record.attempt,
     result: record.result,
     error: record.error,
+    maxBudgetUsd: record.maxBudgetUsd,
   })
 }

@@ -70,6 +70,9 @@ export interface TaskState {
   /** The workspace container's exit code once it stopped. */
   readonly exitCode?: number
   readonly privateIp?: string
+  /** When the task started and stopped running, when the runtime reports it (ECS does; moto does not). */
+  readonly startedAt?: string
+  readonly stoppedAt?: string
 }
 
 export interface TaskRuntime {

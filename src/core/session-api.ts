@@ -33,6 +33,8 @@ export const StartSessionRequest = z.strictObject({
   ttl: z.string().optional(),
   idleTimeout: z.string().optional(),
   idempotencyKey: z.string().min(1).max(128).regex(/^[\w.:-]+$/).optional(),
+  /** The session's own budget in USD; the stage default applies when absent. */
+  budgetUsd: z.number().positive().finite().optional(),
 })
 export type StartSessionRequest = z.infer<typeof StartSessionRequest>
 
@@ -41,6 +43,48 @@ export const PromptRequest = z.strictObject({
   pr: PrMode.optional(),
 })
 export type PromptRequest = z.infer<typeof PromptRequest>
+
+/** `session budget <id> --add USD`. */
+export const AddBudgetRequest = z.strictObject({addUsd: z.number().positive().finite()})
+export type AddBudgetRequest = z.infer<typeof AddBudgetRequest>
+
+export const USAGE_GROUPINGS = ['user', 'repo', 'day'] as const
+export type UsageGrouping = (typeof USAGE_GROUPINGS)[number]
+
+export const UsageRequest = z.strictObject({
+  /** How far back, as a duration (30d, 12h); 30d when absent. */
+  since: z.string().min(1).optional(),
+  by: z.enum(USAGE_GROUPINGS).optional(),
+})
+export type UsageRequest = z.infer<typeof UsageRequest>
+
+const UsageFigures = z.object({
+  sessions: z.number().int().nonnegative(),
+  hours: z.number().nonnegative(),
+  prompts: z.number().int().nonnegative(),
+  computeUsd: z.number().nonnegative(),
+  agentUsd: z.number().nonnegative(),
+  totalUsd: z.number().nonnegative(),
+})
+export type UsageFigures = z.infer<typeof UsageFigures>
+
+/** One row: `key` is the user id, the repository or the day (YYYY-MM-DD, the session's start). */
+export const UsageRow = UsageFigures.extend({key: z.string()})
+export type UsageRow = z.infer<typeof UsageRow>
+
+/** `devflow usage` (schemas/usage.schema.json). `scope` is `all` in admin mode, otherwise the caller's user id. */
+export const UsageReport = z.object({
+  from: z.string(),
+  to: z.string(),
+  by: z.enum(USAGE_GROUPINGS),
+  scope: z.string(),
+  rows: z.array(UsageRow),
+  total: UsageFigures,
+})
+export type UsageReport = z.infer<typeof UsageReport>
+
+export const NotificationTestResult = z.object({delivered: z.boolean(), status: z.number().int().optional(), error: z.string().optional()})
+export type NotificationTestResult = z.infer<typeof NotificationTestResult>
 
 export interface ListSessionsOptions {
   readonly limit?: number
@@ -96,4 +140,10 @@ export interface SessionApi {
   promptEvents(caller: Caller, sessionId: string, promptId: string, after: number): Promise<Page<PromptEvent>>
   editor(caller: Caller, sessionId: string): Promise<EditorInfo>
   health(): Promise<Health>
+  /** Raises the session's own budget and lifts its pause. */
+  addBudget(caller: Caller, sessionId: string, request: AddBudgetRequest): Promise<Session>
+  /** Sessions, hours, prompts and cost per user, repository or day (everyone's for an admin). */
+  usage(caller: Caller, request: UsageRequest): Promise<UsageReport>
+  /** Sends one test notification through the stage's notifier. */
+  notifyTest(caller: Caller): Promise<NotificationTestResult>
 }

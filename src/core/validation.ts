@@ -216,3 +216,13 @@ export function formatDuration(seconds: number): string {
   }
   return out
 }
+
+/** A USD amount from a flag or a request (`--budget 5`, `--add 2.50`): positive, at most a cent's precision is kept by the caller. */
+export function parseUsd(input: string | number, what = 'amount'): number {
+  const text = String(input).trim().replace(/^\$/, '')
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN
+  if (!Number.isFinite(value) || value <= 0) {
+    throw invalidInput('INVALID_BUDGET', `"${input}" is not a ${what} in USD.`, 'Give a positive number of dollars, for example 5 or 2.50.')
+  }
+  return value
+}

@@ -142,7 +142,7 @@ describe('e2e: devflow session, waiting and streaming', function () {
     const b = await runningSession()
     const table = await run(['session', 'list', '--status', 'RUNNING'])
     expect(table.exitCode).to.equal(0)
-    expect(table.stdout.split('\n')[0]).to.match(/^ID\s+REPO\s+BRANCH\s+STATUS\s+SIZE\s+CREATED\s+EXPIRES$/)
+    expect(table.stdout.split('\n')[0]).to.match(/^ID\s+REPO\s+BRANCH\s+STATUS\s+SIZE\s+COST\s+CREATED\s+EXPIRES$/)
     expect(table.stdout).to.include(a.id).and.to.include(b.id).and.to.match(/just now|seconds? ago|minutes? ago/)
     expect(table.stdout).to.not.include('\u001B[')
     const stopped = await run(['session', 'stop', a.id, b.id, '--wait', '--json'])

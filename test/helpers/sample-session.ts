@@ -15,6 +15,7 @@ export function sampleSession(overrides: Partial<Session> = {}): Session {
     updatedAt: '2026-01-01T00:00:00.000Z',
     expiresAt: '2026-01-01T04:00:00.000Z',
     idleTimeout: '30m',
+    cost: {computeUsd: 0, agentUsd: 0, totalUsd: 0},
     ...overrides,
   }
 }

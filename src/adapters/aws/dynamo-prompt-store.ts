@@ -32,6 +32,7 @@ const ATTRIBUTES: Record<keyof PromptRecord, string> = {
   leaseUntil: 'lease_until',
   result: 'result',
   error: 'error',
+  maxBudgetUsd: 'max_budget_usd',
   version: 'version',
 }
 

@@ -34,6 +34,14 @@ const ATTRIBUTES: Record<keyof SessionRecord, string> = {
   agentReadyAt: 'agent_ready_at',
   error: 'error',
   source: 'source',
+  budgetUsd: 'budget_usd',
+  paused: 'paused',
+  pausedAt: 'paused_at',
+  stopReason: 'stop_reason',
+  taskStartedAt: 'task_started_at',
+  taskStoppedAt: 'task_stopped_at',
+  agentUsd: 'agent_usd',
+  budgetAlerted: 'budget_alerted',
   version: 'version',
 }
 

@@ -159,6 +159,8 @@ export class EcsTaskRuntime implements TaskRuntime {
       ...(task.stoppedReason ? {stoppedReason: task.stoppedReason} : {}),
       ...(container?.exitCode === undefined ? {} : {exitCode: container.exitCode}),
       ...(privateIp ? {privateIp} : {}),
+      ...(task.startedAt ? {startedAt: task.startedAt.toISOString()} : {}),
+      ...(task.stoppedAt ? {stoppedAt: task.stoppedAt.toISOString()} : {}),
     }
   }
 }

@@ -8,7 +8,7 @@ import type {z} from 'zod'
 
 import {DevflowError, kindForHttpStatus, remoteFailure, timedOut, unauthenticated, unavailable} from '../../core/errors.js'
 import {type Page, Prompt, PromptEvent, Session} from '../../core/models.js'
-import type {Caller, EditorInfo, Health, ListSessionsOptions, PromptRequest, SessionApi, StartSessionRequest} from '../../core/session-api.js'
+import {type AddBudgetRequest, type Caller, type EditorInfo, type Health, type ListSessionsOptions, NotificationTestResult, type PromptRequest, type SessionApi, type StartSessionRequest, UsageReport, type UsageRequest} from '../../core/session-api.js'
 
 /** Adds authentication headers to a request about to be sent. */
 export interface RequestAuthorizer {
@@ -101,6 +101,21 @@ export class HttpSessionApi implements SessionApi {
   async promptEvents(_caller: Caller, sessionId: string, promptId: string, after: number): Promise<Page<PromptEvent>> {
     const {body} = await this.send('GET', `sessions/${encodeURIComponent(sessionId)}/prompts/${encodeURIComponent(promptId)}/events`, {query: {after}})
     return parsePage(PromptEvent, body, 'prompt events')
+  }
+
+  async addBudget(_caller: Caller, sessionId: string, request: AddBudgetRequest): Promise<Session> {
+    const {body} = await this.send('POST', `sessions/${encodeURIComponent(sessionId)}/budget`, {body: request})
+    return parse(Session, body, 'session')
+  }
+
+  async usage(_caller: Caller, request: UsageRequest): Promise<UsageReport> {
+    const {body} = await this.send('GET', 'usage', {query: {since: request.since, by: request.by}})
+    return parse(UsageReport, body, 'usage report')
+  }
+
+  async notifyTest(_caller: Caller): Promise<NotificationTestResult> {
+    const {body} = await this.send('POST', 'notifications/test', {body: {}})
+    return parse(NotificationTestResult, body, 'notification result')
   }
 
   async editor(_caller: Caller, sessionId: string): Promise<EditorInfo> {

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
-import {DEFAULT_LOCAL_PORT} from '../../adapters/local/paths.js'
+import {DEFAULT_LOCAL_PORT, LOCAL_STAGE} from '../../adapters/local/paths.js'
 import {BaseCommand} from '../../cli/base-command.js'
+import {resolveSettings, SETTINGS} from '../../cli/config.js'
 import {dataDirFlag, resolveDataDir} from '../../cli/local-flags.js'
 import {reportUp} from '../../cli/local-format.js'
 import {type LocalStageStarted, type RuntimeRequest, startLocalStage} from '../../operations/local-platform.js'
@@ -29,7 +30,12 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
 
   async run(): Promise<LocalStageStarted['up']> {
     const config = await this.configFile()
-    const options = {dataDir: resolveDataDir(this.flags['data-dir'], config), port: this.flags.port, env: process.env, runtime: this.flags.runtime as RuntimeRequest, image: this.flags.image}
+    // The local stage's guardrail settings (`devflow config set budgets ... --stage local`) reach the server as its environment.
+    const local = resolveSettings(config, {stage: LOCAL_STAGE}, process.env)
+    const guardrails = Object.fromEntries(
+      (['budgets', 'notifyWebhook', 'notifyFormat'] as const).flatMap((key) => (local[key]?.value === undefined ? [] : [[SETTINGS[key].env, local[key].value]])),
+    )
+    const options = {dataDir: resolveDataDir(this.flags['data-dir'], config), port: this.flags.port, env: {...process.env, ...guardrails}, runtime: this.flags.runtime as RuntimeRequest, image: this.flags.image}
     await this.terminal.startProgress('Starting the local platform')
     const started = await startLocalStage(config, options)
     this.terminal.stopProgress()

@@ -12,6 +12,7 @@ export default class SessionStart extends SessionCommand<typeof SessionStart> {
   static examples = [
     '<%= config.bin %> session start --repo octocat/hello-world',
     '<%= config.bin %> session start --repo octocat/hello-world --branch develop --cpu 2 --memory 8GB --ttl 8h --wait',
+    '<%= config.bin %> session start --repo octocat/hello-world --budget 5',
     'id=$(<%= config.bin %> session start --repo octocat/hello-world --idempotency-key ci-$RUN_ID)',
   ]
   static flags = {
@@ -22,6 +23,7 @@ export default class SessionStart extends SessionCommand<typeof SessionStart> {
     ttl: Flags.string({description: 'how long the session may live, e.g. 4h [default: 4h]'}),
     'idle-timeout': Flags.string({description: 'stop after this long without activity, e.g. 30m [default: 30m]'}),
     'idempotency-key': Flags.string({description: 'repeat-safe key: the same key returns the same session'}),
+    budget: Flags.string({description: 'what the session may spend in USD, compute and agent together [default: the stage\'s session budget]'}),
     wait: Flags.boolean({char: 'w', description: 'wait until the workspace is RUNNING'}),
     timeout: Flags.string({description: 'with --wait: give up after this long [default: 10m]', dependsOn: ['wait']}),
   }

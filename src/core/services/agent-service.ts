@@ -5,7 +5,9 @@
 import {timingSafeEqual} from 'node:crypto'
 
 import {AgentEventsRequest, type AgentApi, AgentResultRequest, HeartbeatRequest, MAX_WAIT_SECONDS} from '../agent-api.js'
+import {decidePromptStart} from '../budgets.js'
 import {conflict, invalidInput, unauthenticated} from '../errors.js'
+import {round} from '../pricing.js'
 import {hashToken} from '../ids.js'
 import {type PromptRecord, type PromptResult, type SessionRecord, toPrompt} from '../models.js'
 import type {SessionChanges} from '../ports.js'
@@ -15,6 +17,10 @@ import type {CoreDeps} from './index.js'
 import {isConcurrentUpdate, loadPrompt, loadSession, settleExpiredLease, updatePromptWithRetry, updateSessionWithRetry} from './records.js'
 import {parseRequest} from './parse.js'
 import type {PromptObserver} from './github-work.js'
+import {budgetLimits, budgetSpend, dueSessionAlerts, monthlyAlertsFor, notify, sessionRef} from './spend.js'
+
+/** The agent's outcome code for a prompt that Claude Code stopped at its --max-budget-usd (DESIGN.md). */
+export const AGENT_BUDGET_EXCEEDED = 'AGENT_BUDGET_EXCEEDED'
 
 const BAD_TOKEN_HINT = 'The workspace must send `Authorization: Bearer $DEVFLOW_SESSION_TOKEN`; restart the session if the token was lost.'
 
@@ -48,7 +54,8 @@ export function createAgentService(deps: CoreDeps, observer?: PromptObserver): A
       const deadline = deps.clock.now().getTime() + waitSeconds * 1000
       for (;;) {
         const session = await liveSession(deps, sessionId)
-        const claimed = await claimFirstQueued(deps, session)
+        // A paused session's prompts wait until its budget is raised (`session budget --add`).
+        const claimed = session.paused ? undefined : await claimFirstQueued(deps, session)
         if (claimed) {
           await tell((o) => o.claimed(session, claimed))
           return toPrompt(claimed)
@@ -96,7 +103,18 @@ export function createAgentService(deps: CoreDeps, observer?: PromptObserver): A
         assertPromptTransition(c.status, request.status, c.id)
         return {status: request.status, result, leaseUntil: undefined, ...(error ? {error} : {})}
       })
-      await touchSession(deps, session, {lastActivityAt: deps.clock.now().toISOString()})
+      const after = await recordPromptSpend(deps, session, request.costUsd ?? 0, request.error?.code === AGENT_BUDGET_EXCEEDED)
+      await notify(deps, {
+        kind: 'prompt.ended',
+        ...sessionRef(deps, after),
+        promptId: stored.id,
+        outcome: stored.error?.code === AGENT_BUDGET_EXCEEDED ? 'BUDGET' : stored.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
+        ...(stored.result?.summary ? {summary: stored.result.summary} : {}),
+        ...(stored.result?.branch ? {branch: stored.result.branch} : {}),
+        ...(stored.result?.prUrl ? {prUrl: stored.result.prUrl} : {}),
+        ...(stored.result?.costUsd === undefined ? {} : {costUsd: stored.result.costUsd}),
+        ...(stored.error ? {error: stored.error} : {}),
+      })
       await tell((o) => o.settled(session, stored))
       return toPrompt(stored)
     },
@@ -109,6 +127,8 @@ export function createAgentService(deps: CoreDeps, observer?: PromptObserver): A
         if (isSessionTerminal(c.status)) return undefined
         const changes: SessionChanges = {}
         if (!c.agentReadyAt) changes.agentReadyAt = now
+        // The agent runs, so its task does: compute cost counts from here when nothing saw it start earlier.
+        if (!c.taskStartedAt) changes.taskStartedAt = now
         if (c.status === 'PROVISIONING' || c.status === 'PENDING') changes.status = 'RUNNING'
         if (request.state !== 'idle' || !c.lastActivityAt) changes.lastActivityAt = now
         return Object.keys(changes).length > 0 ? changes : undefined
@@ -154,18 +174,26 @@ function leaseFromNow(deps: CoreDeps): string {
  */
 async function claimFirstQueued(deps: CoreDeps, session: SessionRecord): Promise<PromptRecord | undefined> {
   let nextToken: string | undefined
+  let ceiling: {maxBudgetUsd?: number} | undefined
   do {
     const page = await deps.prompts.list(session.id, {limit: 100, nextToken})
     for (const listed of page.items) {
       if (isPromptTerminal(listed.status)) continue
       const prompt = listed.status === 'RUNNING' ? await settleExpiredLease(deps, listed) : listed
       if (prompt.status !== 'QUEUED') continue
+      // Read once per claim, and only when there is a prompt to claim: what remains bounds the prompt.
+      if (!ceiling) {
+        const decision = decidePromptStart(await budgetSpend(deps, session), budgetLimits(deps), deps.clock.now())
+        if (!decision.ok) return undefined
+        ceiling = decision.maxBudgetUsd === undefined ? {} : {maxBudgetUsd: decision.maxBudgetUsd}
+      }
       try {
         return await deps.prompts.update(session.id, prompt.id, prompt.version, {
           status: 'RUNNING',
           attempt: prompt.attempt + 1,
           leaseUntil: leaseFromNow(deps),
           updatedAt: deps.clock.now().toISOString(),
+          maxBudgetUsd: ceiling.maxBudgetUsd,
         })
       } catch (error) {
         if (!isConcurrentUpdate(error)) throw error
@@ -202,10 +230,23 @@ async function openPullRequest(
   }
 }
 
-async function touchSession(deps: CoreDeps, session: SessionRecord, changes: SessionChanges): Promise<void> {
-  try {
-    await updateSessionWithRetry(deps, session, (c) => (isSessionTerminal(c.status) ? undefined : changes))
-  } catch (error) {
-    if (!isConcurrentUpdate(error)) throw error
+/**
+ * A finished prompt's cost joins its session's agent cost (a stopped session's too: it was spent);
+ * a prompt stopped at its budget pauses the session; the budget alerts it set off go out.
+ */
+async function recordPromptSpend(deps: CoreDeps, session: SessionRecord, costUsd: number, hitBudget: boolean): Promise<SessionRecord> {
+  const now = deps.clock.now().toISOString()
+  let updated = await updateSessionWithRetry(deps, session, (c) => ({
+    ...(isSessionTerminal(c.status) ? {} : {lastActivityAt: now}),
+    ...(costUsd > 0 ? {agentUsd: round((c.agentUsd ?? 0) + costUsd)} : {}),
+    ...(hitBudget && !isSessionTerminal(c.status) ? {paused: true, pausedAt: now} : {}),
+  }))
+  const spend = await budgetSpend(deps, updated)
+  const sessionAlerts = dueSessionAlerts(deps, updated, spend.sessionSpentUsd)
+  const alerts = [...sessionAlerts, ...(costUsd > 0 ? monthlyAlertsFor(deps, spend, costUsd) : [])]
+  if (sessionAlerts.length > 0) {
+    updated = await updateSessionWithRetry(deps, updated, (c) => ({budgetAlerted: [...new Set([...(c.budgetAlerted ?? []), ...sessionAlerts.map((a) => a.thresholdPercent)])]}))
   }
+  for (const alert of alerts) await notify(deps, {kind: 'budget.alert', alert, repo: session.repo})
+  return updated
 }

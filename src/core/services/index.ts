@@ -5,7 +5,10 @@
  */
 import {RETENTION_SECONDS} from '../deployment.js'
 import type {AgentApi} from '../agent-api.js'
+import type {BudgetLimits} from '../budgets.js'
 import type {CapacityProvider} from '../models.js'
+import type {Notifier} from '../notifications.js'
+import type {PriceOverride} from '../pricing.js'
 import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
@@ -38,6 +41,14 @@ export interface CoreSettings {
   readonly cluster?: string
   /** The workspace container's name, reported with the editor info. */
   readonly containerName: string
+  /** The stage's name, in budget messages and notifications. */
+  readonly stage?: string
+  /** The AWS region whose Fargate prices apply (src/core/pricing.ts); us-east-1 when unset. */
+  readonly region?: string
+  /** The stage's Fargate price override (`devflow:prices`). */
+  readonly prices?: PriceOverride
+  /** The stage's budgets (`devflow:budgets`); none apply when unset. */
+  readonly budgets?: BudgetLimits
   /** How many active sessions one user may have; unset: no limit (a stage setting on AWS). */
   readonly maxActiveSessionsPerUser?: number
 }
@@ -75,6 +86,8 @@ export interface CoreDeps {
   log?: {warn(message: string, extra?: Record<string, unknown>): void}
   /** Work from GitHub webhooks (`POST /github/webhook`); the route answers 503 without it. */
   github?: GithubWorkDeps
+  /** Where prompt, session and budget news goes (the stage's webhook, its SNS topic); nothing is sent when not given. */
+  notifier?: Notifier
 }
 
 export interface CoreServices {

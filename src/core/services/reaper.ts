@@ -5,12 +5,14 @@
 import type {SessionRecord} from '../models.js'
 import {isSessionActive} from '../state-machine.js'
 import type {CoreDeps} from './index.js'
-import {endSession, settleExpiredLease} from './records.js'
+import {effectiveSessionBudget} from '../budgets.js'
+import {endSession, settleExpiredLease, updateSessionWithRetry} from './records.js'
+import {budgetLimits, dueSessionAlerts, notify, sessionRecordCost, sessionRef} from './spend.js'
 import {reconcile} from './session-service.js'
 
 export interface ReapReport {
   readonly checked: number
-  readonly stopped: ReadonlyArray<{sessionId: string; reason: 'EXPIRED' | 'IDLE'}>
+  readonly stopped: ReadonlyArray<{sessionId: string; reason: ReapReason}>
   readonly reconciled: number
   readonly failures: ReadonlyArray<{sessionId: string; message: string}>
 }
@@ -19,7 +21,7 @@ export function createReaper(deps: CoreDeps): () => Promise<ReapReport> {
   return async () => {
     let checked = 0
     let reconciled = 0
-    const stopped: Array<{sessionId: string; reason: 'EXPIRED' | 'IDLE'}> = []
+    const stopped: Array<{sessionId: string; reason: ReapReason}> = []
     const failures: Array<{sessionId: string; message: string}> = []
     let nextToken: string | undefined
     do {
@@ -30,14 +32,13 @@ export function createReaper(deps: CoreDeps): () => Promise<ReapReport> {
         try {
           const reason = reapReason(deps, record)
           if (reason) {
-            await endSession(deps, record, 'STOPPED', {
-              code: reason === 'EXPIRED' ? 'SESSION_EXPIRED' : 'SESSION_IDLE',
-              message: reason === 'EXPIRED' ? 'The session reached its TTL.' : 'The session was idle for longer than its idle timeout.',
-            })
+            const ended = await endSession(deps, record, 'STOPPED', REAP_ERRORS[reason], STOP_REASONS[reason])
             stopped.push({sessionId: record.id, reason})
+            await notify(deps, {kind: 'session.reaped', ...sessionRef(deps, ended), reason: STOP_REASONS[reason]})
             continue
           }
-          const after = await reconcile(deps, record)
+          const alerted = await alertSessionBudget(deps, record)
+          const after = await reconcile(deps, alerted)
           if (after.status !== record.status) reconciled++
           await settlePrompts(deps, record.id)
         } catch (error) {
@@ -50,12 +51,33 @@ export function createReaper(deps: CoreDeps): () => Promise<ReapReport> {
   }
 }
 
-function reapReason(deps: CoreDeps, record: SessionRecord): 'EXPIRED' | 'IDLE' | undefined {
+export type ReapReason = 'EXPIRED' | 'IDLE' | 'BUDGET'
+
+const STOP_REASONS = {EXPIRED: 'TTL', IDLE: 'IDLE', BUDGET: 'BUDGET'} as const
+
+const REAP_ERRORS: Record<ReapReason, {code: string; message: string}> = {
+  EXPIRED: {code: 'SESSION_EXPIRED', message: 'The session reached its TTL.'},
+  IDLE: {code: 'SESSION_IDLE', message: 'The session was idle for longer than its idle timeout.'},
+  BUDGET: {code: 'SESSION_BUDGET', message: 'The session\'s compute cost passed its budget.'},
+}
+
+function reapReason(deps: CoreDeps, record: SessionRecord): ReapReason | undefined {
   const now = deps.clock.now().getTime()
+  const budgetUsd = effectiveSessionBudget(record.budgetUsd, budgetLimits(deps))
+  if (budgetUsd !== undefined && record.status !== 'STOPPING' && sessionRecordCost(deps, record).computeUsd >= budgetUsd) return 'BUDGET'
   if (Date.parse(record.expiresAt) <= now) return 'EXPIRED'
   const lastActive = Date.parse(record.lastActivityAt ?? record.createdAt)
   if (lastActive + record.idleTimeoutSeconds * 1000 <= now) return 'IDLE'
   return undefined
+}
+
+/** Compute cost grows while a session runs: its 80% and 100% alerts may be due without a prompt ending. */
+async function alertSessionBudget(deps: CoreDeps, record: SessionRecord): Promise<SessionRecord> {
+  const alerts = dueSessionAlerts(deps, record, sessionRecordCost(deps, record).totalUsd)
+  if (alerts.length === 0) return record
+  const stored = await updateSessionWithRetry(deps, record, (c) => ({budgetAlerted: [...new Set([...(c.budgetAlerted ?? []), ...alerts.map((a) => a.thresholdPercent)])]}))
+  for (const alert of alerts) await notify(deps, {kind: 'budget.alert', alert, repo: record.repo})
+  return stored
 }
 
 async function settlePrompts(deps: CoreDeps, sessionId: string): Promise<void> {

@@ -3,7 +3,7 @@
  * optimistic-locking retries, ending a session, and settling prompts whose lease ran out.
  */
 import {isDevflowError, promptNotFound, sessionNotFound} from '../errors.js'
-import type {ErrorInfo, PromptRecord, SessionRecord, SessionStatus} from '../models.js'
+import type {ErrorInfo, PromptRecord, SessionRecord, SessionStatus, StopReason} from '../models.js'
 import type {PromptChanges, SessionChanges} from '../ports.js'
 import type {Caller} from '../session-api.js'
 import {assertSessionTransition, isPromptTerminal, isSessionTerminal} from '../state-machine.js'
@@ -106,11 +106,22 @@ export async function endSession(
   record: SessionRecord,
   status: Extract<SessionStatus, 'STOPPED' | 'FAILED'>,
   reason: ErrorInfo | undefined,
+  stopReason?: StopReason,
+  taskStoppedAt?: string,
 ): Promise<SessionRecord> {
   if (isSessionTerminal(record.status)) return record
   if (record.taskArn) await deps.runtime.stop(record.taskArn, reason?.message ?? 'Stopped by DevFlow')
+  const stoppedAt = taskStoppedAt ?? deps.clock.now().toISOString()
   const ended = await updateSessionWithRetry(deps, record, (current) =>
-    isSessionTerminal(current.status) ? undefined : {status, ...(reason ? {error: reason} : {})},
+    isSessionTerminal(current.status)
+      ? undefined
+      : {
+          status,
+          ...(reason ? {error: reason} : {}),
+          ...(stopReason ? {stopReason} : {}),
+          // Compute cost ends here (the task's own stop time when the runtime reported one).
+          ...(current.taskStartedAt && !current.taskStoppedAt ? {taskStoppedAt: stoppedAt} : {}),
+        },
   )
   // A task started by a start that lost the race with this stop is stopped too.
   if (ended.taskArn && ended.taskArn !== record.taskArn) await deps.runtime.stop(ended.taskArn, reason?.message ?? 'Stopped by DevFlow')

@@ -3,12 +3,14 @@
  * task), stop, prompts and editor info.
  */
 import {EDITOR_PORT} from '../deployment.js'
+import {decidePromptStart, raisedSessionBudget} from '../budgets.js'
 import {conflict, invalidInput, isDevflowError, tooLarge} from '../errors.js'
 import {hashToken, sessionIdForIdempotencyKey} from '../ids.js'
 import {createPageTokens} from '../page-tokens.js'
 import {type Prompt, type PromptEvent, type Page, type Session, type SessionRecord, toPrompt, toSession} from '../models.js'
 import type {TaskState} from '../ports.js'
 import {
+  AddBudgetRequest,
   type EditorAccess,
   type Caller,
   type EditorInfo,
@@ -18,6 +20,7 @@ import {
   PromptRequest,
   type SessionApi,
   StartSessionRequest,
+  UsageRequest,
 } from '../session-api.js'
 import {isSessionActive, isSessionTerminal} from '../state-machine.js'
 import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDuration, parseMemory, parseRepoRef, type RepoRef, validateCapacity} from '../validation.js'
@@ -25,12 +28,14 @@ import type {CoreDeps} from './index.js'
 import {endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
 import {parseRequest} from './parse.js'
+import {budgetLimits, budgetSpend, notify, reachedThresholds, sessionRecordCost, sessionRef} from './spend.js'
+import {usageReport} from './usage.js'
 
 const MAX_PAGE = 100
 const MAX_SEQ_ATTEMPTS = 10
 
 export function createSessionService(deps: CoreDeps): SessionApi {
-  const present = (record: SessionRecord): Session => toSession(record, formatDuration)
+  const present = (record: SessionRecord): Session => toSession(record, formatDuration, sessionRecordCost(deps, record))
   const pageTokens = createPageTokens(deps.pageTokenKey)
 
   return {
@@ -65,6 +70,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         agentTokenHash: hashToken(agentToken),
         ...(request.idempotencyKey ? {idempotencyKey: request.idempotencyKey} : {}),
         ...(origin ? {source: origin.source} : {}),
+        ...(request.budgetUsd === undefined ? {} : {budgetUsd: request.budgetUsd}),
         version: 0,
       }
       try {
@@ -103,7 +109,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
 
     async stop(caller, sessionId) {
       const record = await loadOwnedSession(deps, caller, sessionId)
-      return present(await endSession(deps, record, 'STOPPED', undefined))
+      return present(await endSession(deps, record, 'STOPPED', undefined, 'USER'))
     },
 
     async enqueuePrompt(caller, sessionId, input) {
@@ -123,6 +129,8 @@ export function createSessionService(deps: CoreDeps): SessionApi {
           {details: {status: session.status}},
         )
       }
+      const decision = decidePromptStart(await budgetSpend(deps, session), budgetLimits(deps), deps.clock.now())
+      if (!decision.ok) throw decision.error
       for (let attempt = 1; ; attempt++) {
         const now = deps.clock.now().toISOString()
         const seq = (await deps.prompts.lastSeq(session.id)) + 1
@@ -193,6 +201,34 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       const withPassword = {...info, password: record.editorPassword}
       if (!record.taskArn) return withPassword
       return editorInfo(withPassword, await deps.runtime.editorAccess(record.taskArn))
+    },
+
+    async addBudget(caller, sessionId, input) {
+      const request = parseRequest(AddBudgetRequest, input)
+      const record = await loadOwnedSession(deps, caller, sessionId)
+      if (isSessionTerminal(record.status)) {
+        throw conflict('SESSION_WRONG_STATE', `Session ${record.id} is ${record.status}; only a live session's budget can be raised.`, 'Start a new session with `devflow session start --budget USD`.', {
+          details: {status: record.status},
+        })
+      }
+      const stored = await updateSessionWithRetry(deps, record, (current) => {
+        const spentUsd = sessionRecordCost(deps, current).totalUsd
+        const budgetUsd = raisedSessionBudget({budgetUsd: current.budgetUsd, spentUsd}, budgetLimits(deps), request.addUsd)
+        // The alerts start over for the new budget: those already reached under it stay sent.
+        const budgetAlerted = reachedThresholds(deps, {...current, budgetUsd}, spentUsd)
+        return {budgetUsd, paused: undefined, pausedAt: undefined, budgetAlerted}
+      })
+      return present(stored)
+    },
+
+    async usage(caller, input) {
+      return usageReport(deps, caller, parseRequest(UsageRequest, input))
+    },
+
+    async notifyTest(caller) {
+      const event = {kind: 'test' as const, stage: deps.settings.stage ?? 'local', requestedBy: caller.userId}
+      if (!deps.notifier) return {delivered: false, error: 'No webhook is configured for this stage.'}
+      return deps.notifier.notify(event)
     },
 
     async health(): Promise<Health> {
@@ -326,14 +362,27 @@ export async function reconcile(deps: CoreDeps, record: SessionRecord): Promise<
   if (!record.taskArn) return record
   const task = await deps.runtime.describe(record.taskArn)
   if (!task || task.lastStatus === 'STOPPED') {
-    if (record.status === 'STOPPING') return updateSessionWithRetry(deps, record, (c) => (c.status === 'STOPPING' ? {status: 'STOPPED'} : undefined))
+    const stoppedAt = task?.stoppedAt ?? deps.clock.now().toISOString()
+    if (record.status === 'STOPPING') {
+      return updateSessionWithRetry(deps, record, (c) =>
+        c.status === 'STOPPING' ? {status: 'STOPPED', ...(c.taskStartedAt && !c.taskStoppedAt ? {taskStoppedAt: stoppedAt} : {})} : undefined,
+      )
+    }
     const outcome = taskOutcome(task)
-    return endSession(deps, record, outcome.status, outcome.error)
+    const ended = await endSession(deps, record, outcome.status, outcome.error, 'TASK_EXITED', stoppedAt)
+    if (ended.status === 'FAILED' && ended.error) await notify(deps, {kind: 'session.failed', ...sessionRef(deps, ended), error: ended.error})
+    return ended
   }
-  if (record.status === 'PROVISIONING' && task.lastStatus === 'RUNNING' && record.agentReadyAt) {
-    return updateSessionWithRetry(deps, record, (c) => (c.status === 'PROVISIONING' ? {status: 'RUNNING'} : undefined))
+  let current = record
+  if (task.lastStatus === 'RUNNING' && !record.taskStartedAt) {
+    // moto and the local runtimes report no startedAt: the first time the task is seen running counts.
+    const startedAt = task.startedAt ?? deps.clock.now().toISOString()
+    current = await updateSessionWithRetry(deps, record, (c) => (c.taskStartedAt || isSessionTerminal(c.status) ? undefined : {taskStartedAt: startedAt}))
   }
-  return record
+  if (current.status === 'PROVISIONING' && task.lastStatus === 'RUNNING' && current.agentReadyAt) {
+    return updateSessionWithRetry(deps, current, (c) => (c.status === 'PROVISIONING' ? {status: 'RUNNING'} : undefined))
+  }
+  return current
 }
 
 function taskOutcome(task: TaskState | undefined): {status: 'STOPPED' | 'FAILED'; error: {code: string; message: string}} {

@@ -17,16 +17,20 @@ const session = (overrides: Partial<Session> = {}): Session => ({
   updatedAt: '2026-01-01T11:55:00.000Z',
   expiresAt: '2026-01-01T15:55:00.000Z',
   idleTimeout: '30m',
+  cost: {computeUsd: 0.0049, agentUsd: 0.0123, totalUsd: 0.0172},
   ...overrides,
 })
 
 describe('cli/session-format', () => {
   it('aligns the session table with relative times, and no colour when off', () => {
-    const text = sessionsTable([session(), session({id: 's-bbbbbbbbbbbbbbbbbbbb', repo: 'octo/a-much-longer-name', status: 'STOPPED', cpu: 256, memory: 512})], {now, color: false})
+    const text = sessionsTable(
+      [session(), session({id: 's-bbbbbbbbbbbbbbbbbbbb', repo: 'octo/a-much-longer-name', status: 'STOPPED', cpu: 256, memory: 512, budgetUsd: 5, paused: true})],
+      {now, color: false},
+    )
     expect(text.split('\n')).to.deep.equal([
-      'ID                      REPO                     BRANCH  STATUS   SIZE              CREATED        EXPIRES',
-      's-abcdefghijklmnopqrst  octo/hello               main    RUNNING  1 vCPU/4 GB       5 minutes ago  in 3 hours',
-      's-bbbbbbbbbbbbbbbbbbbb  octo/a-much-longer-name  main    STOPPED  0.25 vCPU/512 MB  5 minutes ago  -',
+      'ID                      REPO                     BRANCH  STATUS   SIZE              COST                CREATED        EXPIRES',
+      's-abcdefghijklmnopqrst  octo/hello               main    RUNNING  1 vCPU/4 GB       $0.02               5 minutes ago  in 3 hours',
+      's-bbbbbbbbbbbbbbbbbbbb  octo/a-much-longer-name  main    STOPPED  0.25 vCPU/512 MB  $0.02/$5.00 paused  5 minutes ago  -',
     ])
     expect(text).to.not.include('\u001B[')
   })

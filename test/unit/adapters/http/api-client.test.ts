@@ -21,6 +21,7 @@ const session: Session = {
   updatedAt: '2026-01-01T10:00:00.000Z',
   expiresAt: '2026-01-01T14:00:00.000Z',
   idleTimeout: '30m',
+  cost: {computeUsd: 0.01, agentUsd: 0.02, totalUsd: 0.03},
 }
 
 describe('HttpSessionApi over a SigV4-checking server', () => {

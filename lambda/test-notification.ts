@@ -1,0 +1,4 @@
+import {apiHandler} from '../src/api/lambda.js'
+
+/** POST /notifications/test */
+export const handler = apiHandler()
