@@ -119,7 +119,7 @@ export class ControlPlaneApi extends Construct {
     this.routes = ROUTES.map((route) => {
       const fn = build(functionId(route.lambda), route.lambda, Duration.seconds(route.timeoutSeconds ?? props.defaultTimeout?.toSeconds() ?? 10))
       const method = this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn), {
-        authorizationType: route.auth === 'iam' ? apigateway.AuthorizationType.IAM : apigateway.AuthorizationType.NONE,
+        authorizationType: route.auth === 'agent' ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
       })
       if (route.auth === 'agent') {
         Validations.of(method).acknowledge(
@@ -146,6 +146,17 @@ export class ControlPlaneApi extends Construct {
       id: 'AwsSolutions-L1',
       reason: 'nodejs22.x is the runtime the project targets (Node 22 LTS), pinned so the bundles and the runtime agree.',
     })
+  }
+
+  /**
+   * execute-api:Invoke on the workspace routes only (the bootstrap call), for the workspace task
+   * role: it can call nothing else of the API with its credentials.
+   */
+  grantInvokeWorkspaceRoutes(grantee: iam.IGrantable): void {
+    const resources = ROUTES.filter((route) => route.auth === 'workspace').map((route) =>
+      this.api.arnForExecuteApi(route.method, route.path.replace(/\{\w+\}/g, '*'), this.api.deploymentStage.stageName),
+    )
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['execute-api:Invoke'], resources}))
   }
 
   /** Every function of this API, the reaper included. */

@@ -102,8 +102,11 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.githubAppSecretArn]: this.secrets.githubApp.secretArn,
         [LAMBDA_ENV.stage]: stage.name,
         [LAMBDA_ENV.version]: DEVFLOW_VERSION,
+        [LAMBDA_ENV.taskRoleArn]: this.compute.taskRole.roleArn,
+        ...(forMoto ? {[LAMBDA_ENV.emulator]: 'moto'} : {}),
       },
     })
+    this.api.grantInvokeWorkspaceRoutes(this.compute.taskRole)
     this.data.grantReadWriteData(this.api.role)
     this.compute.grantRunAndStopTasks(this.api.role)
     this.secrets.grantReadGithubApp(this.api.role)
@@ -136,6 +139,8 @@ export class PlatformStack extends Stack {
       // moto_server's CloudFormation cannot resolve GetAtt DomainName on a distribution.
       frontendDomain: forMoto ? undefined : this.frontend.distribution.distributionDomainName,
       alarmTopicArn: this.monitoring.topic.topicArn,
+      taskRoleArn: this.compute.taskRole.roleArn,
+      emulator: forMoto ? 'moto' : undefined,
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
       if (value !== undefined) new CfnOutput(this, OUTPUT_KEYS[key], {value, description: `devflow: ${key}`})

@@ -22,6 +22,9 @@ export const OUTPUT_KEYS = {
   claudeApiKeySecretArn: 'ClaudeApiKeySecretArn',
   frontendDomain: 'FrontendDomainName',
   alarmTopicArn: 'AlarmTopicArn',
+  taskRoleArn: 'WorkspaceTaskRoleArn',
+  /** Only under `-c devflow:emulator=moto`. */
+  emulator: 'Emulator',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -49,9 +52,23 @@ export const LAMBDA_ENV = {
   /** Optional: the base URL the workspace uses to reach the API; derived from the request when unset. */
   agentApiUrl: 'DEVFLOW_AGENT_API_URL',
   stage: 'DEVFLOW_STAGE',
+  /** The workspace task role: the one identity the bootstrap route answers (with the task id as its session name). */
+  taskRoleArn: 'DEVFLOW_TASK_ROLE_ARN',
+  /** `moto` when the stage was deployed for the emulator: the runtime then works around its gaps (README). */
+  emulator: 'DEVFLOW_EMULATOR',
   /** The DevFlow release the functions were built from, reported by GET /health. */
   version: 'DEVFLOW_VERSION',
 } as const
+
+/**
+ * The tags of every workspace task: developers' `ecs:DescribeTasks`, `ecs:ExecuteCommand` and
+ * `ssm:StartSession` are scoped by the owner tag (README, "Deploying to AWS").
+ */
+export const TASK_TAGS = {owner: 'devflow:owner', session: 'devflow:session'} as const
+
+/** The emulators `-c devflow:emulator=...` accepts; the deployed platform works around their gaps. */
+export const EMULATORS = ['moto'] as const
+export type Emulator = (typeof EMULATORS)[number]
 
 /** The workspace container's name in the task definition. */
 export const WORKSPACE_CONTAINER_NAME = 'workspace'

@@ -14,11 +14,14 @@ import {parseRepoRef, SESSION_ID_PATTERN} from '../validation.js'
 import type {CoreDeps} from './index.js'
 import {isConcurrentUpdate, loadPrompt, loadSession, settleExpiredLease, updatePromptWithRetry, updateSessionWithRetry} from './records.js'
 import {parseRequest} from './parse.js'
+import {bootstrapWorkspace} from './workspace-bootstrap.js'
 
-const BAD_TOKEN_HINT = 'The workspace must send `Authorization: Bearer $DEVFLOW_SESSION_TOKEN`; restart the session if the token was lost.'
+const BAD_TOKEN_HINT = 'The workspace must send `Authorization: Bearer <the token its bootstrap call answered>`; start a new session if the token was lost.'
 
 export function createAgentService(deps: CoreDeps): AgentApi {
   return {
+    bootstrap: (sessionId, proof) => bootstrapWorkspace(deps, sessionId, proof),
+
     async authenticate(sessionId, bearerToken) {
       // One answer for a malformed id, an unknown session and a wrong token: nothing to probe.
       const rejected = unauthenticated('AGENT_TOKEN_INVALID', 'The session token is missing or does not match the session.', BAD_TOKEN_HINT)

@@ -18,7 +18,7 @@ describe('adapters/local/DockerRuntime (against a fake docker CLI)', function ()
   let runtime: DockerRuntime
   let savedState: string | undefined
 
-  const spec = (sessionId: string): TaskSpec => ({sessionId, cpu: 1024, memory: 4096, capacity: 'FARGATE_SPOT', environment: {SESSION_ID: sessionId, REPO: 'local/app'}})
+  const spec = (sessionId: string): TaskSpec => ({sessionId, owner: 'local:test', cpu: 1024, memory: 4096, capacity: 'FARGATE_SPOT', environment: {SESSION_ID: sessionId, REPO: 'local/app'}, bootstrapNonce: `nonce-${sessionId}`})
   const container = (sessionId: string) => join(state, 'containers', `devflow-${sessionId}`)
 
   beforeEach(async function () {

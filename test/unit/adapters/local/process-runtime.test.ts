@@ -49,10 +49,12 @@ describe('adapters/local/ProcessRuntime', function () {
 
   const spec = (sessionId: string, environment: Record<string, string> = {}): TaskSpec => ({
     sessionId,
+    owner: 'local:test',
     cpu: 1024,
     memory: 4096,
     capacity: 'FARGATE_SPOT',
     environment: {SESSION_ID: sessionId, ...environment},
+    bootstrapNonce: `nonce-${sessionId}`,
   })
 
   beforeEach(async function () {
