@@ -2,6 +2,7 @@ import {join} from 'node:path'
 
 import {
   aws_apigateway as apigateway,
+  type CfnElement,
   Duration,
   aws_events as events,
   aws_events_targets as targets,
@@ -10,6 +11,7 @@ import {
   aws_lambda_nodejs as nodejs,
   aws_logs as logs,
   RemovalPolicy,
+  Stack,
   Validations,
 } from 'aws-cdk-lib'
 import {Construct} from 'constructs'
@@ -157,6 +159,17 @@ export class ControlPlaneApi extends Construct {
       this.api.arnForExecuteApi(route.method, route.path.replace(/\{\w+\}/g, '*'), this.api.deploymentStage.stageName),
     )
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['execute-api:Invoke'], resources}))
+    if (grantee instanceof Construct) {
+      const stack = Stack.of(this)
+      const api = `<${stack.getLogicalId(this.api.node.defaultChild as CfnElement)}>`
+      const stage = `<${stack.getLogicalId(this.api.deploymentStage.node.defaultChild as CfnElement)}>`
+      Validations.of(grantee).acknowledge(
+        ...ROUTES.filter((route) => route.auth === 'workspace').map((route) => ({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${api}/${stage}/${route.method}${route.path.replace(/\{\w+\}/g, '*')}]`,
+          reason: 'The one workspace route, for any session id: the handler checks that the caller\'s role session is the session\'s own task.',
+        })),
+      )
+    }
   }
 
   /** Every function of this API, the reaper included. */

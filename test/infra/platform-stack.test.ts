@@ -52,9 +52,9 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
 
   for (const stage of STAGE_NAMES) {
     describe(`stage ${stage}`, () => {
-      it('is the stack devflow-<stage> with exactly the output keys of src/core/deployment.ts', () => {
+      it('is the stack devflow-<stage> with exactly the output keys of src/core/deployment.ts (the emulator\'s only under its key)', () => {
         const outputs = Object.keys(templates[stage].toJSON().Outputs as Record<string, unknown>).sort()
-        expect(outputs).to.deep.equal(Object.values(OUTPUT_KEYS).sort())
+        expect(outputs).to.deep.equal(Object.values(OUTPUT_KEYS).filter((key) => key !== OUTPUT_KEYS.emulator).sort())
       })
 
       it('I-5: sessions, prompts and prompt events tables with their keys, TTL and GSI', () => {
@@ -174,13 +174,15 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env[LAMBDA_ENV.containerName]).to.equal('workspace')
           expect(env[LAMBDA_ENV.stage]).to.equal(stage)
           expect(env[LAMBDA_ENV.version]).to.match(/^\d+\.\d+\.\d+/)
+          expect(JSON.stringify(env[LAMBDA_ENV.taskRoleArn])).to.match(/WorkspacesTaskRole.*Arn/)
+          expect(env).not.to.have.property(LAMBDA_ENV.emulator)
         }
         const methods = resources(stage, 'AWS::ApiGateway::Method')
         expect(methods).to.have.length(ROUTES.length)
         for (const route of ROUTES) {
           templates[stage].hasResourceProperties('AWS::ApiGateway::Method', {
             HttpMethod: route.method,
-            AuthorizationType: route.auth === 'iam' ? 'AWS_IAM' : 'NONE',
+            AuthorizationType: route.auth === 'agent' ? 'NONE' : 'AWS_IAM',
             Integration: Match.objectLike({Type: 'AWS_PROXY'}),
           })
         }
@@ -243,10 +245,19 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         expect(wildcards).to.deep.equal([])
       })
 
-      it('I-3: the task role has no DynamoDB, SQS or Secrets Manager access, only the ECS Exec channel', () => {
+      it('I-3: the task role has no DynamoDB, SQS or Secrets Manager access, only the ECS Exec channel and the bootstrap route', () => {
         const statements = statementsOf(stage, 'WorkspacesTaskRole')
         const actions = statements.flatMap((s) => [s.Action].flat() as string[])
-        expect(actions.sort()).to.deep.equal(['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'])
+        expect(actions.sort()).to.deep.equal(['execute-api:Invoke', 'ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'])
+        const invoke = statements.find((s) => s.Action === 'execute-api:Invoke')
+        // One resource: this API, this stage, POST on the bootstrap route of any session.
+        const resource = invoke?.Resource as {'Fn::Join': [string, unknown[]]}
+        expect([invoke?.Resource].flat()).to.have.length(1)
+        const text = JSON.stringify(resource)
+        expect(text).to.contain('ControlPlaneApi')
+        expect(text).to.contain(`/${stage}/POST/agent/sessions/*/bootstrap`)
+        const bootstrapMethod = resources(stage, 'AWS::ApiGateway::Method').find(([id]) => /bootstrapPOST/i.test(id))
+        expect(bootstrapMethod?.[1].Properties?.AuthorizationType).to.equal('AWS_IAM')
       })
 
       it('I-3: the execution role pulls from the repository, writes its log group, reads only the Claude key', () => {
@@ -333,6 +344,11 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
     moto.resourceCountIs('AWS::EC2::NatGateway', 0)
     moto.resourceCountIs('AWS::ECS::Service', 0)
     expect(Object.keys(moto.toJSON().Outputs)).not.to.include(OUTPUT_KEYS.frontendDomain)
+    // The runtime learns it runs on the emulator (README, "The emulator mode").
+    expect(moto.toJSON().Outputs[OUTPUT_KEYS.emulator].Value).to.equal('moto')
+    for (const [, fn] of Object.entries(moto.findResources('AWS::Lambda::Function'))) {
+      expect((fn.Properties.Environment as {Variables: Record<string, unknown>}).Variables[LAMBDA_ENV.emulator]).to.equal('moto')
+    }
     templates.dev.resourceCountIs('AWS::ECS::Service', 1)
     expect(() => buildApp({context: {...cdkJsonContext, 'devflow:emulator': 'localstack'}, nag: false})).to.throw(/not a supported emulator/)
   })
