@@ -79,7 +79,8 @@ teardown() {
 
 @test "retries a clone that fails, then proceeds" {
   export REPO_URL=$TEST_ROOT/later.git
-  (sleep 0.4 && mv "$REMOTE" "$REPO_URL") 3>&- &
+  # The remote appears once a clone attempt has failed (its error file exists).
+  (while [ ! -s "$WORKSPACE_DIR/.clone.err" ]; do sleep 0.05; done && mv "$REMOTE" "$REPO_URL") 3>&- &
   CLONE_ATTEMPTS=30 MAX_ITERATIONS=1 run "$CONTAINER_DIR/entrypoint.sh"
   [ "$status" -eq 0 ]
   [[ "$output" == *"failed (attempt 1 of 30)"* ]]
