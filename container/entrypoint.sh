@@ -76,6 +76,7 @@ bootstrap_proof() {
   region=${DEVFLOW_API_REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}
   [ -n "$region" ] || region=$(sed -n 's|^https://[^/]*\.execute-api\.\([a-z0-9-]*\)\.amazonaws\.com.*|\1|p' <<<"$DEVFLOW_API_URL")
   [ -n "$region" ] || DIE_STATUS=2 die "cannot tell the API's region: set AWS_REGION"
+  # shellcheck disable=SC2016 # a jq program
   "$JQ_BIN" -r --arg region "$region" '
     if ([.AccessKeyId, .SecretAccessKey, .Token] | all(type == "string" and test("^[A-Za-z0-9._~+/=:-]+$")))
     then "user = \"\(.AccessKeyId):\(.SecretAccessKey)\"\naws-sigv4 = \"aws:amz:\($region):execute-api\"\nheader = \"x-amz-security-token: \(.Token)\""
