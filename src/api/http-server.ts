@@ -12,6 +12,7 @@ import type {APIGatewayProxyEvent} from 'aws-lambda'
 import {conflict, invalidInput, tooLarge} from '../core/errors.js'
 import type {ApiRouter} from './router.js'
 import {MAX_BODY_BYTES} from './router.js'
+import {ROUTES} from './routes.js'
 
 export interface HttpIdentity {
   readonly userArn: string
@@ -24,6 +25,8 @@ export interface HttpServerOptions {
   readonly port: number
   /** The caller of a request, as API Gateway's AWS_IAM auth would report it; undefined when anonymous. */
   identify(req: IncomingMessage): Promise<HttpIdentity | undefined>
+  /** Answers a request before the router does (the local console's pages and sign-in): true when it did. */
+  intercept?(req: IncomingMessage, res: ServerResponse): Promise<boolean>
 }
 
 export interface RunningHttpServer {
@@ -67,6 +70,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 }
 
 async function serve(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (await options.intercept?.(req, res)) return
   const body = await readBody(req)
   if (body === undefined) {
     const error = tooLarge('BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`, 'Send a smaller request.')
@@ -111,15 +115,16 @@ function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | un
   }
   const requestId = randomUUID()
   const hasQuery = Object.keys(query).length > 0
+  const {resource, pathParameters} = matchResource(url.pathname)
   return {
     httpMethod: req.method ?? 'GET',
     path: url.pathname,
-    resource: url.pathname,
+    resource,
     headers,
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
-    pathParameters: null,
+    pathParameters,
     stageVariables: null,
     body: body === '' ? null : body,
     isBase64Encoded: false,
@@ -134,7 +139,7 @@ function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | un
       requestId,
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: url.pathname,
+      resourcePath: resource,
       stage: '$default',
       identity: {
         accessKey: identity?.accessKey ?? null,
@@ -154,5 +159,29 @@ function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | un
         userArn: identity?.userArn ?? null,
       },
     },
+  }
+}
+
+const ROUTE_PATTERNS = [...new Set(ROUTES.map((r) => r.path))].map((path) => ({
+  path,
+  pattern: new RegExp(`^${path.replace(/\{(\w+)\}/g, (_, name: string) => `(?<${name}>[^/]+)`)}/?$`),
+}))
+
+/** What API Gateway does before invoking: the resource a path matches, and its decoded parameters. */
+function matchResource(pathname: string): {resource: string; pathParameters: Record<string, string> | null} {
+  for (const {path, pattern} of ROUTE_PATTERNS) {
+    const match = pattern.exec(pathname)
+    if (!match) continue
+    const entries = Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeSegment(value)])
+    return {resource: path, pathParameters: entries.length > 0 ? Object.fromEntries(entries) : null}
+  }
+  return {resource: pathname, pathParameters: null}
+}
+
+function decodeSegment(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
   }
 }

@@ -11,15 +11,22 @@ export function encodeToken(key: Item | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined
 }
 
-export function decodeToken(token: string | undefined): Item | undefined {
+/** A store cursor: the LastEvaluatedKey with exactly the key attributes and types of `shape`. */
+export function decodeToken(token: string | undefined, shape: Record<string, 'S' | 'N'>): Item | undefined {
   if (token === undefined) return undefined
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Item
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && matchesShape(parsed as Item, shape)) return parsed as Item
   } catch {
     // falls through to the error below
   }
   throw invalidInput('INVALID_NEXT_TOKEN', 'The page token is not one this API issued.', 'Drop --next-token (or nextToken) to start from the first page.')
+}
+
+function matchesShape(key: Item, shape: Record<string, 'S' | 'N'>): boolean {
+  const names = Object.keys(key)
+  if (names.length !== Object.keys(shape).length) return false
+  return names.every((name) => (shape[name] === 'S' ? typeof key[name] === 'string' && key[name] !== '' : shape[name] === 'N' && Number.isSafeInteger(key[name])))
 }
 
 /**

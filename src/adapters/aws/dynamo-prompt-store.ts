@@ -109,7 +109,7 @@ export class DynamoPromptStore implements PromptStore {
           ExpressionAttributeValues: {':session': sessionId},
           ConsistentRead: true,
           Limit: options.limit,
-          ExclusiveStartKey: decodeToken(options.nextToken),
+          ExclusiveStartKey: decodeToken(options.nextToken, {session_id: 'S', seq: 'N'}),
         }),
       )
       const nextToken = encodeToken(out.LastEvaluatedKey)
@@ -172,7 +172,7 @@ export class DynamoPromptStore implements PromptStore {
             TransactItems: stored.map((event) => ({
               Put: {
                 TableName: this.eventsTable,
-                Item: {prompt_id: promptId, ...event, ttl: epochSeconds(event.at) + RETENTION_SECONDS},
+                Item: {...eventItem(promptId, event), ttl: epochSeconds(event.at) + RETENTION_SECONDS},
                 ConditionExpression: 'attribute_not_exists(seq)',
               },
             })),
@@ -196,12 +196,7 @@ export class DynamoPromptStore implements PromptStore {
           Limit: limit,
         }),
       )
-      return (out.Items ?? []).map((item) => {
-        const event: PromptEvent = {seq: Number(item.seq), type: String(item.type), at: String(item.at)}
-        if (item.text !== undefined) event.text = String(item.text)
-        if (item.data !== undefined) event.data = item.data
-        return event
-      })
+      return (out.Items ?? []).map(eventFromItem)
     } catch (error) {
       translate(error, 'Reading prompt events')
     }
@@ -224,4 +219,21 @@ export class DynamoPromptStore implements PromptStore {
     return Number(out.Items?.[0]?.seq ?? 0)
   }
 
+}
+
+/**
+ * An event's `data` is kept as its JSON text (`data_json`): any JSON value the agent sends (empty
+ * keys, huge numbers, deep nesting) is a plain string to DynamoDB and reads back as it was sent.
+ */
+function eventItem(promptId: string, event: PromptEvent): Item {
+  const {data, ...rest} = event
+  return {prompt_id: promptId, ...rest, ...(data === undefined ? {} : {data_json: JSON.stringify(data)})}
+}
+
+function eventFromItem(item: Item): PromptEvent {
+  const event: PromptEvent = {seq: Number(item.seq), type: String(item.type), at: String(item.at)}
+  if (item.text !== undefined) event.text = String(item.text)
+  if (typeof item.data_json === 'string') event.data = JSON.parse(item.data_json)
+  else if (item.data !== undefined) event.data = item.data // written before data_json
+  return event
 }

@@ -130,7 +130,7 @@ export class DynamoSessionStore implements SessionStore {
           ExpressionAttributeValues: {':user': userId},
           ScanIndexForward: false,
           Limit: options.limit,
-          ExclusiveStartKey: decodeToken(options.nextToken),
+          ExclusiveStartKey: decodeToken(options.nextToken, {session_id: 'S', user_id: 'S', created_at: 'S'}),
         }),
       )
       return this.page(out.Items, out.LastEvaluatedKey)
@@ -142,7 +142,7 @@ export class DynamoSessionStore implements SessionStore {
   async listAll(options: ListOptions): Promise<Page<SessionRecord>> {
     try {
       const out = await this.client.send(
-        new ScanCommand({TableName: this.tableName, Limit: options.limit, ExclusiveStartKey: decodeToken(options.nextToken)}),
+        new ScanCommand({TableName: this.tableName, Limit: options.limit, ExclusiveStartKey: decodeToken(options.nextToken, {session_id: 'S'})}),
       )
       const page = this.page(out.Items, out.LastEvaluatedKey)
       return {...page, items: page.items.sort((a, b) => b.createdAt.localeCompare(a.createdAt))}

@@ -112,6 +112,7 @@ export class EcsTaskRuntime implements TaskRuntime {
           {key: TASK_TAGS.owner, value: tagValue(spec.owner)},
           {key: TASK_TAGS.session, value: spec.sessionId},
         ],
+        // The stack's tags on the task definition (app, stage) land on the task too.
         propagateTags: 'TASK_DEFINITION',
       })
     } catch (error) {

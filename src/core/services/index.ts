@@ -42,6 +42,8 @@ export interface CoreSettings {
   readonly cluster?: string
   /** The workspace container's name, reported with the editor info. */
   readonly containerName: string
+  /** How many active sessions one user may have; unset: no limit (a stage setting on AWS). */
+  readonly maxActiveSessionsPerUser?: number
 }
 
 export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
@@ -66,6 +68,8 @@ export interface CoreDeps {
   pullRequests: PullRequestOpener
   clock: Clock
   ids: IdGenerator
+  /** The HMAC key page tokens are sealed with (src/core/page-tokens.ts); read only when paging. */
+  pageTokenKey: () => Promise<Uint8Array>
   settings: CoreSettings
   /** GitHub `owner/name` references only, when not given. */
   repositories?: RepositoryResolver
