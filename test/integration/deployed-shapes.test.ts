@@ -231,21 +231,8 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
     let cli: CliSandbox
     before(async () => {
       cli = await CliSandbox.create()
-      const {config} = h
-      const deployment = {
-        sessionsTable: config.sessionsTable,
-        promptsTable: config.promptsTable,
-        eventsTable: config.eventsTable,
-        cluster: config.cluster,
-        taskDefinition: config.taskDefinition,
-        containerName: config.containerName,
-        subnets: config.subnets.join(','),
-        securityGroups: config.securityGroups.join(','),
-        capacity: config.capacity,
-        githubAppSecretArn: config.githubAppSecretArn,
-        pageTokenKeySecretArn: config.pageTokenKeySecretArn,
-        region: TEST_REGION,
-      }
+      // What `devflow deploy` saved for the emulated stage.
+      const deployment = h.deployment()
       await mkdir(dirname(cli.configFile), {recursive: true})
       await writeFile(cli.configFile, JSON.stringify({stages: {dev: {deployment}}}))
     })
