@@ -311,7 +311,7 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         expect([invoke?.Resource].flat()).to.have.length(1)
         const text = JSON.stringify(invoke?.Resource)
         expect(text).to.contain('ControlPlaneApi')
-        expect(text).to.contain(`/${stage}/POST/agent/sessions/*/bootstrap`)
+        expect(text).to.contain('ControlPlaneApiDeploymentStage').and.contain('/POST/agent/sessions/*/bootstrap')
         const bootstrapMethod = resources(stage, 'AWS::ApiGateway::Method').find(([id]) => /bootstrapPOST/i.test(id))
         expect(bootstrapMethod?.[1].Properties?.AuthorizationType).to.equal('AWS_IAM')
       })
