@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The workspace container's entrypoint (run under dumb-init so signals reach it).
 #
-# Checks the task environment, clones the repository (retrying transient failures) with the DevFlow
+# Checks the task environment, gets the agent token and the editor password from the bootstrap
+# call (they never travel in the task's environment), clones the repository (retrying transient failures) with the DevFlow
 # git credential helper configured for it, runs the repository's own setup once (lib/repo-setup.mjs:
 # .devflow/setup.sh or the devcontainer.json lifecycle commands, with its containerEnv/remoteEnv;
 # a failure ends the workspace with status 4 and the command's last lines in the log), writes
@@ -34,6 +35,10 @@ ARGON2_BIN=${ARGON2_BIN:-argon2}
 CLONE_ATTEMPTS=${CLONE_ATTEMPTS:-5}
 CLONE_BACKOFF_MS=${CLONE_BACKOFF_MS:-2000}
 STOP_TIMEOUT_SECONDS=${STOP_TIMEOUT_SECONDS:-25}
+BOOTSTRAP_ATTEMPTS=${BOOTSTRAP_ATTEMPTS:-8}
+BOOTSTRAP_BACKOFF_MS=${BOOTSTRAP_BACKOFF_MS:-1000}
+# ECS's container credentials endpoint (the task role); AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set by ECS.
+CREDENTIALS_ENDPOINT=${CREDENTIALS_ENDPOINT:-http://169.254.170.2}
 
 STOPPING=0
 AGENT_PID=
@@ -49,8 +54,7 @@ on_stop_signal() {
 }
 
 check_environment() {
-  require_env SESSION_ID REPO BRANCH DEVFLOW_API_URL DEVFLOW_SESSION_TOKEN
-  check_session_token
+  require_env SESSION_ID REPO BRANCH DEVFLOW_API_URL
   if ! [[ "$REPO" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]]; then
     log "error: REPO must be owner/name, got '$REPO'"
     exit 2
@@ -110,6 +114,88 @@ run_repository_setup() {
   fi
   log "the repository's setup succeeded ($("$JQ_BIN" -r '.source' "$dir/result.json"))"
   load_setup_environment "$dir/env"
+}
+
+# A value going into curl's config on stdin: no quote, backslash or line break can get in.
+config_safe() {
+  [[ "$1" =~ ^[A-Za-z0-9._~+/=:-]+$ ]]
+}
+
+# The curl config lines that prove which task this is: a one-use nonce from a local runtime (read
+# from its 0600 file, which is then removed), or SigV4 with the task role's credentials.
+bootstrap_proof() {
+  local creds region
+  if [ -n "${BOOTSTRAP_NONCE:-}" ]; then
+    printf 'header = "Authorization: Bearer %s"\n' "$BOOTSTRAP_NONCE"
+    return 0
+  fi
+  if [ -z "${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-}" ]; then
+    DIE_STATUS=2 die "no way to prove this task to the API: neither DEVFLOW_BOOTSTRAP_FILE (local runtime) nor AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (ECS task role) is set"
+  fi
+  creds=$("$CURL_BIN" --silent --show-error --fail --max-time 5 "${CREDENTIALS_ENDPOINT%/}$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || return 1
+  region=${DEVFLOW_API_REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}
+  [ -n "$region" ] || region=$(sed -n 's|^https://[^/]*\.execute-api\.\([a-z0-9-]*\)\.amazonaws\.com.*|\1|p' <<<"$DEVFLOW_API_URL")
+  [ -n "$region" ] || DIE_STATUS=2 die "cannot tell the API's region: set AWS_REGION"
+  # shellcheck disable=SC2016 # a jq program
+  "$JQ_BIN" -r --arg region "$region" '
+    if ([.AccessKeyId, .SecretAccessKey, .Token] | all(type == "string" and test("^[A-Za-z0-9._~+/=:-]+$")))
+    then "user = \"\(.AccessKeyId):\(.SecretAccessKey)\"\naws-sigv4 = \"aws:amz:\($region):execute-api\"\nheader = \"x-amz-security-token: \(.Token)\""
+    else error("malformed credentials") end' <<<"$creds" 2>/dev/null
+}
+
+# The task's first call (DESIGN.md): the API checks the proof against the session's task and
+# answers the agent token and the editor password, once. Transient failures are retried.
+bootstrap_workspace() {
+  local dir out proof attempt delay_ms=$BOOTSTRAP_BACKOFF_MS code
+  dir=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/devflow-bootstrap.XXXXXX") || die "cannot create a private temporary directory"
+  out=$dir/response.json
+  if [ -n "${DEVFLOW_BOOTSTRAP_FILE:-}" ]; then
+    BOOTSTRAP_NONCE=$(cat "$DEVFLOW_BOOTSTRAP_FILE" 2>/dev/null) || DIE_STATUS=2 die "cannot read the bootstrap nonce file $DEVFLOW_BOOTSTRAP_FILE"
+    rm -f "$DEVFLOW_BOOTSTRAP_FILE" 2>/dev/null || true
+    config_safe "$BOOTSTRAP_NONCE" || DIE_STATUS=2 die "the bootstrap nonce in $DEVFLOW_BOOTSTRAP_FILE is malformed"
+  fi
+  for attempt in $(seq 1 "$BOOTSTRAP_ATTEMPTS"); do
+    [ "$STOPPING" -eq 0 ] || { rm -rf "$dir"; exit 0; }
+    API_STATUS=000
+    proof=$(bootstrap_proof)
+    code=$?
+    [ "$code" -ne 2 ] || exit 2
+    if [ "$code" -eq 0 ]; then
+      printf '%s\n' "$proof" | "$CURL_BIN" -K - --silent --show-error --output "$out" --write-out '%{http_code}' --max-time 30 \
+        --connect-timeout "${API_CONNECT_TIMEOUT_SECONDS:-5}" -X POST -H 'Accept: application/json' \
+        "${DEVFLOW_API_URL%/}/agent/sessions/${SESSION_ID}/bootstrap" >"$dir/status" 2>"$dir/err"
+      API_STATUS=$(cat "$dir/status" 2>/dev/null)
+    fi
+    case $API_STATUS in
+      200)
+        DEVFLOW_SESSION_TOKEN=$("$JQ_BIN" -r '.token // empty' "$out")
+        EDITOR_PASSWORD=$("$JQ_BIN" -r '.editorPassword // empty' "$out")
+        rm -rf "$dir"
+        unset BOOTSTRAP_NONCE
+        [ -n "$DEVFLOW_SESSION_TOKEN" ] || DIE_STATUS=1 die "the bootstrap call answered no token"
+        export DEVFLOW_SESSION_TOKEN EDITOR_PASSWORD
+        check_session_token
+        log "bootstrapped the session"
+        return 0
+        ;;
+      401 | 403 | 409)
+        code=$("$JQ_BIN" -r '.error.code // empty' "$out" 2>/dev/null)
+        if [ "$code" != SESSION_NOT_READY ]; then
+          log "error: the API refused the bootstrap call ($API_STATUS ${code:-}): $(api_error_message "$out")"
+          rm -rf "$dir"
+          exit 2
+        fi
+        ;;
+    esac
+    log "bootstrap call failed (attempt $attempt of $BOOTSTRAP_ATTEMPTS, status $API_STATUS)"
+    if [ "$attempt" -lt "$BOOTSTRAP_ATTEMPTS" ]; then
+      sleep "$(ms_to_seconds "$delay_ms")" &
+      wait "$!" 2>/dev/null || true
+      delay_ms=$((delay_ms * 2))
+    fi
+  done
+  rm -rf "$dir"
+  die "could not bootstrap the session after $BOOTSTRAP_ATTEMPTS attempts; check that the task reaches $DEVFLOW_API_URL"
 }
 
 clone_repository() {
@@ -197,6 +283,7 @@ stop_children() {
 main() {
   trap on_stop_signal TERM INT
   check_environment
+  bootstrap_workspace
   mkdir -p "$WORKSPACE_DIR"
   clone_repository
   run_repository_setup

@@ -8,6 +8,8 @@ load helpers
 setup() {
   setup_workspace
   start_api
+  # The entrypoint gets both from the bootstrap call, never from the task's environment.
+  unset DEVFLOW_SESSION_TOKEN EDITOR_PASSWORD
 }
 
 teardown() {
@@ -25,9 +27,60 @@ teardown() {
   [ -z "$(git -C "$REPO_DIR" config --get-all credential.helper || true)" ]
 }
 
+@test "bootstraps with the local nonce before anything else: the token comes from the API, the nonce file is gone" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write hello.txt bootstrapped'
+  MAX_ITERATIONS=1 run "$CONTAINER_DIR/entrypoint.sh"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"bootstrapped the session"* ]]
+  [ ! -e "$DEVFLOW_BOOTSTRAP_FILE" ]
+  [ "$(head -n 1 "$API_STATE/requests.jsonl" | jq -r '.path + " " + .auth')" = "/prod/agent/sessions/$SESSION_ID/bootstrap Bearer bootstrap-nonce" ]
+  # Every later call carries the token the bootstrap call answered.
+  [ "$(requests '(.path | endswith("/bootstrap")) | not' | jq -r .auth | sort -u)" = "Bearer session-token" ]
+  [ "$(remote_file "devflow/$SESSION_ID" hello.txt)" = bootstrapped ]
+}
+
+@test "on ECS, bootstraps with SigV4 from the task role's container credentials" {
+  unset DEVFLOW_BOOTSTRAP_FILE
+  export AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/0f1e2d3c
+  export CREDENTIALS_ENDPOINT=${DEVFLOW_API_URL%/prod}
+  export AWS_REGION=eu-west-1
+  MAX_ITERATIONS=1 run "$CONTAINER_DIR/entrypoint.sh"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$API_STATE/bootstrapped")" = signed ]
+  auth=$(requests '.path | endswith("/bootstrap")' | jq -r .auth)
+  [[ "$auth" == "AWS4-HMAC-SHA256 Credential=ASIAFAKETASKROLE/"*"/eu-west-1/execute-api/aws4_request, SignedHeaders="*"x-amz-security-token"* ]]
+  # The credentials went to curl on its standard input, never on a command line.
+  run ! grep -rq "fake/secret+key" "$API_STATE/requests.jsonl"
+}
+
+@test "a refused bootstrap ends the workspace with exit 2 before the clone" {
+  printf wrong-nonce >"$DEVFLOW_BOOTSTRAP_FILE"
+  run "$CONTAINER_DIR/entrypoint.sh"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"refused the bootstrap call (403 BOOTSTRAP_REFUSED)"* ]]
+  [ ! -d "$REPO_DIR" ]
+}
+
+@test "without a nonce file or task role credentials, says so and exits 2" {
+  unset DEVFLOW_BOOTSTRAP_FILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+  run "$CONTAINER_DIR/entrypoint.sh"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"no way to prove this task to the API"* ]]
+  [ ! -f "$API_STATE/bootstrapped" ]
+}
+
+@test "retries a bootstrap call that fails transiently" {
+  echo 2 >"$API_STATE/fail"
+  MAX_ITERATIONS=1 run "$CONTAINER_DIR/entrypoint.sh"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"bootstrap call failed (attempt 1 of 8, status 503)"* ]]
+  [ "$(cat "$API_STATE/bootstrapped")" = nonce ]
+}
+
 @test "retries a clone that fails, then proceeds" {
   export REPO_URL=$TEST_ROOT/later.git
-  (sleep 0.4 && mv "$REMOTE" "$REPO_URL") 3>&- &
+  # The remote appears once a clone attempt has failed (its error file exists).
+  (while [ ! -s "$WORKSPACE_DIR/.clone.err" ]; do sleep 0.05; done && mv "$REMOTE" "$REPO_URL") 3>&- &
   CLONE_ATTEMPTS=30 MAX_ITERATIONS=1 run "$CONTAINER_DIR/entrypoint.sh"
   [ "$status" -eq 0 ]
   [[ "$output" == *"failed (attempt 1 of 30)"* ]]

@@ -25,8 +25,13 @@ setup_workspace() {
   export REPO=acme/demo
   export BRANCH=main
   export REPO_URL=$REMOTE
+  # What the agent and the credential helper get from the entrypoint's bootstrap call.
   export DEVFLOW_SESSION_TOKEN=session-token
-  export EDITOR_PASSWORD=correct-horse
+  # The entrypoint's proof for the fake API's bootstrap route (a local runtime's nonce file).
+  export DEVFLOW_BOOTSTRAP_FILE=$TEST_ROOT/bootstrap-nonce
+  printf bootstrap-nonce >"$DEVFLOW_BOOTSTRAP_FILE"
+  chmod 600 "$DEVFLOW_BOOTSTRAP_FILE"
+  export BOOTSTRAP_BACKOFF_MS=50
   export GIT_AUTHOR_NAME="Ada Lovelace"
   export GIT_AUTHOR_EMAIL=ada@example.com
   export WORKSPACE_DIR=$TEST_ROOT/workspace

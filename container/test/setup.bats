@@ -110,6 +110,9 @@ add_to_remote() {
   AI_WORKFLOW_BIN=$TEST_ROOT/dump-env run "$CONTAINER_DIR/entrypoint.sh"
   [ "$status" -eq 0 ]
   rm "$ENV_DUMP"
+  # A new task on the same clone bootstraps anew (the bootstrap call answers each task once).
+  printf bootstrap-nonce >"$DEVFLOW_BOOTSTRAP_FILE"
+  rm "$API_STATE/bootstrapped"
   AI_WORKFLOW_BIN=$TEST_ROOT/dump-env run "$CONTAINER_DIR/entrypoint.sh"
   [ "$status" -eq 0 ]
   [[ "$output" == *"the repository's setup already ran for this clone"* ]]

@@ -2,6 +2,7 @@ import {join} from 'node:path'
 
 import {
   aws_apigateway as apigateway,
+  type CfnElement,
   Duration,
   aws_events as events,
   aws_events_targets as targets,
@@ -10,6 +11,7 @@ import {
   aws_lambda_nodejs as nodejs,
   aws_logs as logs,
   RemovalPolicy,
+  Stack,
   Validations,
 } from 'aws-cdk-lib'
 import {Construct} from 'constructs'
@@ -134,7 +136,7 @@ export class ControlPlaneApi extends Construct {
     this.routes = ROUTES.map((route) => {
       const fn = build(functionId(route.lambda), route.lambda, Duration.seconds(route.timeoutSeconds ?? props.defaultTimeout?.toSeconds() ?? 10))
       const method = this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn), {
-        authorizationType: route.auth === 'iam' ? apigateway.AuthorizationType.IAM : apigateway.AuthorizationType.NONE,
+        authorizationType: route.auth === 'agent' ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
       })
       if (route.auth === 'github') {
         Validations.of(method).acknowledge(
@@ -166,6 +168,28 @@ export class ControlPlaneApi extends Construct {
       id: 'AwsSolutions-L1',
       reason: 'nodejs22.x is the runtime the project targets (Node 22 LTS), pinned so the bundles and the runtime agree.',
     })
+  }
+
+  /**
+   * execute-api:Invoke on the workspace routes only (the bootstrap call), for the workspace task
+   * role: it can call nothing else of the API with its credentials.
+   */
+  grantInvokeWorkspaceRoutes(grantee: iam.IGrantable): void {
+    const resources = ROUTES.filter((route) => route.auth === 'workspace').map((route) =>
+      this.api.arnForExecuteApi(route.method, route.path.replace(/\{\w+\}/g, '*'), this.api.deploymentStage.stageName),
+    )
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['execute-api:Invoke'], resources}))
+    if (grantee instanceof Construct) {
+      const stack = Stack.of(this)
+      const api = `<${stack.getLogicalId(this.api.node.defaultChild as CfnElement)}>`
+      const stage = `<${stack.getLogicalId(this.api.deploymentStage.node.defaultChild as CfnElement)}>`
+      Validations.of(grantee).acknowledge(
+        ...ROUTES.filter((route) => route.auth === 'workspace').map((route) => ({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${api}/${stage}/${route.method}${route.path.replace(/\{\w+\}/g, '*')}]`,
+          reason: 'The one workspace route, for any session id: the handler checks that the caller\'s role session is the session\'s own task.',
+        })),
+      )
+    }
   }
 
   /** Every function of this API, the reaper included. */

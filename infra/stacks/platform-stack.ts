@@ -140,8 +140,11 @@ export class PlatformStack extends Stack {
         ...(props.prices ? {[LAMBDA_ENV.prices]: JSON.stringify(props.prices)} : {}),
         ...(notifications.webhookUrl ? {[LAMBDA_ENV.notifyWebhook]: notifications.webhookUrl, [LAMBDA_ENV.notifyFormat]: notifications.format ?? 'slack'} : {}),
         ...(notifications.secretName ? {[LAMBDA_ENV.notifySecret]: notifications.secretName} : {}),
+        [LAMBDA_ENV.taskRoleArn]: this.compute.taskRole.roleArn,
+        ...(forMoto ? {[LAMBDA_ENV.emulator]: 'moto'} : {}),
       },
     })
+    this.api.grantInvokeWorkspaceRoutes(this.compute.taskRole)
     this.data.grantItemAccess(this.api.role)
     this.compute.grantRunAndStopTasks(this.api.role)
     this.secrets.grantReadGithubApp(this.api.role)
@@ -221,6 +224,8 @@ export class PlatformStack extends Stack {
       consoleUserPoolId: this.console?.userPool.userPoolId,
       alarmTopicArn: this.monitoring.topic.topicArn,
       githubDeliveriesTable: this.data.githubDeliveries.tableName,
+      taskRoleArn: this.compute.taskRole.roleArn,
+      emulator: forMoto ? 'moto' : undefined,
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
       if (value !== undefined) new CfnOutput(this, OUTPUT_KEYS[key], {value, description: `devflow: ${key}`})

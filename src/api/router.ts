@@ -7,9 +7,10 @@ import {randomUUID} from 'node:crypto'
 
 import type {APIGatewayProxyEvent, APIGatewayProxyResult} from 'aws-lambda'
 
-import {type AgentEventsRequest, type AgentResultRequest, type HeartbeatRequest, MAX_WAIT_SECONDS} from '../core/agent-api.js'
+import {type AgentEventsRequest, type AgentResultRequest, type HeartbeatRequest, MAX_WAIT_SECONDS, type WorkspaceProof} from '../core/agent-api.js'
 import {DevflowError, internalError, invalidInput, isDevflowError, notFound, tooLarge, unauthenticated} from '../core/errors.js'
 import {SessionStatus} from '../core/models.js'
+import {ownerOf} from '../core/owner.js'
 import type {CoreServices} from '../core/services/index.js'
 import type {AddBudgetRequest, Caller, PromptRequest, StartSessionRequest, UsageRequest} from '../core/session-api.js'
 import {parsePromptId, parseSessionId} from '../core/validation.js'
@@ -131,6 +132,7 @@ function routeHandlers(services: CoreServices, logger: RouterLogger): Record<str
       const health = await services.sessions.health()
       return json(health.status === 'ok' ? 200 : 503, health)
     },
+    'POST /agent/sessions/{id}/bootstrap': async ({event, params}) => json(200, await services.agent.bootstrap(params.id, workspaceProof(event))),
     'GET /agent/sessions/{id}/prompts/next': async ({event, params, query}) => {
       await authenticateAgent(services, event, params.id)
       const wait = intParam(query, 'wait') ?? MAX_WAIT_SECONDS
@@ -180,7 +182,7 @@ function iamCaller(event: APIGatewayProxyEvent): Caller {
   if (!userId) {
     throw unauthenticated('UNAUTHENTICATED', 'The request carries no caller identity.', 'Sign the request with AWS credentials (SigV4), as the devflow CLI does.')
   }
-  return {userId, apiBaseUrl: apiBaseUrl(event)}
+  return {userId: ownerOf(userId), apiBaseUrl: apiBaseUrl(event)}
 }
 
 /**
@@ -198,10 +200,24 @@ function apiBaseUrl(event: APIGatewayProxyEvent): string | undefined {
   return `${proto}://${host}${base.map((segment) => `/${segment}`).join('')}`
 }
 
-async function authenticateAgent(services: CoreServices, event: APIGatewayProxyEvent, sessionId: string): Promise<void> {
+/**
+ * The task's proof on the bootstrap route: its SigV4 identity (API Gateway's AWS_IAM fills it), or
+ * else a local runtime's nonce as a bearer token.
+ */
+function workspaceProof(event: APIGatewayProxyEvent): WorkspaceProof | undefined {
+  const principalArn = event.requestContext?.identity?.userArn
+  if (principalArn) return {kind: 'task-role', principalArn}
+  const nonce = bearerToken(event)
+  return nonce ? {kind: 'nonce', nonce} : undefined
+}
+
+function bearerToken(event: APIGatewayProxyEvent): string | undefined {
   const authorization = header(event, 'authorization')
-  const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null
-  await services.agent.authenticate(sessionId, match?.[1])
+  return (authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null)?.[1]
+}
+
+async function authenticateAgent(services: CoreServices, event: APIGatewayProxyEvent, sessionId: string): Promise<void> {
+  await services.agent.authenticate(sessionId, bearerToken(event))
 }
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {

@@ -2,7 +2,7 @@
  * The API's routes: one Lambda function per route (entry file in lambda/), the auth API Gateway
  * applies, and the same table drives the router, the CDK API construct and the local server.
  */
-export type RouteAuth = 'iam' | 'agent' | 'github'
+export type RouteAuth = 'iam' | 'agent' | 'github' | 'workspace'
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'DELETE'
@@ -13,7 +13,9 @@ export interface RouteSpec {
   /**
    * `iam`: API Gateway AWS_IAM (the caller's SigV4 identity). `agent`: no API Gateway auth; the
    * handler checks the session's bearer token. `github`: no API Gateway auth; the handler checks
-   * `X-Hub-Signature-256` with the App's webhook secret over the raw body.
+   * `X-Hub-Signature-256` with the App's webhook secret over the raw body. `workspace`: API Gateway
+   * AWS_IAM, called by the workspace task with its task role (locally: no IAM, the task's one-use
+   * nonce as a bearer token).
    */
   readonly auth: RouteAuth
   /** Long polls need more than the default timeout. */
@@ -34,6 +36,7 @@ export const ROUTES: readonly RouteSpec[] = [
   {method: 'GET', path: '/usage', lambda: 'get-usage', auth: 'iam'},
   {method: 'POST', path: '/notifications/test', lambda: 'test-notification', auth: 'iam'},
   {method: 'GET', path: '/health', lambda: 'health', auth: 'iam'},
+  {method: 'POST', path: '/agent/sessions/{id}/bootstrap', lambda: 'agent-bootstrap', auth: 'workspace'},
   {method: 'GET', path: '/agent/sessions/{id}/prompts/next', lambda: 'agent-next-prompt', auth: 'agent', timeoutSeconds: 29},
   {method: 'POST', path: '/agent/sessions/{id}/prompts/{pid}/events', lambda: 'agent-prompt-events', auth: 'agent'},
   {method: 'POST', path: '/agent/sessions/{id}/prompts/{pid}/result', lambda: 'agent-prompt-result', auth: 'agent'},

@@ -10,6 +10,7 @@ import {requireRegion} from '../adapters/aws/environment.js'
 import {getCallerIdentity} from '../adapters/aws/identity.js'
 import {Platform} from '../adapters/cdk/toolkit.js'
 import type {ProgressSink} from '../adapters/cdk/toolkit-progress.js'
+import {SecretsAdmin} from '../adapters/aws/secrets-admin.js'
 import {createPlatformStack, type PlatformStack} from '../operations/platform-stack.js'
 import {BaseCommand} from './base-command.js'
 import type {Terminal} from './output.js'
@@ -43,6 +44,7 @@ export abstract class PlatformCommand<T extends typeof Command> extends BaseComm
       config: await this.configFile(),
       progress: {start: (text) => this.terminal.startProgress(text), stop: (text) => this.terminal.stopProgress(text)},
       confirm: (question, hint) => this.confirm(question, hint),
+      secrets: () => SecretsAdmin.create(aws),
     })
   }
 }

@@ -7,6 +7,7 @@ import {getCallerIdentity} from '../adapters/aws/identity.js'
 import type {AwsEnvironment} from '../adapters/aws/environment.js'
 import {awsPlatformConfigFromDeployment, createAwsCoreDeps} from '../composition/aws.js'
 import type {Deployment} from '../core/deployment.js'
+import {ownerOf} from '../core/owner.js'
 import {createCoreServices} from '../core/services/index.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
 
@@ -14,5 +15,5 @@ export async function adminSessionApi(aws: AwsEnvironment, deployment: Deploymen
   const config = {...awsPlatformConfigFromDeployment(deployment ?? {}), version}
   const identity = await getCallerIdentity(aws)
   const deps = await createAwsCoreDeps(config, aws)
-  return {api: createCoreServices(deps).sessions, caller: {userId: identity.arn, admin: true}}
+  return {api: createCoreServices(deps).sessions, caller: {userId: ownerOf(identity.arn), admin: true}}
 }

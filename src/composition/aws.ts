@@ -9,7 +9,7 @@ import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {SNSClient} from '@aws-sdk/client-sns'
 import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 
-import {type Deployment, LAMBDA_ENV, PAGE_TOKEN_KEY_SECRET_NAME, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
+import {type Deployment, type Emulator, EMULATORS, LAMBDA_ENV, PAGE_TOKEN_KEY_SECRET_NAME, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
 import {invalidInput, remoteFailure} from '../core/errors.js'
 import {randomIds, systemClock} from '../core/ids.js'
 import {CapacityProvider} from '../core/models.js'
@@ -53,6 +53,10 @@ export interface AwsPlatformConfig {
   readonly githubAllowedRepos?: readonly string[]
   readonly agentApiUrl?: string
   readonly stage?: string
+  /** The workspace task role, whose sessions named after a task may bootstrap that task's session. */
+  readonly taskRoleArn?: string
+  /** Set when the stage was deployed for an emulator (`-c devflow:emulator=moto`). */
+  readonly emulator?: Emulator
   /** Reported by /health. */
   readonly version?: string
   /** The region whose Fargate prices apply. */
@@ -78,6 +82,13 @@ function capacity(value: string | undefined): CapacityProvider {
   const parsed = CapacityProvider.safeParse(value)
   if (!parsed.success) throw invalidInput('INVALID_CAPACITY_PROVIDER', `"${value}" is not FARGATE_SPOT or FARGATE.`, 'Set the capacity to FARGATE_SPOT or FARGATE.')
   return parsed.data
+}
+
+function emulator(value: string | undefined): Emulator | undefined {
+  if (value === undefined || value === '') return undefined
+  const known = EMULATORS.find((name) => name === value)
+  if (!known) throw invalidInput('UNKNOWN_EMULATOR', `"${value}" is not a supported emulator.`, `Use ${EMULATORS.join(' or ')}, or leave ${LAMBDA_ENV.emulator} unset.`)
+  return known
 }
 
 function optionalCount(value: string | undefined, name: string): number | undefined {
@@ -121,6 +132,8 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       ...(read('githubAllowedRepos') ? {githubAllowedRepos: list(read('githubAllowedRepos'))} : {}),
       agentApiUrl: read('agentApiUrl') ?? fallbackAgentApiUrl,
       stage: read('stage'),
+      taskRoleArn: read('taskRoleArn'),
+      emulator: emulator(read('emulator')),
       version: read('version'),
       budgets: read('budgets'),
       prices: read('prices'),
@@ -167,6 +180,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       containerName: config.containerName,
       subnets: config.subnets,
       securityGroups: config.securityGroups,
+      ...(config.emulator ? {emulator: config.emulator} : {}),
     }),
     tokens: github,
     pullRequests: github,
@@ -194,6 +208,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       defaultCapacity: config.capacity,
       containerName: config.containerName,
       cluster: config.cluster,
+      ...(config.taskRoleArn ? {workspaceRoleArn: config.taskRoleArn} : {}),
       ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
     },

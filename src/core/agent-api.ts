@@ -48,7 +48,28 @@ export const HeartbeatRequest = z.strictObject({
 })
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>
 
+/**
+ * How a workspace proves which task it is in its bootstrap call:
+ * - `task-role`: the SigV4 caller API Gateway verified; an ECS task role's session is named after
+ *   the task id (`arn:aws:sts::<account>:assumed-role/<task role>/<task id>`);
+ * - `nonce`: the one-use nonce a local runtime handed its task out of band.
+ */
+export type WorkspaceProof = {readonly kind: 'task-role'; readonly principalArn: string} | {readonly kind: 'nonce'; readonly nonce: string}
+
+/** What the bootstrap call answers, once per session. */
+export interface WorkspaceSecrets {
+  /** The agent's bearer token for the other /agent routes. */
+  readonly token: string
+  /** code-server's password. */
+  readonly editorPassword: string
+}
+
 export interface AgentApi {
+  /**
+   * The workspace's first call: checks the proof against the session's task and answers the
+   * agent token (minted now, stored as a hash) and the editor password, once; a second call is a 409.
+   */
+  bootstrap(sessionId: string, proof: WorkspaceProof | undefined): Promise<WorkspaceSecrets>
   /** Checks the bearer token against the session's stored hash in constant time; 401 otherwise. */
   authenticate(sessionId: string, bearerToken: string | undefined): Promise<void>
   /** Long poll: claims the next QUEUED prompt (in seq order) with a lease, or undefined after `waitSeconds`. */

@@ -26,6 +26,9 @@ export const OUTPUT_KEYS = {
   consoleUserPoolId: 'ConsoleUserPoolId',
   alarmTopicArn: 'AlarmTopicArn',
   githubDeliveriesTable: 'GithubDeliveriesTableName',
+  taskRoleArn: 'WorkspaceTaskRoleArn',
+  /** Only under `-c devflow:emulator=moto`. */
+  emulator: 'Emulator',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -63,6 +66,10 @@ export const LAMBDA_ENV = {
   githubLabel: 'DEVFLOW_GITHUB_LABEL',
   /** Comma-separated `owner/name` or `owner/*`; every repository the App is installed on when unset. */
   githubAllowedRepos: 'DEVFLOW_GITHUB_ALLOWED_REPOS',
+  /** The workspace task role: the one identity the bootstrap route answers (with the task id as its session name). */
+  taskRoleArn: 'DEVFLOW_TASK_ROLE_ARN',
+  /** `moto` when the stage was deployed for the emulator: the runtime then works around its gaps (README). */
+  emulator: 'DEVFLOW_EMULATOR',
   /** The DevFlow release the functions were built from, reported by GET /health. */
   version: 'DEVFLOW_VERSION',
   /** JSON budgets of the stage (src/core/budgets.ts); none apply when unset. */
@@ -78,6 +85,16 @@ export const LAMBDA_ENV = {
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
 } as const
+
+/**
+ * The tags of every workspace task: developers' `ecs:DescribeTasks`, `ecs:ExecuteCommand` and
+ * `ssm:StartSession` are scoped by the owner tag (README, "Deploying to AWS").
+ */
+export const TASK_TAGS = {owner: 'devflow:owner', session: 'devflow:session'} as const
+
+/** The emulators `-c devflow:emulator=...` accepts; the deployed platform works around their gaps. */
+export const EMULATORS = ['moto'] as const
+export type Emulator = (typeof EMULATORS)[number]
 
 /** The workspace container's name in the task definition. */
 export const WORKSPACE_CONTAINER_NAME = 'workspace'

@@ -60,8 +60,15 @@ export const SessionRecord = z.object({
   taskArn: z.string().optional(),
   /** The code-server password for `session open`; only the owner can read it. */
   editorPassword: z.string().optional(),
-  /** sha256 of the agent's bearer token; the token itself is never stored. */
+  /**
+   * sha256 of the agent's bearer token; the token itself is never stored. Empty until the
+   * workspace's bootstrap call mints the token (no bearer token matches it).
+   */
   agentTokenHash: z.string(),
+  /** sha256 of the one-use bootstrap nonce of a local task (TaskSpec.bootstrapNonce). */
+  bootstrapNonceHash: z.string().optional(),
+  /** When the workspace's bootstrap call got the token and password: a second call is refused. */
+  bootstrappedAt: isoDate.optional(),
   idempotencyKey: z.string().optional(),
   lastActivityAt: isoDate.optional(),
   /** Set by the agent's first heartbeat: the workspace is usable from then on. */

@@ -52,12 +52,21 @@ export interface PromptStore {
 
 export interface TaskSpec {
   readonly sessionId: string
+  /** The session's owner: tagged on the task (`devflow:owner`) so developers' ECS access can be scoped by it. */
+  readonly owner: string
+  /** The task's size; the workspace container gets all of it. */
   readonly cpu: number
   readonly memory: number
   /** The capacity to try first; the runtime reports which one it got. */
   readonly capacity: CapacityProvider
-  /** Plain environment for the workspace container (never the GitHub App key). */
+  /** Plain environment for the workspace container: no secret (overrides are readable by `ecs:DescribeTasks`). */
   readonly environment: Readonly<Record<string, string>>
+  /**
+   * A one-use proof for the workspace's bootstrap call, for runtimes whose tasks have no IAM role
+   * (local processes and containers): handed to the task out of band (a 0600 file), never in its
+   * environment. A runtime whose tasks prove themselves by their task role ignores it.
+   */
+  readonly bootstrapNonce: string
 }
 
 export interface TaskState {

@@ -25,7 +25,23 @@ export interface PlatformStackDeps {
   readonly progress: StepProgress
   /** Asks before a destroy; false leaves the stack as it is. */
   readonly confirm: (question: string, hintWhenNotInteractive: string) => Promise<boolean>
+  /** The stage's secrets outside the stack: only the emulator mode uses them (what moto's CloudFormation skips). */
+  readonly secrets: () => Promise<EmulatorSecrets>
 }
+
+export interface EmulatorSecrets {
+  /** Creates the missing secrets holding the placeholder; answers which it created. */
+  createMissing(): Promise<string[]>
+  deleteAll(): Promise<void>
+  close(): void
+}
+
+/**
+ * moto_server's stack deletion is not ordered by dependencies: a pass can try the VPC before what
+ * is in it, fail, and a later pass finds them gone.
+ */
+const EMULATOR_DESTROY_ATTEMPTS = 3
+const RETRYABLE_EMULATOR_DESTROY = /has dependencies|DependencyViolation/i
 
 export interface DeployResult {
   readonly deployed: DeployedPlatform
@@ -73,6 +89,7 @@ export function createPlatformStack(deps: PlatformStackDeps) {
       const deployed = await platform.deploy(account)
       progress.stop(`Deployed ${deployed.stackName}`)
       const record = deploymentRecord(deployed)
+      if (record.emulator === 'moto') await withSecrets(deps, (secrets) => secrets.createMissing())
       deps.config.setStageData(stage, 'deployment', record)
       await deps.config.save()
       return {deployed, record}
@@ -97,8 +114,18 @@ export function createPlatformStack(deps: PlatformStackDeps) {
         `Pass --yes to delete ${platform.stackName} without a prompt.`,
       )
       if (!confirmed) throw invalidInput('CANCELLED', `Left ${platform.stackName} as it is.`, 'Run the command again and answer yes to delete it.')
+      const emulated = platform.forEmulator || deps.config.getStageData(stage, 'deployment')?.emulator === 'moto'
       await progress.start(`Destroying ${platform.stackName}`)
-      await platform.destroy()
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await platform.destroy()
+          break
+        } catch (error) {
+          if (!emulated || attempt >= EMULATOR_DESTROY_ATTEMPTS || !RETRYABLE_EMULATOR_DESTROY.test(String((error as Error)?.message ?? error))) throw error
+        }
+      }
+      // The secrets the deploy created beside the stack go with it, as the stack's own would.
+      if (emulated && !retainedData) await withSecrets(deps, (secrets) => secrets.deleteAll())
       progress.stop(`Destroyed ${platform.stackName}`)
       deps.config.setStageData(stage, 'deployment', undefined)
       await deps.config.save()
@@ -108,3 +135,12 @@ export function createPlatformStack(deps: PlatformStackDeps) {
 }
 
 export type PlatformStack = ReturnType<typeof createPlatformStack>
+
+async function withSecrets<T>(deps: PlatformStackDeps, use: (secrets: EmulatorSecrets) => Promise<T>): Promise<T> {
+  const secrets = await deps.secrets()
+  try {
+    return await use(secrets)
+  } finally {
+    secrets.close()
+  }
+}

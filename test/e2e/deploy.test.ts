@@ -8,11 +8,12 @@ import {dirname, join} from 'node:path'
 
 import {CloudFormationClient, DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
 import {DescribeTableCommand, DynamoDBClient} from '@aws-sdk/client-dynamodb'
-import {DescribeTaskDefinitionCommand, ECSClient} from '@aws-sdk/client-ecs'
+import {DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient} from '@aws-sdk/client-ecs'
 import {expect} from 'chai'
 
 import {OUTPUT_KEYS} from '../../src/core/deployment.js'
 import {CliSandbox} from '../helpers/cli.js'
+import {FakeGithub} from '../helpers/fake-github.js'
 import {moto, type Moto, TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
 
 const MOTO = ['-c', 'devflow:emulator=moto']
@@ -51,7 +52,8 @@ describe('e2e: devflow deploy / diff / destroy (against moto_server)', function 
     const result = await cli.run(['deploy', '--stage', 'dev', ...MOTO, '--json'], {env: aws.env(), timeout: 200_000})
     expect(result.exitCode, result.stderr).to.equal(0)
     const outputs = result.json<Record<string, string>>()
-    expect(outputs).to.include({stackName: 'devflow-dev', region: TEST_REGION, account: TEST_ACCOUNT, sessionsTable: 'devflow-sessions', capacity: 'FARGATE_SPOT', containerName: 'workspace'})
+    expect(outputs).to.include({stackName: 'devflow-dev', region: TEST_REGION, account: TEST_ACCOUNT, sessionsTable: 'devflow-sessions', capacity: 'FARGATE_SPOT', containerName: 'workspace', emulator: 'moto'})
+    expect(outputs.taskRoleArn).to.match(/^arn:aws:iam::\d{12}:role\//)
     // moto leaves out the CloudFront domain and the console's user pool (README); every other output is there.
     const expected = (Object.keys(OUTPUT_KEYS) as Array<keyof typeof OUTPUT_KEYS>).filter((key) => key !== 'frontendDomain' && key !== 'consoleUserPoolId')
     expect(outputs).to.include.all.keys(expected)
@@ -71,6 +73,41 @@ describe('e2e: devflow deploy / diff / destroy (against moto_server)', function 
     expect(stacks.Stacks?.[0]?.StackStatus).to.equal('CREATE_COMPLETE')
     const table = await client(DynamoDBClient).send(new DescribeTableCommand({TableName: 'devflow-sessions'}))
     expect(table.Table?.GlobalSecondaryIndexes?.[0]?.IndexName).to.equal('user_id-created_at-index')
+  })
+
+  it('leaves a whole platform under the emulator: secrets set, session start with the stage\'s capacity, stop', async () => {
+    // moto's CloudFormation skips AWS::SecretsManager::Secret: the emulator mode's deploy created them.
+    const status = await cli.run(['secrets', 'status', '--stage', 'dev', '--json'], {env: aws.env()})
+    expect(status.exitCode, status.stderr).to.equal(0)
+    expect(status.json<{secrets: Array<{exists: boolean; set: boolean}>}>().secrets.map((x) => [x.exists, x.set])).to.deep.equal([
+      [true, false],
+      [true, false],
+    ])
+    const github = await FakeGithub.start()
+    try {
+      github.install('octo/hello')
+      const keyFile = join(cli.home, 'app.pem')
+      await writeFile(keyFile, github.secret().privateKey)
+      const setApp = await cli.run(['secrets', 'set', 'github-app', '--stage', 'dev', '--app-id', github.secret().appId, '--private-key-file', keyFile, '--json'], {env: aws.env()})
+      expect(setApp.exitCode, setApp.stdout + setApp.stderr).to.equal(0)
+      const setKey = await cli.run(['secrets', 'set', 'claude-api-key', '--stage', 'dev', '--json'], {env: aws.env(), input: 'sk-ant-test-0123456789abcdef'})
+      expect(setKey.exitCode, setKey.stdout + setKey.stderr).to.equal(0)
+
+      // The GitHub API URL is the stage's GitHub Enterprise setting, here the fake's.
+      const env = {...aws.env(), DEVFLOW_GITHUB_API_URL: github.url}
+      const started = await cli.run(['session', 'start', '--stage', 'dev', '--admin', '--repo', 'octo/hello', '--json'], {env})
+      expect(started.exitCode, started.stdout + started.stderr).to.equal(0)
+      const session = started.json<{id: string; capacity: string; taskArn: string}>()
+      // The stage's default capacity, recorded as such; the emulator mode placed it on FARGATE.
+      expect(session.capacity).to.equal('FARGATE_SPOT')
+      const config = JSON.parse(await readFile(cli.configFile, 'utf8')) as {stages: {dev: {deployment: Record<string, string>}}}
+      const task = await client(ECSClient).send(new DescribeTasksCommand({cluster: config.stages.dev.deployment.cluster, tasks: [session.taskArn]}))
+      expect(task.tasks?.[0]?.launchType).to.equal('FARGATE')
+      const stopped = await cli.run(['session', 'stop', session.id, '--stage', 'dev', '--admin', '--json'], {env})
+      expect(stopped.exitCode, stopped.stdout + stopped.stderr).to.equal(0)
+    } finally {
+      await github.close()
+    }
   })
 
   it('without --json, reports progress on stderr one line per resource event and prints the outputs', async () => {
@@ -96,17 +133,16 @@ describe('e2e: devflow deploy / diff / destroy (against moto_server)', function 
   })
 
   it('destroy --yes deletes the stack and forgets the saved outputs', async () => {
-    let result = await cli.run(['destroy', '--stage', 'dev', '--yes', '--json'], {env: aws.env(), timeout: 120_000})
-    if (result.exitCode === 7 && /has dependencies/.test(result.stdout)) {
-      // moto_server's stack deletion is not dependency-ordered: its first pass tries the VPC before
-      // the resources in it and gives up; a second delete finds them gone (README, moto gaps).
-      result = await cli.run(['destroy', '--stage', 'dev', '--yes', '--json'], {env: aws.env(), timeout: 120_000})
-    }
+    // One destroy: the emulator mode retries moto's stack deletion that gives up on the VPC.
+    const result = await cli.run(['destroy', '--stage', 'dev', '--yes', '--json'], {env: aws.env(), timeout: 180_000})
     expect(result.exitCode, result.stdout + result.stderr).to.equal(0)
     expect(result.json()).to.deep.equal({stackName: 'devflow-dev', stage: 'dev', retainedData: false})
     const stacks = await client(CloudFormationClient).send(new DescribeStacksCommand({})).catch(() => ({Stacks: []}))
     expect((stacks.Stacks ?? []).filter((s) => s.StackName === 'devflow-dev' && s.StackStatus !== 'DELETE_COMPLETE')).to.deep.equal([])
     const config = JSON.parse(await readFile(cli.configFile, 'utf8')) as {stages?: {dev?: {deployment?: unknown}}}
     expect(config.stages?.dev?.deployment).to.equal(undefined)
+    // The secrets the emulator mode created went with the stack.
+    const secrets = await cli.run(['secrets', 'status', '--stage', 'dev', '--json'], {env: aws.env()})
+    expect(secrets.json<{secrets: Array<{exists: boolean}>}>().secrets.map((x) => x.exists)).to.deep.equal([false, false])
   })
 })

@@ -7,9 +7,10 @@ import {generateKeyPairSync} from 'node:crypto'
 import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {GetSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {expect} from 'chai'
 
+import {SecretsAdmin} from '../../src/adapters/aws/secrets-admin.js'
 import {SECRET_NAMES} from '../../src/core/deployment.js'
 import {UNSET_SECRET_VALUE} from '../../src/core/deployment.js'
 import {CliSandbox} from '../helpers/cli.js'
@@ -38,8 +39,19 @@ describe('e2e: devflow secrets (against moto_server)', () => {
     await cli.cleanup()
   })
 
+  // What a deploy leaves: on moto, the emulator mode's own step (moto's CloudFormation skips secrets).
   const createAsTheStackDoes = async () => {
-    for (const name of Object.values(SECRET_NAMES)) await secrets.send(new CreateSecretCommand({Name: name, SecretString: UNSET_SECRET_VALUE}))
+    const saved = {...process.env}
+    Object.assign(process.env, aws.env())
+    const admin = await SecretsAdmin.create({region: TEST_REGION})
+    try {
+      expect(await admin.createMissing()).to.deep.equal(['githubApp', 'claudeApiKey'])
+      expect(await admin.createMissing()).to.deep.equal([])
+    } finally {
+      admin.close()
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
+      Object.assign(process.env, saved)
+    }
   }
 
   it('before a deploy: status says missing, set says deploy first (exit 3)', async () => {

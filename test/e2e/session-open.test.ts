@@ -79,7 +79,7 @@ describe('e2e: devflow session open', function () {
     const start = await platform.cli.run(['session', 'start', '--repo', REPO, '--json'], {env: platform.env({DEVFLOW_ENDPOINT: platform.api.url})})
     session = start.json()
     await platform.agent.heartbeat(session.id, await platform.agent.token(session.id, session.taskArn))
-    password = (await platform.agent.environment(session.taskArn)).EDITOR_PASSWORD
+    password = (await platform.agent.bootstrap(session.id, session.taskArn)).editorPassword
   })
   after(async () => {
     await fake?.close()

@@ -16,7 +16,7 @@ import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets
 import {unmarshall} from '@aws-sdk/util-dynamodb'
 import {type ResultPromise, execa} from 'execa'
 import {mkdir, writeFile} from 'node:fs/promises'
-import {dirname} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {ecsApi, type EcsApi, EcsTaskRuntime} from '../../src/adapters/aws/ecs-task-runtime.js'
 import {type AwsPlatformConfig, createAwsCoreDeps} from '../../src/composition/aws.js'
@@ -44,6 +44,13 @@ export const TASK_ROLES = {
 }
 /** What moto's STS answers for any access key: the operator in admin mode, the caller in API mode. */
 export const TEST_USER_ARN = `arn:aws:sts::${TEST_ACCOUNT}:user/moto`
+/** The stage's workspace task role: its sessions, named after a task id, may bootstrap that task's session. */
+export const TASK_ROLE_ARN = TASK_ROLES.task
+
+/** The SigV4 identity API Gateway reports for a workspace task calling with its task role (session name = task id). */
+export function taskRoleCaller(taskArn: string): string {
+  return `arn:aws:sts::${TEST_ACCOUNT}:assumed-role/${TASK_ROLE_ARN.split('/').at(-1)}/${taskArn.split('/').at(-1)}`
+}
 
 export type ApiMode = 'in-process' | 'cli'
 export type TableKey = keyof typeof TABLES
@@ -205,6 +212,8 @@ export class PlatformFixture {
       capacity: config.capacity,
       githubAppSecretArn: config.githubAppSecretArn,
       githubDeliveriesTable: config.githubDeliveriesTable,
+      taskRoleArn: config.taskRoleArn ?? '',
+      emulator: config.emulator ?? '',
       pageTokenKeySecretArn: config.pageTokenKeySecretArn,
       region: TEST_REGION,
     }
@@ -241,6 +250,16 @@ export class PlatformFixture {
     const initial = started(this.#initialDeps, 'deps', 'in-process')
     this.#deps = {...initial, ...change(initial)}
     this.#services = createCoreServices(this.#deps)
+  }
+
+  /**
+   * 'in-process': the workspace's bootstrap call for a session's task, as its task role makes it;
+   * answers the agent token and the editor password (once per session).
+   */
+  async bootstrap(sessionId: string, taskArn: string): Promise<{token: string; editorPassword: string}> {
+    const response = await this.call('POST', `/agent/sessions/${sessionId}/bootstrap`, {user: taskRoleCaller(taskArn)})
+    if (response.status !== 200) throw new Error(`bootstrap of ${sessionId} answered ${response.status}: ${JSON.stringify(response.body)}`)
+    return response.body
   }
 
   /** 'in-process': a request to the served API. */
@@ -294,8 +313,11 @@ export class PlatformFixture {
     const cli = await CliSandbox.create()
     this.#cli = cli
     await this.saveDeployment(cli)
-    this.#api = await serveApi(cli, this.env({DEVFLOW_API_SIGV4_PRINCIPALS: JSON.stringify({testing: {secretAccessKey: 'testing', userArn: TEST_USER_ARN}})}))
-    this.#agent = new TestAgent(this.#api.url, this.ecs, CLUSTER)
+    // Read again on every request: the TestAgent adds each task's role session as it appears.
+    const principalsFile = join(cli.home, 'sigv4-principals.json')
+    await writeFile(principalsFile, JSON.stringify({testing: {secretAccessKey: 'testing', userArn: TEST_USER_ARN}}))
+    this.#api = await serveApi(cli, this.env({DEVFLOW_API_SIGV4_PRINCIPALS: `@${principalsFile}`}))
+    this.#agent = new TestAgent(this.#api.url, this.ecs, CLUSTER, {principalsFile, callerOf: taskRoleCaller})
   }
 }
 
@@ -349,7 +371,10 @@ async function createPlatformResources(
     containerName: 'workspace',
     subnets: [subnet.Subnet?.SubnetId ?? ''],
     securityGroups: [group.GroupId ?? ''],
-    capacity: 'FARGATE',
+    // The dev stage's default, placed as the emulator mode of the ECS runtime places it (README).
+    capacity: 'FARGATE_SPOT',
+    emulator: 'moto',
+    taskRoleArn: TASK_ROLE_ARN,
     githubAppSecretArn: arns.githubApp,
     pageTokenKeySecretArn: arns.pageTokenKey,
     githubDeliveriesTable: TABLES.deliveries,
@@ -390,13 +415,19 @@ async function serveApi(cli: CliSandbox, env: Record<string, string>): Promise<R
   }
 }
 
-/** An ECS runtime for the platform's cluster over `api(real ECS API)`: for `rewire`'s fault injection. */
-export function runtimeWith(platform: PlatformFixture, api: (real: EcsApi) => EcsApi): EcsTaskRuntime {
+/**
+ * An ECS runtime for the platform's cluster over `api(real ECS API)`: for `rewire`'s fault
+ * injection. `realPlacement` drops the emulator mode, so that RunTask asks for Spot as on AWS (the
+ * fault then has to answer it: moto cannot).
+ */
+export function runtimeWith(platform: PlatformFixture, api: (real: EcsApi) => EcsApi, options: {realPlacement?: boolean} = {}): EcsTaskRuntime {
+  const {emulator} = platform.config
   return new EcsTaskRuntime(api(ecsApi(platform.ecs)), {
     cluster: platform.config.cluster,
     taskDefinition: platform.config.taskDefinition,
     containerName: platform.config.containerName,
     subnets: platform.config.subnets,
     securityGroups: platform.config.securityGroups,
+    ...(emulator && !options.realPlacement ? {emulator} : {}),
   })
 }

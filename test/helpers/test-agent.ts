@@ -1,22 +1,74 @@
 /**
- * The workspace side of the prompt channel, answering as a real agent would: it reads the session
- * token from the task's environment overrides (ECS DescribeTasks) and speaks the agent routes of
- * the API at `apiUrl`.
+ * The workspace side of the prompt channel, answering as a real agent would: it makes the task's
+ * bootstrap call, SigV4-signed as the task role's session named after the task id (each such
+ * session is added to the principals file `devflow api serve` reads on every request, as STS would
+ * issue it), and speaks the agent routes of the API at `apiUrl` with the token it answered.
  */
+import {randomBytes} from 'node:crypto'
+import {readFile, writeFile} from 'node:fs/promises'
+
 import {DescribeTasksCommand, type ECSClient, ListTasksCommand} from '@aws-sdk/client-ecs'
 
+import {signRequest} from '../../src/adapters/http/sigv4.js'
+
+export interface TaskRoleOptions {
+  /**
+   * The JSON principals file of `devflow api serve` (DEVFLOW_API_SIGV4_PRINCIPALS=@file). Without it
+   * the API is the fixture's in-process server, which takes the caller from `x-test-user`.
+   */
+  readonly principalsFile?: string
+  /** The assumed-role ARN of a task's role session. */
+  readonly callerOf: (taskArn: string) => string
+}
+
+export interface WorkspaceSecrets {
+  readonly token: string
+  readonly editorPassword: string
+}
+
 export class TestAgent {
+  private readonly bootstrapped = new Map<string, Promise<WorkspaceSecrets>>()
+
   constructor(
     private readonly apiUrl: string,
     private readonly ecs: ECSClient,
     private readonly cluster: string,
+    private readonly taskRole: TaskRoleOptions,
   ) {}
 
-  /** The session token the control plane handed the task (never stored in plain text anywhere else). */
+  /** The session token the bootstrap call handed the task (never stored in plain text anywhere else). */
   async token(sessionId: string, taskArn: string): Promise<string> {
-    const environment = await this.environment(taskArn)
-    if (!environment.DEVFLOW_SESSION_TOKEN || environment.SESSION_ID !== sessionId) throw new Error(`task ${taskArn} carries no session token for ${sessionId}`)
-    return environment.DEVFLOW_SESSION_TOKEN
+    return (await this.bootstrap(sessionId, taskArn)).token
+  }
+
+  /** The task's bootstrap call, made once per session; later calls answer what the first got. */
+  bootstrap(sessionId: string, taskArn: string): Promise<WorkspaceSecrets> {
+    let secrets = this.bootstrapped.get(sessionId)
+    if (!secrets) {
+      secrets = this.signedBootstrap(sessionId, taskArn)
+      this.bootstrapped.set(sessionId, secrets)
+    }
+    return secrets
+  }
+
+  /** Signed as the task role's session (api serve), or named in `x-test-user` (the in-process server). */
+  private async taskRoleHeaders(url: URL, taskArn: string): Promise<Record<string, string>> {
+    const {principalsFile, callerOf} = this.taskRole
+    if (!principalsFile) return {'x-test-user': callerOf(taskArn)}
+    const credentials = {accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('base64')}
+    const principals = JSON.parse(await readFile(principalsFile, 'utf8')) as Record<string, unknown>
+    principals[credentials.accessKeyId] = {secretAccessKey: credentials.secretAccessKey, userArn: callerOf(taskArn)}
+    await writeFile(principalsFile, JSON.stringify(principals))
+    return signRequest({method: 'POST', url, headers: {}, body: ''}, credentials, 'us-east-1')
+  }
+
+  private async signedBootstrap(sessionId: string, taskArn: string): Promise<WorkspaceSecrets> {
+    const url = new URL(`${this.apiUrl}/agent/sessions/${sessionId}/bootstrap`)
+    const headers = await this.taskRoleHeaders(url, taskArn)
+    const response = await fetch(url, {method: 'POST', headers, body: ''})
+    const body = await response.text()
+    if (response.status !== 200) throw new Error(`bootstrap of ${sessionId} answered ${response.status}: ${body}`)
+    return JSON.parse(body) as WorkspaceSecrets
   }
 
   /** The workspace container's environment overrides, as the task was started. */
@@ -52,7 +104,7 @@ export class TestAgent {
           if (seen.has(arn)) continue
           seen.add(arn)
           const environment = await this.environment(arn)
-          await this.heartbeat(environment.SESSION_ID, environment.DEVFLOW_SESSION_TOKEN)
+          await this.heartbeat(environment.SESSION_ID, await this.token(environment.SESSION_ID, arn))
         }
         await new Promise((resolve) => setTimeout(resolve, 100))
       }

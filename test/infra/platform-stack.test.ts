@@ -52,9 +52,9 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
 
   for (const stage of STAGE_NAMES) {
     describe(`stage ${stage}`, () => {
-      it('is the stack devflow-<stage> with exactly the output keys of src/core/deployment.ts', () => {
+      it('is the stack devflow-<stage> with exactly the output keys of src/core/deployment.ts (the emulator\'s only under its key)', () => {
         const outputs = Object.keys(templates[stage].toJSON().Outputs as Record<string, unknown>).sort()
-        expect(outputs).to.deep.equal(Object.values(OUTPUT_KEYS).sort())
+        expect(outputs).to.deep.equal(Object.values(OUTPUT_KEYS).filter((key) => key !== OUTPUT_KEYS.emulator).sort())
       })
 
       it('I-5: sessions, prompts and prompt events tables with their keys, TTL and GSI', () => {
@@ -206,6 +206,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env[LAMBDA_ENV.githubLabel]).to.equal('devflow')
           expect(env, LAMBDA_ENV.githubDeliveriesTable).to.have.property(LAMBDA_ENV.githubDeliveriesTable)
           expect(env[LAMBDA_ENV.version]).to.match(/^\d+\.\d+\.\d+/)
+          expect(JSON.stringify(env[LAMBDA_ENV.taskRoleArn])).to.match(/WorkspacesTaskRole.*Arn/)
+          expect(env).not.to.have.property(LAMBDA_ENV.emulator)
           expect(env[LAMBDA_ENV.maxActiveSessionsPerUser]).to.equal(stage === 'dev' ? '3' : '5')
           expect(env).to.have.property(LAMBDA_ENV.pageTokenKeySecretArn)
         }
@@ -215,7 +217,7 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         for (const route of ROUTES) {
           templates[stage].hasResourceProperties('AWS::ApiGateway::Method', {
             HttpMethod: route.method,
-            AuthorizationType: route.auth === 'iam' ? 'AWS_IAM' : 'NONE',
+            AuthorizationType: route.auth === 'agent' ? 'NONE' : 'AWS_IAM',
             Integration: Match.objectLike({Type: 'AWS_PROXY'}),
           })
         }
@@ -312,10 +314,11 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         expect(wildcards).to.deep.equal([])
       })
 
-      it('I-3: the task role has no DynamoDB, SQS or Secrets Manager access, only the ECS Exec channel and its log group', () => {
+      it('I-3: the task role has no DynamoDB, SQS or Secrets Manager access, only the ECS Exec channel, its log group and the bootstrap route', () => {
         const statements = statementsOf(stage, 'WorkspacesTaskRole')
         const actions = statements.flatMap((s) => [s.Action].flat() as string[])
         expect(actions.sort()).to.deep.equal([
+          'execute-api:Invoke',
           'logs:CreateLogStream',
           'logs:DescribeLogGroups',
           'logs:DescribeLogStreams',
@@ -328,6 +331,14 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         // Appending to the ECS Exec log group only.
         const logWrites = statements.find((st) => ([st.Action].flat() as string[]).includes('logs:PutLogEvents'))
         expect(JSON.stringify(logWrites?.Resource)).to.contain('WorkspacesExecLogs').and.not.contain('"*"')
+        // One resource: this API, this stage, POST on the bootstrap route of any session.
+        const invoke = statements.find((s) => s.Action === 'execute-api:Invoke')
+        expect([invoke?.Resource].flat()).to.have.length(1)
+        const text = JSON.stringify(invoke?.Resource)
+        expect(text).to.contain('ControlPlaneApi')
+        expect(text).to.contain('ControlPlaneApiDeploymentStage').and.contain('/POST/agent/sessions/*/bootstrap')
+        const bootstrapMethod = resources(stage, 'AWS::ApiGateway::Method').find(([id]) => /bootstrapPOST/i.test(id))
+        expect(bootstrapMethod?.[1].Properties?.AuthorizationType).to.equal('AWS_IAM')
       })
 
       it('I-3: the execution role pulls from the repository, writes its log group, reads only the Claude key', () => {
@@ -414,6 +425,11 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
     moto.resourceCountIs('AWS::EC2::NatGateway', 0)
     moto.resourceCountIs('AWS::ECS::Service', 0)
     expect(Object.keys(moto.toJSON().Outputs)).not.to.include(OUTPUT_KEYS.frontendDomain)
+    // The runtime learns it runs on the emulator (README, "The emulator mode").
+    expect(moto.toJSON().Outputs[OUTPUT_KEYS.emulator].Value).to.equal('moto')
+    for (const [, fn] of Object.entries(moto.findResources('AWS::Lambda::Function'))) {
+      expect((fn.Properties.Environment as {Variables: Record<string, unknown>}).Variables[LAMBDA_ENV.emulator]).to.equal('moto')
+    }
     moto.resourceCountIs('AWS::Cognito::UserPool', 0)
     moto.resourceCountIs('Custom::CDKBucketDeployment', 0)
     expect(Object.keys(moto.toJSON().Outputs)).not.to.include(OUTPUT_KEYS.consoleUserPoolId)

@@ -14,7 +14,7 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import {ROOT} from '../helpers/cli.js'
-import {REPO, usePlatform} from '../helpers/platform-fixture.js'
+import {REPO, taskRoleCaller, usePlatform} from '../helpers/platform-fixture.js'
 
 const FIXTURES = join(ROOT, 'container', 'test')
 const FAKE_TOKEN = 'session-token'
@@ -65,8 +65,7 @@ describe('container/test/fixtures/fake-api.py answers as the agent API does', fu
 
     const started = await h.call('POST', '/sessions', {user: 'ada', body: {repo: REPO}})
     expect(started.status, JSON.stringify(started.body)).to.equal(201)
-    const task = (await h.tasks()).find((t) => t.taskArn === started.body.taskArn)
-    const token = task?.overrides?.containerOverrides?.[0]?.environment?.find((e) => e.name === 'DEVFLOW_SESSION_TOKEN')?.value ?? ''
+    const {token} = await h.bootstrap(started.body.id, started.body.taskArn)
     session = {id: started.body.id, token}
   })
   after(async () => {
@@ -102,6 +101,23 @@ describe('container/test/fixtures/fake-api.py answers as the agent API does', fu
     expect(queued.status).to.equal(202)
     return {fake: fakeId, real: queued.body.id}
   }
+
+  it('bootstrap: the token and password once, then 409; a proof of another task 403', async () => {
+    const other = await h.call('POST', '/sessions', {user: 'ada', body: {repo: REPO}})
+    const bootstrap = async (fakeAuth: string, realCaller: string): Promise<[Answer, Answer]> => {
+      const fakeAnswer = await fetch(`${fakeUrl}/agent/sessions/${sessionIdOnFake}/bootstrap`, {method: 'POST', headers: {authorization: fakeAuth}})
+      const real = await h.call('POST', `/agent/sessions/${other.body.id}/bootstrap`, {user: realCaller})
+      const text = await fakeAnswer.text()
+      return [{status: fakeAnswer.status, body: text ? JSON.parse(text) : undefined}, real]
+    }
+    const [wrongFake, wrongReal] = await bootstrap('Bearer not-the-nonce', taskRoleCaller('arn:aws:ecs:us-east-1:123456789012:task/devflow/0123'))
+    expectSameAnswer(wrongFake, wrongReal, 'POST bootstrap (another task)')
+    const [firstFake, firstReal] = await bootstrap('Bearer bootstrap-nonce', taskRoleCaller(other.body.taskArn))
+    expectSameAnswer(firstFake, firstReal, 'POST bootstrap')
+    expect(Object.keys(firstFake.body).sort()).to.deep.equal(['editorPassword', 'token'])
+    const [againFake, againReal] = await bootstrap('Bearer bootstrap-nonce', taskRoleCaller(other.body.taskArn))
+    expectSameAnswer(againFake, againReal, 'POST bootstrap (again)')
+  })
 
   it('heartbeat', async () => {
     const [fakeAnswer, real] = await both('POST', 'heartbeat', {state: 'idle'})

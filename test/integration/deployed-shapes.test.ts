@@ -21,7 +21,7 @@ import {CliSandbox} from '../helpers/cli.js'
 import {denial, iamRequests, type Statement, TemplateResolver} from '../helpers/iam-policy.js'
 import {API_DOMAIN, bundleLambdas, type LambdaBundles, restEvent, STAGE} from '../helpers/lambda-bundles.js'
 import {TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
-import {CLUSTER, PlatformFixture, REPO, TASK_ROLES, WEBHOOK_SECRET} from '../helpers/platform-fixture.js'
+import {CLUSTER, PlatformFixture, REPO, TASK_ROLES, taskRoleCaller, WEBHOOK_SECRET} from '../helpers/platform-fixture.js'
 import {synthTemplate, type Template} from '../helpers/synth.js'
 
 /** Access keys: which component made a recorded call (each function has its own). */
@@ -48,7 +48,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
   let lambdas: LambdaBundles
   let template: Promise<Template>
   let lambdaEnv: Record<string, string>
-  const sessions: {first?: string; expiring?: string; token?: string; prompt?: string} = {}
+  const sessions: {first?: string; expiring?: string; token?: string; prompt?: string; task?: string} = {}
 
   before(async () => {
     template = synthTemplate('dev')
@@ -67,7 +67,9 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       [LAMBDA_ENV.containerName]: config.containerName,
       [LAMBDA_ENV.subnets]: config.subnets.join(','),
       [LAMBDA_ENV.securityGroups]: config.securityGroups.join(','),
-      [LAMBDA_ENV.capacity]: 'FARGATE',
+      [LAMBDA_ENV.capacity]: config.capacity,
+      [LAMBDA_ENV.emulator]: config.emulator ?? '',
+      [LAMBDA_ENV.taskRoleArn]: config.taskRoleArn ?? '',
       [LAMBDA_ENV.githubAppSecretArn]: config.githubAppSecretArn,
       [LAMBDA_ENV.pageTokenKeySecretArn]: config.pageTokenKeySecretArn,
       [LAMBDA_ENV.maxActiveSessionsPerUser]: '2',
@@ -118,7 +120,17 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       const firstEnv = await envOf(body(onDomain).taskArn)
       expect(firstEnv.DEVFLOW_API_URL).to.equal('https://api.example.com/devflow')
       expect((await envOf(body(onStage).taskArn)).DEVFLOW_API_URL).to.equal(`https://${API_DOMAIN}/${STAGE}`)
-      sessions.token = firstEnv.DEVFLOW_SESSION_TOKEN
+      sessions.task = body(onDomain).taskArn
+    })
+
+    it('agent-bootstrap: AWS_IAM as the task role\'s session named after the task, once', async () => {
+      const bootstrap = (userArn: string | null) => restEvent('POST', '/agent/sessions/{id}/bootstrap', {id: sessions.first ?? ''}, {userArn, ...(userArn ? {} : {noIdentity: true})})
+      const [anonymous, asUser, first, again] = await invoke('agent-bootstrap', [bootstrap(null), bootstrap(ALICE), bootstrap(taskRoleCaller(sessions.task ?? '')), bootstrap(taskRoleCaller(sessions.task ?? ''))])
+      expect([status(anonymous), body(anonymous).error.code]).to.deep.equal([401, 'BOOTSTRAP_PROOF_MISSING'])
+      expect([status(asUser), body(asUser).error.code]).to.deep.equal([403, 'BOOTSTRAP_REFUSED'])
+      expect(status(first), JSON.stringify(body(first))).to.equal(200)
+      expect([status(again), body(again).error.code]).to.deep.equal([409, 'BOOTSTRAP_USED'])
+      sessions.token = body(first).token
     })
 
     it('agent-heartbeat: no IAM identity, the session\'s bearer token', async () => {
@@ -231,21 +243,8 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
     let cli: CliSandbox
     before(async () => {
       cli = await CliSandbox.create()
-      const {config} = h
-      const deployment = {
-        sessionsTable: config.sessionsTable,
-        promptsTable: config.promptsTable,
-        eventsTable: config.eventsTable,
-        cluster: config.cluster,
-        taskDefinition: config.taskDefinition,
-        containerName: config.containerName,
-        subnets: config.subnets.join(','),
-        securityGroups: config.securityGroups.join(','),
-        capacity: config.capacity,
-        githubAppSecretArn: config.githubAppSecretArn,
-        pageTokenKeySecretArn: config.pageTokenKeySecretArn,
-        region: TEST_REGION,
-      }
+      // What `devflow deploy` saved for the emulated stage.
+      const deployment = h.deployment()
       await mkdir(dirname(cli.configFile), {recursive: true})
       await writeFile(cli.configFile, JSON.stringify({stages: {dev: {deployment}}}))
     })
@@ -314,12 +313,12 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       expect(runTasks()).to.have.length.greaterThan(0)
       for (const request of runTasks()) {
         expect(request.propagateTags).to.equal('TASK_DEFINITION')
-        expect(request.tags?.map((t) => t.key)).to.include('devflow:session-id')
+        expect(request.tags?.map((t) => t.key)).to.include('devflow:session')
       }
     })
 
-    // Defect 4 of issue 11 (the agent token and editor password travel as RunTask overrides): fails until it is fixed.
-    it.skip('carry no secret in the overrides, and tag the task with its owner (issue 11, defect 4)', () => {
+    // Defect 4 of issue 11: the agent token and editor password come from the bootstrap call.
+    it('carry no secret in the overrides, and tag the task with its owner (issue 11, defect 4)', () => {
       for (const request of runTasks()) {
         const names = request.overrides.containerOverrides.flatMap((o) => o.environment ?? []).map((e) => e.name)
         expect(names).not.to.include.oneOf(['DEVFLOW_SESSION_TOKEN', 'EDITOR_PASSWORD', 'ANTHROPIC_API_KEY'])
@@ -327,8 +326,8 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       }
     })
 
-    // Defect 2 of issue 11 (the container keeps its fixed 4096 MiB limit): fails until it is fixed.
-    it.skip('size the container with the session (issue 11, defect 2)', () => {
+    // Defect 2 of issue 11: the container follows the session's size.
+    it('size the container with the session (issue 11, defect 2)', () => {
       const request = runTasks()[0]
       expect(request.overrides.memory).to.equal('2048')
       expect(request.overrides.containerOverrides[0].memory).to.equal(2048)

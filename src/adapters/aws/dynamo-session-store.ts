@@ -29,6 +29,8 @@ const ATTRIBUTES: Record<keyof SessionRecord, string> = {
   taskArn: 'task_arn',
   editorPassword: 'editor_password',
   agentTokenHash: 'agent_token_hash',
+  bootstrapNonceHash: 'bootstrap_nonce_hash',
+  bootstrappedAt: 'bootstrapped_at',
   idempotencyKey: 'idempotency_key',
   lastActivityAt: 'last_activity_at',
   agentReadyAt: 'agent_ready_at',

@@ -22,7 +22,7 @@ import {
 
 import {remoteFailure, unavailable} from '../../core/errors.js'
 import type {CapacityProvider} from '../../core/models.js'
-import {EDITOR_PORT} from '../../core/deployment.js'
+import {EDITOR_PORT, type Emulator, TASK_TAGS} from '../../core/deployment.js'
 import type {TaskRuntime, TaskSpec, TaskState} from '../../core/ports.js'
 import type {EditorAccess} from '../../core/session-api.js'
 import {translate} from './dynamo-common.js'
@@ -51,6 +51,11 @@ export interface EcsRuntimeConfig {
   readonly securityGroups: readonly string[]
   /** Public subnets without a NAT gateway need a public IP to reach GitHub. */
   readonly assignPublicIp?: boolean
+  /**
+   * moto: its RunTask fails on any capacity provider strategy, so every task is placed with the
+   * FARGATE launch type and the session records the capacity it would have used.
+   */
+  readonly emulator?: Emulator
 }
 
 /** How ECS reports a placement that found no capacity (RunTask `failures[].reason`). */
@@ -69,7 +74,9 @@ export class EcsTaskRuntime implements TaskRuntime {
 
   async run(spec: TaskSpec): Promise<{taskArn: string; capacity: CapacityProvider}> {
     const placement: Partial<RunTaskCommandInput> =
-      spec.capacity === 'FARGATE_SPOT' ? {capacityProviderStrategy: [{capacityProvider: 'FARGATE_SPOT', weight: 1}]} : {launchType: 'FARGATE'}
+      spec.capacity === 'FARGATE_SPOT' && this.config.emulator === undefined
+        ? {capacityProviderStrategy: [{capacityProvider: 'FARGATE_SPOT', weight: 1}]}
+        : {launchType: 'FARGATE'}
     let out: RunTaskCommandOutput
     try {
       out = await this.ecs.runTask({
@@ -87,17 +94,24 @@ export class EcsTaskRuntime implements TaskRuntime {
             assignPublicIp: this.config.assignPublicIp ? 'ENABLED' : 'DISABLED',
           },
         },
+        // The one container gets the whole task: its hard limit follows the session's size.
         overrides: {
           cpu: String(spec.cpu),
           memory: String(spec.memory),
           containerOverrides: [
             {
               name: this.config.containerName,
+              cpu: spec.cpu,
+              memory: spec.memory,
+              memoryReservation: spec.memory,
               environment: Object.entries(spec.environment).map(([name, value]) => ({name, value})),
             },
           ],
         },
-        tags: [{key: 'devflow:session-id', value: spec.sessionId}],
+        tags: [
+          {key: TASK_TAGS.owner, value: tagValue(spec.owner)},
+          {key: TASK_TAGS.session, value: spec.sessionId},
+        ],
         // The stack's tags on the task definition (app, stage) land on the task too.
         propagateTags: 'TASK_DEFINITION',
       })
@@ -174,4 +188,9 @@ export function taskDefinitionFamily(arnOrFamily: string): string {
   const fromArn = /:task-definition\/([^:/]+)(?::\d+)?$/.exec(arnOrFamily)
   if (fromArn) return fromArn[1]
   return arnOrFamily.replace(/:\d+$/, '')
+}
+
+/** ECS tag values allow letters, digits, spaces and `_ . : / = + - @`, up to 256 characters. */
+export function tagValue(value: string): string {
+  return value.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256)
 }

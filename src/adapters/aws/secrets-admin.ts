@@ -5,7 +5,7 @@
  */
 import {createPrivateKey} from 'node:crypto'
 
-import {GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 
 import {SECRET_NAMES, UNSET_SECRET_VALUE} from '../../core/deployment.js'
 import {conflict, invalidInput, notFound} from '../../core/errors.js'
@@ -113,6 +113,35 @@ export class SecretsAdmin {
 
   async status(): Promise<SecretStatus[]> {
     return Promise.all((Object.keys(SECRET_NAMES) as SecretKey[]).map((key) => this.describe(key)))
+  }
+
+  /**
+   * Creates, holding the placeholder, each DevFlow secret that does not exist: what the stack
+   * creates on AWS and moto_server's CloudFormation skips. Answers the keys it created.
+   */
+  async createMissing(): Promise<SecretKey[]> {
+    const created: SecretKey[] = []
+    for (const status of await this.status()) {
+      if (status.exists) continue
+      try {
+        await this.client.send(new CreateSecretCommand({Name: status.name, SecretString: UNSET_SECRET_VALUE, Description: 'DevFlow (created for the emulator: its CloudFormation skips secrets)'}))
+        created.push(status.key)
+      } catch (error) {
+        if ((error as {name?: string}).name !== 'ResourceExistsException') throw this.classify(error, status.name, 'Creating')
+      }
+    }
+    return created
+  }
+
+  /** Deletes both secrets at once (no recovery window); a missing one is fine. */
+  async deleteAll(): Promise<void> {
+    for (const name of Object.values(SECRET_NAMES)) {
+      try {
+        await this.client.send(new DeleteSecretCommand({SecretId: name, ForceDeleteWithoutRecovery: true}))
+      } catch (error) {
+        if ((error as {name?: string}).name !== 'ResourceNotFoundException') throw this.classify(error, name, 'Deleting')
+      }
+    }
   }
 
   close(): void {

@@ -7,10 +7,14 @@
  * by its X-Hub-Signature-256).
  *
  * The principals come from DEVFLOW_API_SIGV4_PRINCIPALS, a JSON object
- * `{"<access key id>": {"secretAccessKey": "...", "userArn": "arn:aws:..."}}`; without it the
- * router is served as it is.
+ * `{"<access key id>": {"secretAccessKey": "...", "userArn": "arn:aws:..."}}`, or `@<file>` naming
+ * a file of that JSON read again on every request (so that short-lived credentials, a workspace
+ * task role's say, can be added while the server runs); without it the router is served as it is.
+ * The bootstrap route is a user route here too: API Gateway authorises it with AWS_IAM.
  */
 import type {APIGatewayProxyEvent, APIGatewayProxyResult} from 'aws-lambda'
+
+import {readFileSync} from 'node:fs'
 
 import {invalidInput, isDevflowError} from '../../core/errors.js'
 import {verifySigV4} from './sigv4.js'
@@ -26,9 +30,30 @@ export interface EventRouter {
   handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>
 }
 
-export function sigV4PrincipalsFromEnv(env: NodeJS.ProcessEnv): Record<string, SigV4Principal> | undefined {
+export type SigV4Principals = Record<string, SigV4Principal>
+/** The principals, or where to read them on each request. */
+export type PrincipalSource = SigV4Principals | (() => SigV4Principals)
+
+export function sigV4PrincipalsFromEnv(env: NodeJS.ProcessEnv): PrincipalSource | undefined {
   const raw = env[SIGV4_PRINCIPALS_ENV]
   if (raw === undefined || raw === '') return undefined
+  if (raw.startsWith('@')) {
+    const file = raw.slice(1)
+    const read = () => {
+      try {
+        return parsePrincipals(readFileSync(file, 'utf8'))
+      } catch (error) {
+        if (isDevflowError(error)) throw error
+        throw invalidInput('INVALID_SIGV4_PRINCIPALS', `${SIGV4_PRINCIPALS_ENV} names ${file}, which cannot be read.`, 'Point it at a readable JSON file, or unset it.', {cause: error})
+      }
+    }
+    read()
+    return read
+  }
+  return parsePrincipals(raw)
+}
+
+function parsePrincipals(raw: string): SigV4Principals {
   const invalid = () =>
     invalidInput(
       'INVALID_SIGV4_PRINCIPALS',
@@ -56,15 +81,21 @@ const GATEWAY_ERROR_TYPES: Record<string, string> = {
   INVALID_SIGNATURE: 'InvalidSignatureException',
 }
 
-export function withSigV4Verification(router: EventRouter, principals: Record<string, SigV4Principal> | undefined): EventRouter {
-  if (!principals) return router
+/** The agent routes carry a session token; the bootstrap route is AWS_IAM-authorised like the user routes. */
+function carriesSessionToken(path: string): boolean {
+  return path.startsWith('/agent/') && !/\/bootstrap\/?$/.test(path)
+}
+
+export function withSigV4Verification(router: EventRouter, source: PrincipalSource | undefined): EventRouter {
+  if (!source) return router
   return {
     async handle(event) {
       // Agent routes carry a session token, the GitHub webhook its own signature: API Gateway lets both through.
       const path = event.path ?? '/'
-      if (path.startsWith('/agent/') || path === '/github/webhook') return router.handle(event)
+      if (carriesSessionToken(path) || path === '/github/webhook') return router.handle(event)
       let principal: SigV4Principal & {accessKeyId: string}
       try {
+        const principals = typeof source === 'function' ? source() : source
         const {accessKeyId} = await verifySigV4(
           {method: event.httpMethod, url: requestTarget(event), headers: lowerCaseHeaders(event.headers), body: event.body ?? ''},
           (key) => principals[key]?.secretAccessKey,

@@ -6,7 +6,8 @@
  * The container shares the host's network (`--network host`), so the agent reaches the local API on
  * 127.0.0.1 and code-server listens on a port of its own on 127.0.0.1, exactly as with host
  * processes. A repository on this machine is mounted at the same path so REPO_URL stays valid.
- * The environment goes through an owner-only env file, never the command line. When a container
+ * The environment goes through an owner-only env file, never the command line; the one-use
+ * bootstrap nonce is a 0600 file mounted read-only, never in the environment. When a container
  * ends, its state is copied to the session dir and the container removed.
  */
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -19,9 +20,11 @@ import type {CapacityProvider} from '../../core/models.js'
 import type {TaskRuntime, TaskSpec, TaskState} from '../../core/ports.js'
 import {LOCAL_IMAGE_NAME} from '../../core/deployment.js'
 import type {EditorAccess} from '../../core/session-api.js'
-import {freePort, localEditorAccess} from './process-runtime.js'
+import {freePort, localEditorAccess, writeBootstrapNonce} from './process-runtime.js'
 
 export const DOCKER_TASK_PREFIX = 'local-docker:'
+/** Where the container finds its bootstrap nonce (a read-only mount of the session dir's file). */
+export const CONTAINER_NONCE_PATH = '/run/devflow/bootstrap-nonce'
 
 export interface DockerRuntimeOptions {
   readonly dataDir: string
@@ -84,10 +87,12 @@ export class DockerRuntime implements TaskRuntime {
       EDITOR_BIND_ADDR: `127.0.0.1:${editorPort}`,
       STOP_TIMEOUT_SECONDS: String(Math.max(1, Math.floor(this.stopGraceMs / 1000) - 3)),
     }
+    const nonceFile = writeBootstrapNonce(dir, spec.bootstrapNonce)
+    environment.DEVFLOW_BOOTSTRAP_FILE = CONTAINER_NONCE_PATH
     const envFile = join(dir, 'container.env')
     const lines = Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[1].includes('\n'))
     writeFileSync(envFile, lines.map(([key, value]) => `${key}=${value}`).join('\n') + '\n', {mode: 0o600})
-    const mounts = this.options.mounts(spec).flatMap((path) => ['--volume', `${path}:${path}`])
+    const mounts = [...this.options.mounts(spec).flatMap((path) => ['--volume', `${path}:${path}`]), '--volume', `${nonceFile}:${CONTAINER_NONCE_PATH}:ro`]
     const result = await execa(
       this.docker,
       ['run', '--detach', '--name', containerName(spec.sessionId), '--label', `devflow.session=${spec.sessionId}`, '--network', 'host', '--env-file', envFile, ...mounts, this.options.image],

@@ -8,9 +8,11 @@
  *   <dataDir>/sessions/<id>/exit-code      written by the wrapper shell when the entrypoint ends
  *   <dataDir>/sessions/<id>/stop-reason    written by stop() before it signals the group
  *   <dataDir>/sessions/<id>/output.log     the entrypoint's stdout and stderr
+ *   <dataDir>/sessions/<id>/bootstrap-nonce the task's one-use bootstrap proof (0600; the entrypoint
+ *                                          reads and deletes it): never in the environment
  */
 import {spawn} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {constants} from 'node:os'
 import {createServer, type AddressInfo} from 'node:net'
 import {join} from 'node:path'
@@ -96,6 +98,14 @@ function isZombie(pid: number): boolean {
   }
 }
 
+/** The nonce in a file only the user can read, created exclusively so that no link is followed. */
+export function writeBootstrapNonce(dir: string, nonce: string): string {
+  const file = join(dir, 'bootstrap-nonce')
+  rmSync(file, {force: true})
+  writeFileSync(file, nonce, {mode: 0o600, flag: 'wx'})
+  return file
+}
+
 function signalGroup(processGroup: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-processGroup, signal)
@@ -138,6 +148,7 @@ export class ProcessRuntime implements TaskRuntime {
     mkdirSync(workspace, {recursive: true})
     mkdirSync(state, {recursive: true})
     const editorPort = await freePort()
+    const nonceFile = writeBootstrapNonce(dir, spec.bootstrapNonce)
     const log = openSync(join(dir, 'output.log'), 'a')
     try {
       const child = spawn('/bin/sh', ['-c', WRAPPER, 'devflow-workspace', this.options.entrypoint], {
@@ -155,6 +166,7 @@ export class ProcessRuntime implements TaskRuntime {
           // Inside the stop grace period below, so the agent can push before it is killed.
           STOP_TIMEOUT_SECONDS: String(Math.max(1, Math.floor(this.stopGraceMs / 1000) - 3)),
           DEVFLOW_EXIT_FILE: join(dir, 'exit-code'),
+          DEVFLOW_BOOTSTRAP_FILE: nonceFile,
         },
       })
       const pid = await new Promise<number>((resolve, reject) => {

@@ -21,8 +21,9 @@ import {budgetLimits, budgetSpend, dueSessionAlerts, monthlyAlertsFor, notify, s
 
 /** The agent's outcome code for a prompt that Claude Code stopped at its --max-budget-usd (DESIGN.md). */
 export const AGENT_BUDGET_EXCEEDED = 'AGENT_BUDGET_EXCEEDED'
+import {bootstrapWorkspace} from './workspace-bootstrap.js'
 
-const BAD_TOKEN_HINT = 'The workspace must send `Authorization: Bearer $DEVFLOW_SESSION_TOKEN`; restart the session if the token was lost.'
+const BAD_TOKEN_HINT = 'The workspace must send `Authorization: Bearer <the token its bootstrap call answered>`; start a new session if the token was lost.'
 
 /** @param observer told of claims, events and results (the GitHub work path's living comment) */
 export function createAgentService(deps: CoreDeps, observer?: PromptObserver): AgentApi {
@@ -36,6 +37,8 @@ export function createAgentService(deps: CoreDeps, observer?: PromptObserver): A
     }
   }
   return {
+    bootstrap: (sessionId, proof) => bootstrapWorkspace(deps, sessionId, proof),
+
     async authenticate(sessionId, bearerToken) {
       // One answer for a malformed id, an unknown session and a wrong token: nothing to probe.
       const rejected = unauthenticated('AGENT_TOKEN_INVALID', 'The session token is missing or does not match the session.', BAD_TOKEN_HINT)

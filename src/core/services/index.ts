@@ -37,6 +37,11 @@ export interface CoreSettings {
   readonly retentionSeconds: number
   /** The base URL the workspace's agent calls; derived from the caller's request when unset. */
   readonly agentApiUrl?: string
+  /**
+   * The workspace task role's ARN: the bootstrap call accepts a SigV4 caller only as a session of
+   * this role named after the session's task id. Unset: only a local runtime's nonce is accepted.
+   */
+  readonly workspaceRoleArn?: string
   /** The ECS cluster, reported with the editor info. */
   readonly cluster?: string
   /** The workspace container's name, reported with the editor info. */

@@ -51,7 +51,9 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       // Checks that the App can reach the repository before anything is written or started.
       await deps.tokens.mintRepoToken(plan.repo)
 
-      const agentToken = deps.ids.secret(32)
+      // The agent token is minted by the workspace's bootstrap call; only this nonce's hash is kept
+      // meanwhile, for runtimes whose tasks have no IAM role to prove themselves with.
+      const bootstrapNonce = deps.ids.secret(32)
       const now = deps.clock.now()
       const record: SessionRecord = {
         id,
@@ -67,7 +69,8 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         expiresAt: new Date(now.getTime() + plan.ttlSeconds * 1000).toISOString(),
         idleTimeoutSeconds: plan.idleTimeoutSeconds,
         editorPassword: deps.ids.secret(18),
-        agentTokenHash: hashToken(agentToken),
+        agentTokenHash: '',
+        bootstrapNonceHash: hashToken(bootstrapNonce),
         ...(request.idempotencyKey ? {idempotencyKey: request.idempotencyKey} : {}),
         ...(origin ? {source: origin.source} : {}),
         ...(request.budgetUsd === undefined ? {} : {budgetUsd: request.budgetUsd}),
@@ -83,7 +86,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         }
         throw error
       }
-      const started = await startTask(deps, record, agentToken, caller)
+      const started = await startTask(deps, record, bootstrapNonce, caller)
       return {session: present(started), created: true}
     },
 

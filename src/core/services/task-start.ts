@@ -8,10 +8,10 @@ import type {Caller} from '../session-api.js'
 import type {CoreDeps} from './index.js'
 import {updateSessionWithRetry} from './records.js'
 
-export async function startTask(deps: CoreDeps, record: SessionRecord, agentToken: string, caller: Caller): Promise<SessionRecord> {
+export async function startTask(deps: CoreDeps, record: SessionRecord, bootstrapNonce: string, caller: Caller): Promise<SessionRecord> {
   let started: {taskArn: string; capacity: CapacityProvider}
   try {
-    started = await runWithFallback(deps, record, workspaceEnvironment(deps, record, agentToken, caller))
+    started = await runWithFallback(deps, record, workspaceEnvironment(deps, record, caller), bootstrapNonce)
   } catch (error) {
     const reason = isDevflowError(error) ? {code: error.code, message: error.message} : {code: 'TASK_START_FAILED', message: String((error as Error)?.message ?? error)}
     await updateSessionWithRetry(deps, record, (c) => (c.status === 'PENDING' ? {status: 'FAILED', error: reason} : undefined))
@@ -31,8 +31,8 @@ export async function startTask(deps: CoreDeps, record: SessionRecord, agentToke
   }
 }
 
-async function runWithFallback(deps: CoreDeps, record: SessionRecord, environment: Record<string, string>) {
-  const spec = {sessionId: record.id, cpu: record.cpu, memory: record.memory, environment}
+async function runWithFallback(deps: CoreDeps, record: SessionRecord, environment: Record<string, string>, bootstrapNonce: string) {
+  const spec = {sessionId: record.id, owner: record.userId, cpu: record.cpu, memory: record.memory, environment, bootstrapNonce}
   try {
     return await deps.runtime.run({...spec, capacity: record.capacity})
   } catch (error) {
@@ -43,8 +43,11 @@ async function runWithFallback(deps: CoreDeps, record: SessionRecord, environmen
   }
 }
 
-/** The environment the workspace container reads (container/entrypoint.sh). */
-export function workspaceEnvironment(deps: CoreDeps, record: SessionRecord, agentToken: string, caller: Caller): Record<string, string> {
+/**
+ * The environment the workspace container reads (container/entrypoint.sh). No secret: the agent
+ * token and the editor password come from the bootstrap call (agent-service.ts).
+ */
+export function workspaceEnvironment(deps: CoreDeps, record: SessionRecord, caller: Caller): Record<string, string> {
   const apiUrl = deps.settings.agentApiUrl ?? caller.apiBaseUrl
   const author = gitAuthor(record.userId)
   return {
@@ -52,8 +55,6 @@ export function workspaceEnvironment(deps: CoreDeps, record: SessionRecord, agen
     REPO: record.repo,
     BRANCH: record.branch,
     ...(apiUrl ? {DEVFLOW_API_URL: apiUrl.replace(/\/+$/, '')} : {}),
-    DEVFLOW_SESSION_TOKEN: agentToken,
-    ...(record.editorPassword ? {EDITOR_PASSWORD: record.editorPassword} : {}),
     GIT_AUTHOR_NAME: author.name,
     GIT_AUTHOR_EMAIL: author.email,
   }

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
+import {signRequest} from '../../../src/adapters/http/sigv4.js'
 import {CLI} from '../../helpers/cli.js'
 import {REPO, usePlatform} from '../../helpers/platform-fixture.js'
 
@@ -21,10 +22,11 @@ describe('devflow api serve', function () {
     await rm(home, {recursive: true, force: true})
   })
 
-  function serve(args: string[]) {
+  function serve(args: string[], extraEnv: Record<string, string> = {}) {
     const child = spawn(process.execPath, [CLI, 'api', 'serve', ...args], {
       env: {
         ...process.env,
+        ...extraEnv,
         ...h.moto.env(),
         HOME: home,
         XDG_CONFIG_HOME: join(home, '.config'),
@@ -32,7 +34,9 @@ describe('devflow api serve', function () {
         DEVFLOW_TASK_DEFINITION: h.config.taskDefinition,
         DEVFLOW_SUBNETS: h.config.subnets.join(','),
         DEVFLOW_SECURITY_GROUPS: h.config.securityGroups.join(','),
-        DEVFLOW_CAPACITY: 'FARGATE',
+        // The stage's own settings as its functions get them: the default capacity, on the emulator.
+        DEVFLOW_EMULATOR: h.config.emulator ?? '',
+        DEVFLOW_TASK_ROLE_ARN: h.config.taskRoleArn ?? '',
         DEVFLOW_GITHUB_APP_SECRET_ARN: h.config.githubAppSecretArn,
       },
     })
@@ -77,6 +81,30 @@ describe('devflow api serve', function () {
     })
     expect(signed.status).to.equal(200)
     server.child.kill('SIGINT')
+    expect(await server.exit).to.equal(0)
+  })
+
+  it('API mode (verified SigV4): refuses an SDK-generated role session name, keeps an SSO user as the owner', async () => {
+    const generated = 'arn:aws:sts::123456789012:assumed-role/DevflowDeveloper/aws-sdk-js-1733069912345'
+    const sso = 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/ada@example.com'
+    const principals = {AKIAGENERATED: {secretAccessKey: 'generated-secret', userArn: generated}, AKIASSOUSER: {secretAccessKey: 'sso-secret', userArn: sso}}
+    const server = serve(['--port', '0'], {DEVFLOW_API_SIGV4_PRINCIPALS: JSON.stringify(principals)})
+    const url = await server.url
+    const signedStart = async (accessKeyId: string, secretAccessKey: string) => {
+      const body = JSON.stringify({repo: REPO})
+      const target = new URL(`${url}/sessions`)
+      const headers = await signRequest({method: 'POST', url: target, headers: {'content-type': 'application/json'}, body}, {accessKeyId, secretAccessKey}, 'us-east-1')
+      const response = await fetch(target, {method: 'POST', headers, body})
+      return {status: response.status, body: (await response.json()) as {userId?: string; error?: {code: string; hint: string}}}
+    }
+    const refused = await signedStart('AKIAGENERATED', 'generated-secret')
+    expect(refused.status).to.equal(403)
+    expect(refused.body.error?.code).to.equal('UNSTABLE_ROLE_SESSION_NAME')
+    expect(refused.body.error?.hint).to.contain('role_session_name')
+    const started = await signedStart('AKIASSOUSER', 'sso-secret')
+    expect(started.status, JSON.stringify(started.body)).to.equal(201)
+    expect(started.body.userId).to.equal(sso)
+    server.child.kill('SIGTERM')
     expect(await server.exit).to.equal(0)
   })
 

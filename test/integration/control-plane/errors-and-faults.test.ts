@@ -28,9 +28,7 @@ describe('control plane: errors, concurrency and faults on moto', function () {
   async function runningSession(user = ALICE): Promise<{id: string; token: string}> {
     const started = await h.call('POST', '/sessions', {user, body: {repo: REPO}})
     expect(started.status, JSON.stringify(started.body)).to.equal(201)
-    const task = (await h.tasks()).find((t) => t.taskArn === started.body.taskArn)
-    const env = task?.overrides?.containerOverrides?.[0]?.environment ?? []
-    const token = env.find((e) => e.name === 'DEVFLOW_SESSION_TOKEN')?.value ?? ''
+    const {token} = await h.bootstrap(started.body.id, started.body.taskArn)
     return {id: started.body.id, token}
   }
 
@@ -140,7 +138,7 @@ describe('control plane: errors, concurrency and faults on moto', function () {
           input.capacityProviderStrategy
             ? {$metadata: {}, tasks: [], failures: [{reason: 'Capacity is unavailable at this time. Please try again later or in a different availability zone'}]}
             : real.runTask(input),
-      })),
+      }), {realPlacement: true}),
     }))
     const started = await h.call('POST', '/sessions', {user: 'ivan', body: {repo: REPO}})
     expect(started.status, JSON.stringify(started.body)).to.equal(201)

@@ -11,7 +11,7 @@ import type {APIGatewayProxyEvent} from 'aws-lambda'
 import {expect} from 'chai'
 
 import {createApiRouter} from '../../../src/api/router.js'
-import {CLUSTER, usePlatform, WEBHOOK_SECRET} from '../../helpers/platform-fixture.js'
+import {CLUSTER, taskRoleCaller, usePlatform, WEBHOOK_SECRET} from '../../helpers/platform-fixture.js'
 import {TestAgent} from '../../helpers/test-agent.js'
 import {webhookExample} from '../../helpers/webhook-examples.js'
 
@@ -71,7 +71,7 @@ describe('GitHub webhooks: from a labelled issue to a draft pull request and one
     h.github.install(REPO)
     h.github.issues.addCollaborator(REPO, MAINTAINER, 'admin')
     h.github.issues.addCollaborator(REPO, READER, 'read')
-    agent = new TestAgent(h.server.url, h.ecs, CLUSTER)
+    agent = new TestAgent(h.server.url, h.ecs, CLUSTER, {callerOf: taskRoleCaller})
   })
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response JSON, asserted field by field

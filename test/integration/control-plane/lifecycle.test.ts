@@ -18,7 +18,8 @@ describe('control plane: session lifecycle on moto', function () {
     const started = await h.call('POST', '/sessions', {user: 'arn:aws:iam::123456789012:user/alice', body: {repo: REPO, branch: 'main', cpu: 1, memory: '4GB', ttl: '2h'}})
     expect(started.status, JSON.stringify(started.body)).to.equal(201)
     const session = started.body
-    expect(session).to.include({repo: REPO, branch: 'main', status: 'PROVISIONING', capacity: 'FARGATE', cpu: 1024, memory: 4096, userId: 'arn:aws:iam::123456789012:user/alice'})
+    // The emulator mode places Spot sessions on FARGATE and records the capacity they would have used.
+    expect(session).to.include({repo: REPO, branch: 'main', status: 'PROVISIONING', capacity: 'FARGATE_SPOT', cpu: 1024, memory: 4096, userId: 'arn:aws:iam::123456789012:user/alice'})
     expect(session).not.to.have.property('agentTokenHash')
 
     // The GitHub token was minted for this one repository, before the task started.
@@ -36,20 +37,25 @@ describe('control plane: session lifecycle on moto', function () {
     expect(tasks[0].taskArn).to.equal(session.taskArn)
     const env = taskEnv(tasks[0])
     expect(env).to.include({SESSION_ID: session.id, REPO, BRANCH: 'main', DEVFLOW_API_URL: h.server.url, GIT_AUTHOR_NAME: 'alice'})
-    expect(env.EDITOR_PASSWORD).to.have.length.greaterThan(16)
-    // Only the token's hash is stored.
-    expect(item?.agent_token_hash?.S).to.equal(createHash('sha256').update(env.DEVFLOW_SESSION_TOKEN).digest('hex'))
-    expect(JSON.stringify(item)).not.to.include(env.DEVFLOW_SESSION_TOKEN)
+    expect(env).not.to.have.any.keys('DEVFLOW_SESSION_TOKEN', 'EDITOR_PASSWORD')
+
+    // The task's bootstrap call gets the token and the password; only the token's hash is stored.
+    const secrets = await h.bootstrap(session.id, session.taskArn)
+    expect(secrets.editorPassword).to.have.length.greaterThan(16)
+    const bootstrapped = (await h.dynamo.send(new GetItemCommand({TableName: TABLES.sessions, Key: {session_id: {S: session.id}}}))).Item
+    expect(bootstrapped?.agent_token_hash?.S).to.equal(createHash('sha256').update(secrets.token).digest('hex'))
+    expect(JSON.stringify(bootstrapped)).not.to.include(secrets.token)
+    const token = secrets.token
 
     // The agent's first heartbeat makes it RUNNING.
-    const beat = await h.call('POST', `/agent/sessions/${session.id}/heartbeat`, {token: env.DEVFLOW_SESSION_TOKEN, body: {state: 'idle'}})
+    const beat = await h.call('POST', `/agent/sessions/${session.id}/heartbeat`, {token, body: {state: 'idle'}})
     expect(beat).to.deep.equal({status: 200, body: {status: 'RUNNING'}})
     const status = await h.call('GET', `/sessions/${session.id}`, {user: 'arn:aws:iam::123456789012:user/alice'})
     expect(status.status).to.equal(200)
     expect(status.body.status).to.equal('RUNNING')
 
     const editor = await h.call('GET', `/sessions/${session.id}/editor`, {user: 'arn:aws:iam::123456789012:user/alice'})
-    expect(editor.body).to.include({sessionId: session.id, status: 'RUNNING', cluster: CLUSTER, port: 8080, container: 'workspace', password: env.EDITOR_PASSWORD})
+    expect(editor.body).to.include({sessionId: session.id, status: 'RUNNING', cluster: CLUSTER, port: 8080, container: 'workspace', password: secrets.editorPassword})
 
     const list = await h.call('GET', '/sessions', {user: 'arn:aws:iam::123456789012:user/alice'})
     expect(list.body.items.map((s: {id: string}) => s.id)).to.deep.equal([session.id])
@@ -67,7 +73,7 @@ describe('control plane: session lifecycle on moto', function () {
     // Stopping again is fine; the agent of a stopped session is told to go away.
     const again = await h.call('DELETE', `/sessions/${session.id}`, {user: 'arn:aws:iam::123456789012:user/alice'})
     expect(again.status).to.equal(200)
-    const lateBeat = await h.call('POST', `/agent/sessions/${session.id}/heartbeat`, {token: env.DEVFLOW_SESSION_TOKEN})
+    const lateBeat = await h.call('POST', `/agent/sessions/${session.id}/heartbeat`, {token})
     expect(lateBeat.status).to.equal(409)
     expect(lateBeat.body.error.code).to.equal('SESSION_ENDED')
   })
@@ -106,7 +112,7 @@ describe('control plane: session lifecycle on moto', function () {
   it('runs the prompt channel: queue, claim, events with a cursor, result with a pull request', async () => {
     const started = await h.call('POST', '/sessions', {user: 'dave', body: {repo: REPO}})
     const id = started.body.id
-    const token = taskEnv((await h.tasks()).find((t) => t.taskArn === started.body.taskArn) ?? {}).DEVFLOW_SESSION_TOKEN
+    const {token} = await h.bootstrap(id, started.body.taskArn)
     await h.call('POST', `/agent/sessions/${id}/heartbeat`, {token, body: {state: 'working'}})
 
     const queued = await h.call('POST', `/sessions/${id}/prompts`, {user: 'dave', body: {text: 'Add a health endpoint', pr: 'draft'}})

@@ -18,7 +18,7 @@ describe('adapters/local/DockerRuntime (against a fake docker CLI)', function ()
   let runtime: DockerRuntime
   let savedState: string | undefined
 
-  const spec = (sessionId: string): TaskSpec => ({sessionId, cpu: 1024, memory: 4096, capacity: 'FARGATE_SPOT', environment: {SESSION_ID: sessionId, REPO: 'local/app'}})
+  const spec = (sessionId: string): TaskSpec => ({sessionId, owner: 'local:test', cpu: 1024, memory: 4096, capacity: 'FARGATE_SPOT', environment: {SESSION_ID: sessionId, REPO: 'local/app'}, bootstrapNonce: `nonce-${sessionId}`})
   const container = (sessionId: string) => join(state, 'containers', `devflow-${sessionId}`)
 
   beforeEach(async function () {
@@ -63,6 +63,12 @@ describe('adapters/local/DockerRuntime (against a fake docker CLI)', function ()
     expect(env).to.match(/EDITOR_BIND_ADDR=127\.0\.0\.1:\d+\n/)
     expect((await stat(join(runtime.sessionDir(id), 'container.env'))).mode & 0o777).to.equal(0o600)
     expect(runtime.editorPort(taskArn)).to.equal(Number(/EDITOR_BIND_ADDR=127\.0\.0\.1:(\d+)/.exec(env)?.[1]))
+    // The bootstrap nonce: a 0600 file mounted read-only, named in the environment, never in it.
+    const nonceFile = join(runtime.sessionDir(id), 'bootstrap-nonce')
+    expect(args).to.include.members(['--volume', `${nonceFile}:/run/devflow/bootstrap-nonce:ro`])
+    expect(await readFile(nonceFile, 'utf8')).to.equal(`nonce-${id}`)
+    expect((await stat(nonceFile)).mode & 0o777).to.equal(0o600)
+    expect(env).to.include('DEVFLOW_BOOTSTRAP_FILE=/run/devflow/bootstrap-nonce\n').and.not.include(`nonce-${id}`)
 
     expect(await runtime.describe(taskArn)).to.include({lastStatus: 'RUNNING'})
     await runtime.stop(taskArn, 'Stopped by the user')

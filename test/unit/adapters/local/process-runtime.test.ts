@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs'
-import {chmod, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -10,6 +10,7 @@ import type {TaskSpec} from '../../../../src/core/ports.js'
 
 /** A stand-in entrypoint: records its env, starts a child, and exits on TERM after its cleanup. */
 const ENTRYPOINT = `#!/bin/sh
+env > "$STATE_DIR/environ"
 echo "$SESSION_ID $WORKSPACE_DIR" > "$STATE_DIR/env"
 sleep 300 &
 echo $! > "$STATE_DIR/child"
@@ -49,10 +50,12 @@ describe('adapters/local/ProcessRuntime', function () {
 
   const spec = (sessionId: string, environment: Record<string, string> = {}): TaskSpec => ({
     sessionId,
+    owner: 'local:test',
     cpu: 1024,
     memory: 4096,
     capacity: 'FARGATE_SPOT',
     environment: {SESSION_ID: sessionId, ...environment},
+    bootstrapNonce: `nonce-${sessionId}`,
   })
 
   beforeEach(async function () {
@@ -72,6 +75,12 @@ describe('adapters/local/ProcessRuntime', function () {
     const state = join(runtime.sessionDir('s-aaaaaaaaaaaaaaaaaaaa'), 'state')
     const env = await eventually(() => readFile(join(state, 'env'), 'utf8').catch(() => ''), (text) => text !== '')
     expect(env.trim()).to.equal(`s-aaaaaaaaaaaaaaaaaaaa ${join(runtime.sessionDir('s-aaaaaaaaaaaaaaaaaaaa'), 'workspace')}`)
+    // The bootstrap nonce is in an owner-only file the environment names, not in the environment.
+    const nonceFile = join(runtime.sessionDir('s-aaaaaaaaaaaaaaaaaaaa'), 'bootstrap-nonce')
+    expect(await readFile(nonceFile, 'utf8')).to.equal('nonce-s-aaaaaaaaaaaaaaaaaaaa')
+    expect((await stat(nonceFile)).mode & 0o777).to.equal(0o600)
+    const environ = await readFile(join(state, 'environ'), 'utf8')
+    expect(environ).to.include(`DEVFLOW_BOOTSTRAP_FILE=${nonceFile}`).and.not.include('nonce-s-a')
     expect(await runtime.describe(taskArn)).to.include({lastStatus: 'RUNNING'})
 
     const child = Number(await eventually(() => readFile(join(state, 'child'), 'utf8').catch(() => ''), (text) => text !== ''))
