@@ -107,16 +107,9 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         throw tooLarge('PROMPT_TOO_LARGE', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`, 'Shorten the prompt, or put the details in a file in the repository and refer to it.')
       }
       if (request.text.trim() === '') throw invalidInput('PROMPT_EMPTY', 'The prompt is empty.', 'Say what the agent should do, for example "add a health check endpoint".')
-      const session = await loadOwnedSession(deps, caller, sessionId)
-      if (session.status !== 'PROVISIONING' && session.status !== 'RUNNING') {
-        throw conflict(
-          'SESSION_WRONG_STATE',
-          `Session ${session.id} is ${session.status}; prompts can only be queued while it is PROVISIONING or RUNNING.`,
-          isSessionTerminal(session.status) ? 'Start a new session with `devflow session start`.' : 'Wait until the session is running, then try again.',
-          {details: {status: session.status}},
-        )
-      }
+      let session = await loadOwnedSession(deps, caller, sessionId)
       for (let attempt = 1; ; attempt++) {
+        assertAcceptsPrompts(session)
         const now = deps.clock.now().toISOString()
         const seq = (await deps.prompts.lastSeq(session.id)) + 1
         const record = {
@@ -132,10 +125,15 @@ export function createSessionService(deps: CoreDeps): SessionApi {
           version: 0,
         }
         try {
-          await deps.prompts.create(record)
+          // Written only if the session is still this version of itself: a stop that got in
+          // first fails the write (then the re-read below refuses the prompt), and a stop that
+          // comes after finds the prompt and cancels it.
+          await deps.prompts.create(record, {version: session.version, statuses: PROMPT_ACCEPTING_STATUSES})
           return toPrompt(record)
         } catch (error) {
-          if (!(isDevflowError(error) && error.code === 'PROMPT_SEQ_TAKEN') || attempt >= MAX_SEQ_ATTEMPTS) throw error
+          const code = isDevflowError(error) ? error.code : undefined
+          if ((code !== 'PROMPT_SEQ_TAKEN' && code !== 'SESSION_CHANGED') || attempt >= MAX_SEQ_ATTEMPTS) throw error
+          if (code === 'SESSION_CHANGED') session = await loadOwnedSession(deps, caller, session.id)
         }
       }
     },
@@ -201,6 +199,19 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       return {status: ok ? 'ok' : 'degraded', version: deps.settings.version, checks}
     },
   }
+}
+
+/** The states in which a prompt may be queued. */
+const PROMPT_ACCEPTING_STATUSES = ['PROVISIONING', 'RUNNING'] as const
+
+function assertAcceptsPrompts(session: SessionRecord): void {
+  if ((PROMPT_ACCEPTING_STATUSES as readonly string[]).includes(session.status)) return
+  throw conflict(
+    'SESSION_WRONG_STATE',
+    `Session ${session.id} is ${session.status}; prompts can only be queued while it is PROVISIONING or RUNNING.`,
+    isSessionTerminal(session.status) ? 'Start a new session with `devflow session start`.' : 'Wait until the session is running, then try again.',
+    {details: {status: session.status}},
+  )
 }
 
 interface SessionPlan {
