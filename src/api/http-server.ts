@@ -24,6 +24,31 @@ export interface HttpServerOptions {
   readonly port: number
   /** The caller of a request, as API Gateway's AWS_IAM auth would report it; undefined when anonymous. */
   identify(req: IncomingMessage): Promise<HttpIdentity | undefined>
+  /**
+   * Answer only requests whose `Host` header names this machine by its loopback names
+   * (`LOOPBACK_HOST_NAMES`), any port: a web page whose DNS name was rebound to 127.0.0.1 sends its
+   * own name and is refused (421) before anything else runs. Every loopback-bound server sets it.
+   */
+  readonly loopbackHostsOnly?: boolean
+  /** Told of a request that failed outside the router (it logs its own failures). */
+  onError?(error: unknown): void
+}
+
+/** The names a request to a server bound to this machine may carry in its `Host` header. */
+export const LOOPBACK_HOST_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]']
+
+/** Whether `host` (a --host value) is an address only this machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare)
+}
+
+/** The host name of a `Host` header without its port (`[::1]:8787` -> `[::1]`). */
+function hostName(header: string | undefined): string {
+  const value = (header ?? '').trim().toLowerCase()
+  const bracketed = /^(\[[^\]]*\])(:\d+)?$/.exec(value)
+  if (bracketed) return bracketed[1]
+  return value.replace(/:\d+$/, '')
 }
 
 export interface RunningHttpServer {
@@ -35,6 +60,7 @@ export interface RunningHttpServer {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const server = createServer((req, res) => {
     serve(options, req, res).catch((error: unknown) => {
+      options.onError?.(error)
       if (!res.headersSent) res.writeHead(500, {'content-type': 'application/json'})
       res.end(JSON.stringify({error: {code: 'INTERNAL_ERROR', message: String((error as Error)?.message ?? error), hint: 'Try again.'}}))
     })
@@ -67,6 +93,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 }
 
 async function serve(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (options.loopbackHostsOnly && !LOOPBACK_HOST_NAMES.includes(hostName(req.headers.host))) {
+    const error = {
+      code: 'HOST_NOT_ALLOWED',
+      message: `This server answers only requests addressed to ${LOOPBACK_HOST_NAMES.join(', ')}; this one named "${String(req.headers.host ?? '')}".`,
+      hint: 'Use http://127.0.0.1:<port> (or localhost). Another name pointing at this machine is refused so that web pages cannot reach it.',
+    }
+    req.resume()
+    res.writeHead(421, {'content-type': 'application/json'})
+    res.end(JSON.stringify({error}))
+    return
+  }
   const body = await readBody(req)
   if (body === undefined) {
     const error = tooLarge('BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`, 'Send a smaller request.')
