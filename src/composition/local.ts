@@ -11,7 +11,7 @@ import {userInfo} from 'node:os'
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github.js'
 import {DockerRuntime} from '../adapters/local/docker-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
-import {LocalRepoRegistry} from '../adapters/local/repo-registry.js'
+import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
 import {invalidInput} from '../core/errors.js'
 import {isSessionTerminal} from '../core/state-machine.js'
@@ -49,7 +49,7 @@ export interface LocalPlatform {
 export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatform {
   const paths = new LocalPaths(options.dataDir)
   const db = openLocalDatabase(paths.database)
-  const repos = new LocalRepoRegistry(db, join(paths.dataDir, 'repos'))
+  const repos = new LocalRepoRegistry(db, join(paths.dataDir, 'repos'), importLimits(options.env))
   const root = packageRoot()
   const isLocalRepo = (repo: string) => repos.cloneUrlOf(repo) !== undefined
   const githubOptions = {isLocalRepo, githubToken: options.githubToken, apiUrl: options.env.GITHUB_API_URL}
@@ -131,4 +131,17 @@ function onPath(command: string, path: string | undefined): boolean {
 
 function packageVersion(root: string): string {
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {version: string}).version
+}
+
+/** DEVFLOW_LOCAL_IMPORT_MAX_FILES / DEVFLOW_LOCAL_IMPORT_MAX_MB (in the environment of `local up`) change the snapshot limits. */
+function importLimits(env: NodeJS.ProcessEnv): ImportLimits {
+  const positive = (name: string): number | undefined => {
+    const value = Number(env[name])
+    return env[name] && Number.isInteger(value) && value > 0 ? value : undefined
+  }
+  const megabytes = positive('DEVFLOW_LOCAL_IMPORT_MAX_MB')
+  return {
+    maxFiles: positive('DEVFLOW_LOCAL_IMPORT_MAX_FILES') ?? DEFAULT_IMPORT_LIMITS.maxFiles,
+    maxBytes: megabytes === undefined ? DEFAULT_IMPORT_LIMITS.maxBytes : megabytes * 1024 * 1024,
+  }
 }
