@@ -19,7 +19,8 @@ import {conflict, DevflowError, invalidInput, timedOut, unavailable} from '../co
 import {isSessionTerminal} from '../core/state-machine.js'
 import {LOCAL_HOST, LOCAL_STAGE, LocalPaths} from '../adapters/local/paths.js'
 import {claudeApiKey} from '../adapters/local/secret-file.js'
-import {stopRecordedWorkspaces} from '../adapters/local/process-runtime.js'
+// A zombie counts as exited: the server's parent (`local up`) is gone, and PID 1 may not reap it.
+import {isAlive, stopRecordedWorkspaces} from '../adapters/local/process-runtime.js'
 import type {ConfigFile} from '../cli/config.js'
 
 /** How sessions run: host processes, or containers of a workspace image. */
@@ -65,15 +66,6 @@ export interface DownResult {
   readonly wasRunning: boolean
   readonly dataDir: string
   readonly stoppedSessions: string[]
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function readJson<T>(file: string): T | undefined {

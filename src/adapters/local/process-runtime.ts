@@ -129,7 +129,7 @@ export async function freePort(): Promise<number> {
  * Whether the wrapper shell (the task's "PID 1") still runs: the task lives exactly as long. A
  * zombie counts as ended: after a server restart nothing may be reaping the old wrappers.
  */
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
   } catch (error) {
