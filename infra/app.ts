@@ -10,6 +10,7 @@ import {App, Validations} from 'aws-cdk-lib'
 import {AwsSolutionsChecks} from 'cdk-nag'
 
 import {invalidInput} from '../src/core/errors.js'
+import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../src/core/repository-access.js'
 import {PlatformStack} from './stacks/platform-stack.js'
 import {CONTEXT_KEYS, isStageName, type NetworkSettings, STAGE_NAMES, STAGES, type StageName} from './stages.js'
 
@@ -47,6 +48,7 @@ export function buildApp(options: BuildAppOptions = {}): App {
       warmTasks: optionalCount(context, CONTEXT_KEYS.warmTasks),
       alarmEmail: optionalString(context, CONTEXT_KEYS.alarmEmail),
       forMoto: emulatorFrom(context) === 'moto',
+      repositories: repositoriesFrom(context),
     })
   }
   return app
@@ -100,6 +102,13 @@ function emulatorFrom(context: Record<string, unknown>): 'moto' | undefined {
   if (emulator === undefined) return undefined
   if (emulator !== 'moto') throw invalidInput('UNKNOWN_EMULATOR', `"${emulator}" is not a supported emulator.`, `The only value of ${CONTEXT_KEYS.emulator} is moto.`)
   return emulator
+}
+
+/** The stage's repository allow-list; none configured: no repository (README, "Deploying to AWS"). */
+function repositoriesFrom(context: Record<string, unknown>): RepositoryAccess {
+  const value = context[CONTEXT_KEYS.repositories]
+  if (value === undefined || value === null || value === '') return NO_REPOSITORIES
+  return parseRepositoryAccess(typeof value === 'string' ? value : JSON.stringify(value), `The context ${CONTEXT_KEYS.repositories}`)
 }
 
 function optionalString(context: Record<string, unknown>, key: string): string | undefined {

@@ -1,3 +1,4 @@
+import {NO_REPOSITORIES, type RepositoryAccess} from '../../src/core/repository-access.js'
 import {CfnOutput, Fn, Stack, type StackProps, Tags} from 'aws-cdk-lib'
 import type {Construct} from 'constructs'
 
@@ -37,6 +38,8 @@ export interface PlatformStackProps extends StackProps {
   readonly alarmEmail?: string
   /** Leave out what moto_server's CloudFormation cannot create (see README). @default false */
   readonly forMoto?: boolean
+  /** Which repositories sessions may be started on. @default none */
+  readonly repositories?: RepositoryAccess
 }
 
 /** One stage of DevFlow: wires the constructs together and emits OUTPUT_KEYS. Nothing else. */
@@ -102,6 +105,7 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.githubAppSecretArn]: this.secrets.githubApp.secretArn,
         [LAMBDA_ENV.stage]: stage.name,
         [LAMBDA_ENV.version]: DEVFLOW_VERSION,
+        [LAMBDA_ENV.repositories]: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
       },
     })
     this.data.grantReadWriteData(this.api.role)
@@ -136,6 +140,7 @@ export class PlatformStack extends Stack {
       // moto_server's CloudFormation cannot resolve GetAtt DomainName on a distribution.
       frontendDomain: forMoto ? undefined : this.frontend.distribution.distributionDomainName,
       alarmTopicArn: this.monitoring.topic.topicArn,
+      repositories: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
       if (value !== undefined) new CfnOutput(this, OUTPUT_KEYS[key], {value, description: `devflow: ${key}`})

@@ -21,6 +21,7 @@ import {type AwsEnvironment, awsClientConfig} from '../adapters/aws/environment.
 import {CachedSecretReader} from '../adapters/aws/secret-reader.js'
 import {toDevflowError} from '../adapters/aws/sdk-errors.js'
 import type {ErrorTranslator} from '../api/router.js'
+import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../core/repository-access.js'
 
 export interface AwsPlatformConfig {
   readonly sessionsTable: string
@@ -40,6 +41,8 @@ export interface AwsPlatformConfig {
   readonly version?: string
   /** SDK retries per call; tests that expect a failure use 1. */
   readonly maxAttempts?: number
+  /** The repository allow-list; none: no repository may be started on. */
+  readonly repositoryAccess?: RepositoryAccess
 }
 
 const REQUIRED = ['cluster', 'taskDefinition', 'subnets', 'githubAppSecretArn'] as const
@@ -85,6 +88,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       agentApiUrl: read('agentApiUrl') ?? fallbackAgentApiUrl,
       stage: read('stage'),
       version: read('version'),
+      ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
     },
     origin,
   )
@@ -134,6 +138,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       defaultCapacity: config.capacity,
       containerName: config.containerName,
       cluster: config.cluster,
+      repositoryAccess: config.repositoryAccess ?? NO_REPOSITORIES,
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
     },
   }

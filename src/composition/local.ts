@@ -14,6 +14,7 @@ import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
 import {invalidInput} from '../core/errors.js'
+import {ANY_REPOSITORY, parseRepositoryAccess, REPOSITORIES_SETTING} from '../core/repository-access.js'
 import {isSessionTerminal} from '../core/state-machine.js'
 import {randomIds, systemClock} from '../core/ids.js'
 import type {TaskRuntime, TaskSpec} from '../core/ports.js'
@@ -101,6 +102,9 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
       // One machine has no Spot market: every local session is "on demand".
       defaultCapacity: 'FARGATE',
       agentApiUrl: options.apiUrl,
+      // Locally the repositories are reached with the user's own GitHub token or are on this
+      // machine: any of them, unless DEVFLOW_REPOSITORIES (in the environment of `local up`) narrows it.
+      repositoryAccess: options.env[REPOSITORIES_SETTING.env] ? parseRepositoryAccess(options.env[REPOSITORIES_SETTING.env] as string, REPOSITORIES_SETTING.env) : ANY_REPOSITORY,
     },
   })
 

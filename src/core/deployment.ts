@@ -22,6 +22,8 @@ export const OUTPUT_KEYS = {
   claudeApiKeySecretArn: 'ClaudeApiKeySecretArn',
   frontendDomain: 'FrontendDomainName',
   alarmTopicArn: 'AlarmTopicArn',
+  /** The repository allow-list as JSON (core/repository-access.ts), for `api serve` and admin mode. */
+  repositories: 'RepositoryAllowList',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -51,6 +53,8 @@ export const LAMBDA_ENV = {
   stage: 'DEVFLOW_STAGE',
   /** The DevFlow release the functions were built from, reported by GET /health. */
   version: 'DEVFLOW_VERSION',
+  /** The repository allow-list (core/repository-access.ts); unset: no repository is allowed. */
+  repositories: 'DEVFLOW_REPOSITORIES',
 } as const
 
 /** The workspace container's name in the task definition. */

@@ -8,6 +8,7 @@
  *   process checking every user request's SigV4 signature, and a TestAgent for it.
  * What it creates, keeps and resets, and what a test may rely on: platform-fixture.md.
  */
+import {ANY_REPOSITORY} from '../../src/core/repository-access.js'
 import {DynamoDBClient, ScanCommand} from '@aws-sdk/client-dynamodb'
 import {CreateClusterCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, type Task} from '@aws-sdk/client-ecs'
 import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand} from '@aws-sdk/client-ec2'
@@ -172,6 +173,7 @@ export class PlatformFixture {
       securityGroups: config.securityGroups.join(','),
       capacity: config.capacity,
       githubAppSecretArn: config.githubAppSecretArn,
+      repositories: JSON.stringify(config.repositoryAccess),
       region: TEST_REGION,
     }
   }
@@ -310,6 +312,8 @@ async function createPlatformResources(
     githubAppSecretArn: secret.ARN ?? '',
     version: '0.0.0-test',
     maxAttempts: 1,
+    // Every repository: which ones the App reaches is the fake GitHub's say (only REPO).
+    repositoryAccess: ANY_REPOSITORY,
   }
 }
 

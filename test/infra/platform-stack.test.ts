@@ -174,6 +174,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env[LAMBDA_ENV.containerName]).to.equal('workspace')
           expect(env[LAMBDA_ENV.stage]).to.equal(stage)
           expect(env[LAMBDA_ENV.version]).to.match(/^\d+\.\d+\.\d+/)
+          // No devflow:repositories in the context: no repository may be started on.
+          expect(env[LAMBDA_ENV.repositories]).to.equal('{"default":[]}')
         }
         const methods = resources(stage, 'AWS::ApiGateway::Method')
         expect(methods).to.have.length(ROUTES.length)
@@ -334,6 +336,20 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
     const app = buildApp({context: {...cdkJsonContext, 'aws:cdk:bundling-stacks': [], 'devflow:stages': 'dev', 'devflow:imageDigest': digest}, nag: false})
     const template = Template.fromStack(app.node.findChild(stackIdFor('dev')) as never)
     expect(JSON.stringify(template.findResources('AWS::ECS::TaskDefinition'))).to.contain(`@${digest}`)
+  })
+
+  it('carries devflow:repositories (a list or JSON) into the functions and the outputs, and refuses a bad one at synth', () => {
+    const access = {default: ['octo/app'], principals: {'arn:aws:sts::123456789012:assumed-role/Dev/*': ['octo/*']}}
+    for (const value of [access, JSON.stringify(access)]) {
+      const app = buildApp({context: {...cdkJsonContext, 'aws:cdk:bundling-stacks': [], 'devflow:stages': 'dev', 'devflow:repositories': value}, nag: false})
+      const template = Template.fromStack(app.node.findChild(stackIdFor('dev')) as never)
+      for (const [, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+        const env = (fn.Properties?.Environment as {Variables: Record<string, unknown>}).Variables
+        expect(JSON.parse(String(env[LAMBDA_ENV.repositories]))).to.deep.equal(access)
+      }
+      expect(JSON.parse(template.toJSON().Outputs[OUTPUT_KEYS.repositories].Value)).to.deep.equal(access)
+    }
+    expect(() => buildApp({context: {...cdkJsonContext, 'devflow:stages': 'dev', 'devflow:repositories': 'not a repo'}, nag: false})).to.throw(/devflow:repositories is not a repository allow-list/)
   })
 
   it('moto mode leaves out only what moto cannot create, and nothing without the key', () => {

@@ -6,6 +6,7 @@
 import {RETENTION_SECONDS} from '../deployment.js'
 import type {AgentApi} from '../agent-api.js'
 import type {CapacityProvider} from '../models.js'
+import {NO_REPOSITORIES, type RepositoryAccess} from '../repository-access.js'
 import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
@@ -37,6 +38,8 @@ export interface CoreSettings {
   readonly cluster?: string
   /** The workspace container's name, reported with the editor info. */
   readonly containerName: string
+  /** Which repositories each caller may start sessions on (core/repository-access.ts). */
+  readonly repositoryAccess: RepositoryAccess
 }
 
 export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
@@ -51,6 +54,7 @@ export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
   pollIntervalMs: 1000,
   retentionSeconds: RETENTION_SECONDS,
   containerName: 'workspace',
+  repositoryAccess: NO_REPOSITORIES,
 }
 
 export interface CoreDeps {

@@ -22,6 +22,7 @@ import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDurati
 import type {CoreDeps} from './index.js'
 import {endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
+import {assertRepositoryAllowed} from '../repository-access.js'
 import {parseRequest} from './parse.js'
 
 const MAX_PAGE = 100
@@ -34,6 +35,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     async start(caller, input) {
       const request = parseRequest(StartSessionRequest, input)
       const plan = planSession(deps, request)
+      assertRepositoryAllowed(deps.settings.repositoryAccess, caller.userId, plan.repo)
       const id = request.idempotencyKey ? sessionIdForIdempotencyKey(caller.userId, request.idempotencyKey) : deps.ids.sessionId()
       if (request.idempotencyKey) {
         const existing = await deps.sessions.get(id)

@@ -25,7 +25,6 @@ describe('devflow api serve', function () {
     const child = spawn(process.execPath, [CLI, 'api', 'serve', ...args], {
       env: {
         ...process.env,
-        ...extraEnv,
         ...h.moto.env(),
         HOME: home,
         XDG_CONFIG_HOME: join(home, '.config'),
@@ -35,6 +34,8 @@ describe('devflow api serve', function () {
         DEVFLOW_SECURITY_GROUPS: h.config.securityGroups.join(','),
         DEVFLOW_CAPACITY: 'FARGATE',
         DEVFLOW_GITHUB_APP_SECRET_ARN: h.config.githubAppSecretArn,
+        DEVFLOW_REPOSITORIES: REPO,
+        ...extraEnv,
       },
     })
     let stderr = ''
