@@ -120,7 +120,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
   const github = new GithubApp(() => secrets.readJson(config.githubAppSecretArn), config.githubApiUrl ?? DEFAULT_GITHUB_API_URL)
   return {
     sessions: new DynamoSessionStore(dynamo, config.sessionsTable),
-    prompts: new DynamoPromptStore(dynamo, config.promptsTable, config.eventsTable, config.sessionsTable),
+    prompts: new DynamoPromptStore(dynamo, config.promptsTable, config.eventsTable),
     runtime: new EcsTaskRuntime(ecsApi(ecs), {
       cluster: config.cluster,
       taskDefinition: config.taskDefinition,

@@ -167,7 +167,3 @@ export function promptSeqTaken(sessionId: string, seq: number, options?: ErrorOp
 export function concurrentUpdate(what: string, options?: ErrorOptions) {
   return conflict('CONCURRENT_UPDATE', `${what} changed while this request was updating it.`, 'Read it again and retry.', options)
 }
-
-export function sessionChanged(sessionId: string, options?: ErrorOptions) {
-  return conflict('SESSION_CHANGED', `Session ${sessionId} changed while the prompt was being queued.`, 'Read the session again and retry.', options)
-}

@@ -3,7 +3,7 @@
  * src/adapters implement them (aws/ for DynamoDB and ECS, local/ for the embedded platform,
  * github/ for the GitHub App). Only the calls the core really makes belong here.
  */
-import type {CapacityProvider, Page, PromptEvent, PromptRecord, SessionRecord, SessionStatus} from './models.js'
+import type {CapacityProvider, Page, PromptEvent, PromptRecord, SessionRecord} from './models.js'
 import type {EditorAccess} from './session-api.js'
 import type {RepoRef} from './validation.js'
 
@@ -34,20 +34,9 @@ export interface SessionStore {
 
 export type PromptChanges = Partial<Omit<PromptRecord, 'id' | 'sessionId' | 'seq' | 'version' | 'createdAt'>>
 
-/** What the prompt's session must still be when the prompt is written (one atomic write with it). */
-export interface SessionGuard {
-  readonly version: number
-  readonly statuses: readonly SessionStatus[]
-}
-
 export interface PromptStore {
-  /**
-   * Writes a new prompt. Throws a `conflict` DevflowError (code PROMPT_SEQ_TAKEN) when the session
-   * already has that seq, and SESSION_CHANGED when `guard` is given and the session's version or
-   * status no longer match it: the check and the write are one transaction, so a stop cannot slip
-   * between them.
-   */
-  create(record: PromptRecord, guard?: SessionGuard): Promise<void>
+  /** Writes a new prompt. Throws a `conflict` DevflowError (code PROMPT_SEQ_TAKEN) when the session already has that seq. */
+  create(record: PromptRecord): Promise<void>
   get(sessionId: string, promptId: string): Promise<PromptRecord | undefined>
   /** The session's prompts in seq order (ascending); `nextToken` pages on. */
   list(sessionId: string, options: ListOptions): Promise<Page<PromptRecord>>

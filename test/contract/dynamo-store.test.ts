@@ -21,7 +21,7 @@ storeContract('DynamoDB (on moto)', async () => {
   const doc = DynamoDBDocumentClient.from(client, {marshallOptions: {removeUndefinedValues: true}})
   return {
     sessions: new DynamoSessionStore(doc, TABLE_NAMES.sessions),
-    prompts: new DynamoPromptStore(doc, TABLE_NAMES.prompts, TABLE_NAMES.events, TABLE_NAMES.sessions),
+    prompts: new DynamoPromptStore(doc, TABLE_NAMES.prompts, TABLE_NAMES.events),
     cleanup: async () => client.destroy(),
   }
 })

@@ -195,32 +195,6 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
         expect(error.kind).to.equal('conflict')
       })
 
-      it('writes a guarded prompt only while the session has the guarded version and status (SESSION_CHANGED)', async function () {
-        const owner = session({status: 'RUNNING'})
-        await store.sessions.create(owner)
-        const accepting = ['PROVISIONING', 'RUNNING'] as const
-
-        const first = prompt(owner.id, 1)
-        await store.prompts.create(first, {version: 0, statuses: accepting})
-        expect(await store.prompts.get(owner.id, first.id)).to.deep.equal(first)
-
-        const stale = await rejection(store.prompts.create(prompt(owner.id, 2), {version: 7, statuses: accepting}))
-        expect(stale.code).to.equal('SESSION_CHANGED')
-        expect(stale.kind).to.equal('conflict')
-
-        const stopped = await store.sessions.update(owner.id, 0, {status: 'STOPPED'})
-        const ended = await rejection(store.prompts.create(prompt(owner.id, 2), {version: stopped.version, statuses: accepting}))
-        expect(ended.code).to.equal('SESSION_CHANGED')
-        const missing = await rejection(store.prompts.create(prompt('s-cccccccccccccccccccc', 1), {version: 0, statuses: accepting}))
-        expect(missing.code).to.equal('SESSION_CHANGED')
-        // Nothing of the refused writes landed.
-        expect((await store.prompts.list(owner.id, {limit: 10})).items.map((p) => p.seq)).to.deep.equal([1])
-        expect(await store.prompts.lastSeq('s-cccccccccccccccccccc')).to.equal(0)
-
-        const taken = await rejection(store.prompts.create(prompt(owner.id, 1), {version: stopped.version, statuses: ['STOPPED']}))
-        expect(taken.code).to.equal('PROMPT_SEQ_TAKEN')
-      })
-
       it('knows the last seq of a session, 0 when none', async function () {
         expect(await store.prompts.lastSeq(sessionId)).to.equal(0)
         await store.prompts.create(prompt(sessionId, 1))

@@ -228,15 +228,6 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         expect(actions).to.include('ecs:TagResource')
       })
 
-      it('the function role may write a prompt in one transaction with a ConditionCheck on its session (issue 11, defect 5)', () => {
-        // TransactWriteItems has no IAM action of its own: each of its items needs its item action.
-        const statements = statementsOf(stage, 'ControlPlaneFunctionRole')
-        const allows = (action: string, table: RegExp) =>
-          statements.some((s) => ([s.Action].flat() as string[]).includes(action) && table.test(JSON.stringify(s.Resource)))
-        expect(allows('dynamodb:ConditionCheckItem', /DataSessions/), 'ConditionCheckItem on the sessions table').to.equal(true)
-        expect(allows('dynamodb:PutItem', /DataPrompts[0-9A-F]/), 'PutItem on the prompts table').to.equal(true)
-      })
-
       it('I-3: no role policy grants a wildcard action', () => {
         // Identity policies only: bucket policies deny s3:* without TLS, and the alarm key's own
         // policy keeps the account's kms:* administration (a key without it cannot be managed).

@@ -11,9 +11,9 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 
 import {RETENTION_SECONDS} from '../../core/deployment.js'
-import {concurrentUpdate, promptNotFound, promptSeqTaken, sessionChanged} from '../../core/errors.js'
+import {concurrentUpdate, promptNotFound, promptSeqTaken} from '../../core/errors.js'
 import {type Page, type PromptEvent, PromptRecord} from '../../core/models.js'
-import type {ListOptions, PromptChanges, PromptStore, SessionGuard} from '../../core/ports.js'
+import type {ListOptions, PromptChanges, PromptStore} from '../../core/ports.js'
 import {ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
 
 /** Prompts and their events stay this long after they were written. */
@@ -54,59 +54,26 @@ export class DynamoPromptStore implements PromptStore {
     private readonly client: DynamoDBDocumentClient,
     private readonly promptsTable: string,
     private readonly eventsTable: string,
-    /** The sessions table, for the guard of `create`. */
-    private readonly sessionsTable: string,
   ) {}
 
-  async create(record: PromptRecord, guard?: SessionGuard): Promise<void> {
-    return this.locks.run(`${record.sessionId}#${record.seq}`, () => (guard ? this.putGuarded(record, guard) : this.put(record)))
+  async create(record: PromptRecord): Promise<void> {
+    return this.locks.run(`${record.sessionId}#${record.seq}`, () => this.put(record))
   }
 
   private async put(record: PromptRecord): Promise<void> {
     try {
-      await this.client.send(new PutCommand(this.promptPut(record)))
+      await this.client.send(
+        new PutCommand({
+          TableName: this.promptsTable,
+          Item: {...toItem(record), ttl: epochSeconds(record.createdAt) + RETENTION_SECONDS},
+          ConditionExpression: 'attribute_not_exists(seq)',
+        }),
+      )
     } catch (error) {
       if (isConditionFailure(error)) {
         throw promptSeqTaken(record.sessionId, record.seq)
       }
       translate(error, 'Writing the prompt')
-    }
-  }
-
-  /** The put and a ConditionCheck on the session item, in one transaction. */
-  private async putGuarded(record: PromptRecord, guard: SessionGuard): Promise<void> {
-    const statuses = Object.fromEntries(guard.statuses.map((status, index) => [`:status${index}`, status]))
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {Put: this.promptPut(record)},
-            {
-              ConditionCheck: {
-                TableName: this.sessionsTable,
-                Key: {session_id: record.sessionId},
-                ConditionExpression: `#version = :version AND #status IN (${Object.keys(statuses).join(', ')})`,
-                ExpressionAttributeNames: {'#version': 'version', '#status': 'status'},
-                ExpressionAttributeValues: {':version': guard.version, ...statuses},
-              },
-            },
-          ],
-        }),
-      )
-    } catch (error) {
-      if (!isConditionFailure(error)) translate(error, 'Writing the prompt')
-      // CancellationReasons follow TransactItems: [the prompt put, the session check].
-      const reasons = (error as {CancellationReasons?: Array<{Code?: string}>}).CancellationReasons
-      if (reasons?.[0]?.Code === 'ConditionalCheckFailed') throw promptSeqTaken(record.sessionId, record.seq)
-      throw sessionChanged(record.sessionId)
-    }
-  }
-
-  private promptPut(record: PromptRecord) {
-    return {
-      TableName: this.promptsTable,
-      Item: {...toItem(record), ttl: epochSeconds(record.createdAt) + RETENTION_SECONDS},
-      ConditionExpression: 'attribute_not_exists(seq)',
     }
   }
 

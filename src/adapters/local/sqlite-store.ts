@@ -12,9 +12,9 @@ import {dirname} from 'node:path'
 
 import Database from 'better-sqlite3'
 
-import {concurrentUpdate, invalidInput, promptNotFound, promptSeqTaken, sessionChanged, sessionExists, sessionNotFound, unavailable} from '../../core/errors.js'
+import {concurrentUpdate, invalidInput, promptNotFound, promptSeqTaken, sessionExists, sessionNotFound, unavailable} from '../../core/errors.js'
 import {PromptEvent, PromptRecord, SessionRecord, type Page} from '../../core/models.js'
-import type {ListOptions, PromptChanges, PromptStore, SessionChanges, SessionGuard, SessionStore} from '../../core/ports.js'
+import type {ListOptions, PromptChanges, PromptStore, SessionChanges, SessionStore} from '../../core/ports.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -153,20 +153,12 @@ export class SqliteSessionStore implements SessionStore {
 export class SqlitePromptStore implements PromptStore {
   constructor(private readonly db: Database.Database) {}
 
-  async create(record: PromptRecord, guard?: SessionGuard): Promise<void> {
+  async create(record: PromptRecord): Promise<void> {
     const valid = PromptRecord.parse(record)
-    const insert = this.db.transaction(() => {
-      if (guard) {
-        const row = this.db.prepare('SELECT version, record FROM sessions WHERE id = ?').get(valid.sessionId) as {version: number; record: string} | undefined
-        const status = row ? (JSON.parse(row.record) as SessionRecord).status : undefined
-        if (!row || row.version !== guard.version || !status || !guard.statuses.includes(status)) throw sessionChanged(valid.sessionId)
-      }
+    try {
       this.db
         .prepare('INSERT INTO prompts (session_id, seq, id, version, record) VALUES (?, ?, ?, ?, ?)')
         .run(valid.sessionId, valid.seq, valid.id, valid.version, JSON.stringify(valid))
-    })
-    try {
-      insert.immediate()
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw promptSeqTaken(valid.sessionId, valid.seq, {cause: error})

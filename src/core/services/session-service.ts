@@ -20,7 +20,7 @@ import {
 import {isSessionActive, isSessionTerminal} from '../state-machine.js'
 import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDuration, parseMemory, parseRepoRef, type RepoRef, validateCapacity} from '../validation.js'
 import type {CoreDeps} from './index.js'
-import {endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
+import {cancelPrompt, endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
 import {assertRepositoryAllowed} from '../repository-access.js'
 import {parseRequest} from './parse.js'
@@ -109,9 +109,9 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         throw tooLarge('PROMPT_TOO_LARGE', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`, 'Shorten the prompt, or put the details in a file in the repository and refer to it.')
       }
       if (request.text.trim() === '') throw invalidInput('PROMPT_EMPTY', 'The prompt is empty.', 'Say what the agent should do, for example "add a health check endpoint".')
-      let session = await loadOwnedSession(deps, caller, sessionId)
+      const session = await loadOwnedSession(deps, caller, sessionId)
+      assertAcceptsPrompts(session)
       for (let attempt = 1; ; attempt++) {
-        assertAcceptsPrompts(session)
         const now = deps.clock.now().toISOString()
         const seq = (await deps.prompts.lastSeq(session.id)) + 1
         const record = {
@@ -127,16 +127,20 @@ export function createSessionService(deps: CoreDeps): SessionApi {
           version: 0,
         }
         try {
-          // Written only if the session is still this version of itself: a stop that got in
-          // first fails the write (then the re-read below refuses the prompt), and a stop that
-          // comes after finds the prompt and cancels it.
-          await deps.prompts.create(record, {version: session.version, statuses: PROMPT_ACCEPTING_STATUSES})
-          return toPrompt(record)
+          await deps.prompts.create(record)
         } catch (error) {
-          const code = isDevflowError(error) ? error.code : undefined
-          if ((code !== 'PROMPT_SEQ_TAKEN' && code !== 'SESSION_CHANGED') || attempt >= MAX_SEQ_ATTEMPTS) throw error
-          if (code === 'SESSION_CHANGED') session = await loadOwnedSession(deps, caller, session.id)
+          if (!(isDevflowError(error) && error.code === 'PROMPT_SEQ_TAKEN') || attempt >= MAX_SEQ_ATTEMPTS) throw error
+          continue
         }
+        // A stop records the end, then cancels the open prompts it lists. If its list missed this
+        // prompt, the list ran before the write, so this (strongly consistent) read after the
+        // write sees the end: the prompt that lost the race is cancelled here instead.
+        const after = await loadOwnedSession(deps, caller, session.id)
+        if (!acceptsPrompts(after)) {
+          await cancelPrompt(deps, record, 'The session ended while the prompt was being queued.')
+          assertAcceptsPrompts(after)
+        }
+        return toPrompt(record)
       }
     },
 
@@ -206,8 +210,12 @@ export function createSessionService(deps: CoreDeps): SessionApi {
 /** The states in which a prompt may be queued. */
 const PROMPT_ACCEPTING_STATUSES = ['PROVISIONING', 'RUNNING'] as const
 
+function acceptsPrompts(session: SessionRecord): boolean {
+  return (PROMPT_ACCEPTING_STATUSES as readonly string[]).includes(session.status)
+}
+
 function assertAcceptsPrompts(session: SessionRecord): void {
-  if ((PROMPT_ACCEPTING_STATUSES as readonly string[]).includes(session.status)) return
+  if (acceptsPrompts(session)) return
   throw conflict(
     'SESSION_WRONG_STATE',
     `Session ${session.id} is ${session.status}; prompts can only be queued while it is PROVISIONING or RUNNING.`,

@@ -3,13 +3,15 @@
  * on an ended session. Each trial sends a DELETE and several POST .../prompts at the same time
  * through the real router and the DynamoDB stores on moto.
  *
- * What it proves: the service's ordering (a prompt write conditional on the session's version and
- * status, in one TransactWriteItems; the stop cancelling open prompts after it recorded the end)
- * leaves no QUEUED prompt behind under concurrent HTTP requests. What it cannot prove: DynamoDB's
- * own isolation. moto runs a transaction's ConditionCheck and a concurrent UpdateItem without a
- * lock between them, so a pass here relies on moto's requests rarely interleaving inside one
- * call; on DynamoDB the transaction is atomic by contract. The SQLite store's guard is a real
- * transaction (test/contract).
+ * What it proves: under concurrent HTTP requests no QUEUED prompt is left behind, because the two
+ * sides check each other in order: the stop records the end and then cancels the open prompts it
+ * lists; the enqueue writes its prompt and then re-reads the session, cancelling its own prompt
+ * (and answering 409) when the session ended meanwhile. One of the two always sees the other,
+ * given that each single-item write and strongly consistent read is atomic, as on DynamoDB and,
+ * per request, on moto. (A TransactWriteItems with a ConditionCheck on the session was tried
+ * instead: moto rolls a failed transaction back by restoring a copy of its tables, which undid
+ * concurrent writes such as the stop itself, so the test could not rely on it.) Without the
+ * re-read this test fails within a few trials.
  */
 import {expect} from 'chai'
 
@@ -56,10 +58,13 @@ describe('control plane: a stop racing prompts', function () {
       const left = prompts.filter((p) => p.session_id === id && p.status === 'QUEUED')
       expect(left, `QUEUED prompts left on STOPPED session ${id}`).to.deep.equal([])
     }
-    // Every accepted prompt was cancelled by the stop, with the reason.
+    // Every prompt written was cancelled, by the stop or by the enqueue that saw the stop, with the reason.
     const ours = prompts.filter((p) => sessionIds.includes(String(p.session_id)))
-    expect(ours).to.have.length(accepted)
-    for (const p of ours) expect(p).to.deep.include({status: 'CANCELLED', error: {code: 'SESSION_ENDED', message: 'The session was stopped before the prompt finished.'}})
+    expect(ours.length).to.be.at.least(accepted)
+    for (const p of ours) {
+      expect(p.status).to.equal('CANCELLED')
+      expect(p.error).to.deep.include({code: 'SESSION_ENDED'})
+    }
     expect(accepted + refused).to.equal(TRIALS * PROMPTS_PER_TRIAL)
   })
 })
