@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The console runs in the browser (src/console/tsconfig.json has the DOM types).
+    files: ['src/console/**/*.ts'],
+    languageOptions: {globals: {document: 'readonly', location: 'readonly', history: 'readonly', sessionStorage: 'readonly', navigator: 'readonly', crypto: 'readonly', btoa: 'readonly', addEventListener: 'readonly', removeEventListener: 'readonly'}},
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {'@typescript-eslint/no-unused-expressions': 'off'},
   },

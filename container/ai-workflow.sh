@@ -13,7 +13,11 @@
 #
 # TERM/INT: the running Claude Code process is stopped, what it changed is committed and pushed, the
 # result is reported, and the loop exits 0. A 401 or a 409 SESSION_ENDED from the API means the
-# session is over: the loop ends the same way.
+# session is over: the loop ends the same way. A key the Claude API refuses fails the prompt with
+# AGENT_AUTH_FAILED at once (not after the CLI's retries) and ends the loop with status 3: every further prompt would fail
+# the same, so none is claimed.
+#
+# A failed run is reported with an outcome code (lib/run-summary.jq; the table is in README.md).
 #
 # Every path, command and timing can be overridden by the environment (see the defaults below), so
 # tests and the local platform run this script on a host.
@@ -29,9 +33,17 @@ WORKSPACE_DIR=${WORKSPACE_DIR:-$HOME/workspace}
 REPO_DIR=${REPO_DIR:-$WORKSPACE_DIR/${REPO##*/}}
 STATE_DIR=${STATE_DIR:-$HOME/.devflow}
 CLAUDE_BIN=${CLAUDE_BIN:-claude}
-CLAUDE_MODEL=${CLAUDE_MODEL:-claude-sonnet-4-5-20250929}
+# An alias, so the CLI picks its current model of that family (a dated id goes stale).
+CLAUDE_MODEL=${CLAUDE_MODEL:-sonnet}
 CLAUDE_MAX_TURNS=${CLAUDE_MAX_TURNS:-50}
-CLAUDE_ALLOWED_TOOLS=${CLAUDE_ALLOWED_TOOLS:-Bash,Edit,MultiEdit,Write,Read,Glob,Grep,LS,TodoWrite}
+# Tool names as the pinned CLI has them (its init message lists them; test/real-claude checks these).
+CLAUDE_ALLOWED_TOOLS=${CLAUDE_ALLOWED_TOOLS:-Bash,Read,Edit,Write,NotebookEdit}
+# Optional per-prompt spending limit in USD (the CLI's --max-budget-usd).
+CLAUDE_MAX_BUDGET_USD=${CLAUDE_MAX_BUDGET_USD:-}
+# The CLI retries API errors (overload, 5xx, and a refused key too) about 10 times over minutes by
+# default; bounded here. A refused key is not retried at all: the loop stops the run at the CLI's
+# first auth retry (see watch_auth_retry).
+export CLAUDE_CODE_MAX_RETRIES=${CLAUDE_CODE_MAX_RETRIES:-6}
 # 0: poll until the session ends. Tests set a count to end the loop.
 MAX_ITERATIONS=${MAX_ITERATIONS:-0}
 POLL_WAIT_SECONDS=${POLL_WAIT_SECONDS:-20}
@@ -42,6 +54,8 @@ EVENT_FLUSH_INTERVAL_SECONDS=${EVENT_FLUSH_INTERVAL_SECONDS:-2}
 PUSH_ATTEMPTS=${PUSH_ATTEMPTS:-3}
 # How often a result is retried while stopping; without a stop it is retried until it lands.
 STOP_RESULT_ATTEMPTS=${STOP_RESULT_ATTEMPTS:-3}
+# The loop's exit status after the Claude API refused the key.
+AUTH_FAILED_EXIT_STATUS=3
 
 export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-DevFlow agent}
 export GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-devflow-agent@users.noreply.github.com}
@@ -51,6 +65,8 @@ export GIT_TERMINAL_PROMPT=0
 
 STOPPING=0
 SESSION_GONE=0
+# Set when the Claude API refused the key: no further prompt is claimed (each would fail the same).
+AGENT_AUTH_FAILED=0
 CLAUDE_PID=
 BACKOFF_MS=0
 LAST_HEARTBEAT=-1000000
@@ -265,23 +281,32 @@ finish_prompt() {
   report_result "$pdir" "$pid"
 }
 
-# What Claude Code's stream says about the run: {turns, costUsd, sessionId, subtype, isError, result}.
+# What Claude Code's stream says about the run (lib/run-summary.jq): turns, cost, session id and
+# the outcome code of a failed run.
 summarise_run() {
   local pdir=$1
+  "$JQ_BIN" -R -s -c -f "$DEVFLOW_LIB_DIR/run-summary.jq" "$pdir/stream.jsonl" >"$pdir/run.json"
+}
+
+# A refused key is final: the CLI would retry it for minutes. Stops the run at its first auth retry.
+watch_auth_retry() {
+  local pdir=$1
+  grep -q '"api_retry"' "$pdir/stream.jsonl" 2>/dev/null || return 0
   # shellcheck disable=SC2016 # a jq program, not shell
-  "$JQ_BIN" -R -s -c '
-    [split("\n")[] | select(length > 0) | (try fromjson catch null) | objects] as $messages
-    | ([$messages[] | select(.type == "result")] | last) as $result
-    | {sessionId: ([$messages[] | .session_id // empty] | last),
-       turns: $result.num_turns, costUsd: $result.total_cost_usd, subtype: $result.subtype,
-       isError: $result.is_error, result: $result.result, hasResult: ($result != null)}
-  ' "$pdir/stream.jsonl" >"$pdir/run.json"
+  if "$JQ_BIN" -R -e -n '[inputs | (try fromjson catch null) | objects
+      | select(.type == "system" and .subtype == "api_retry" and (.error_status == 401 or .error_status == 403))] | length > 0' \
+      "$pdir/stream.jsonl" >/dev/null 2>&1; then
+    log "the Claude API refused the API key; stopping the run instead of letting Claude Code retry it"
+    stop_claude
+    return 1
+  fi
 }
 
 run_prompt() {
-  local pdir=$1 pid=$2 claude_status=0 session_id summary
+  local pdir=$1 pid=$2 claude_status=0 session_id summary code
   local -a args=(-p --output-format stream-json --verbose --model "$CLAUDE_MODEL" --max-turns "$CLAUDE_MAX_TURNS"
     --allowedTools "$CLAUDE_ALLOWED_TOOLS" --permission-mode acceptEdits)
+  [ -z "$CLAUDE_MAX_BUDGET_USD" ] || args+=(--max-budget-usd "$CLAUDE_MAX_BUDGET_USD")
   session_id=$(cat "$STATE_DIR/claude-session-id" 2>/dev/null || true)
   [ -z "$session_id" ] || args+=(--resume "$session_id")
   heartbeat working
@@ -294,6 +319,7 @@ run_prompt() {
   while kill -0 "$CLAUDE_PID" 2>/dev/null; do
     interruptible_sleep "$EVENT_FLUSH_INTERVAL_SECONDS"
     flush_events "$pdir" "$pid" || true
+    watch_auth_retry "$pdir" || break
     heartbeat_if_due working
   done
   wait "$CLAUDE_PID" 2>/dev/null || claude_status=$?
@@ -303,22 +329,50 @@ run_prompt() {
   [ -z "$session_id" ] || printf '%s\n' "$session_id" >"$STATE_DIR/claude-session-id"
 
   summary=$("$JQ_BIN" -r '.result // "" | tostring' "$pdir/run.json")
+  code=$("$JQ_BIN" -r '.outcome.code // empty' "$pdir/run.json")
+  [ "$code" != AGENT_AUTH_FAILED ] || AGENT_AUTH_FAILED=1
   if [ "$STOPPING" -eq 1 ]; then
     finish_prompt "$pdir" "$pid" FAILED "${summary:-The session stopped while the agent was working.}" \
       STOPPED "The session stopped while the agent was working on this prompt; what it had changed was committed and pushed."
+  elif [ -n "$code" ]; then
+    local message
+    message=$("$JQ_BIN" -r '.outcome.message' "$pdir/run.json")
+    finish_prompt "$pdir" "$pid" FAILED "${summary:-$message}" "$code" "$message"
   elif [ "$("$JQ_BIN" -r .hasResult "$pdir/run.json")" != true ]; then
     local reason
     reason=$(tail -c 2000 "$pdir/claude.err" | tr '\n' ' ' | sed 's/ *$//')
     finish_prompt "$pdir" "$pid" FAILED "Claude Code failed before finishing the prompt." \
       CLAUDE_FAILED "Claude Code exited with status $claude_status${reason:+: $reason}"
-  elif [ "$("$JQ_BIN" -r '.isError == true or .subtype != "success"' "$pdir/run.json")" = true ]; then
-    local code
-    code=$("$JQ_BIN" -r '.subtype // "error" | ascii_upcase' "$pdir/run.json")
-    finish_prompt "$pdir" "$pid" FAILED "${summary:-Claude Code stopped with $code.}" "CLAUDE_$code" \
-      "${summary:-Claude Code ended the run with $code (exit status $claude_status).}"
   else
     finish_prompt "$pdir" "$pid" SUCCEEDED "$summary"
   fi
+}
+
+# The repository's setup (entrypoint.sh) ran before the agent and there are no session-level events
+# yet: its outcome and last lines go first into the events of the first prompt this loop runs.
+send_setup_events() {
+  local pid=$1 dir=$STATE_DIR/setup
+  [ -f "$dir/result.json" ] && [ ! -f "$dir/events.sent" ] || return 0
+  if [ "$("$JQ_BIN" -r .status "$dir/result.json")" != succeeded ]; then
+    touch "$dir/events.sent"
+    return 0
+  fi
+  # shellcheck disable=SC2016 # a jq program, not shell
+  "$JQ_BIN" -n -c --slurpfile r "$dir/result.json" --rawfile out "$dir/output.log" '
+    $r[0] as $result
+    | ($out | split("\n") | map(select(length > 0))) as $lines
+    | {events: ([{type: "setup",
+        text: ("The repository'"'"'s setup ran (" + $result.source + "): "
+          + ($result.commands | map(.name + " " + ((.durationMs / 1000 * 10 | round) / 10 | tostring) + "s") | join(", "))),
+        data: {source: $result.source, commands: $result.commands, ignored: $result.ignored}}]
+      + (if ($lines | length) > 0 then [{type: "setup_output", text: ($lines[-60:] | join("\n") | .[-8000:])}] else [] end))}
+  ' >"$TMP_DIR/setup-events.json"
+  api_request POST "prompts/$pid/events" "$TMP_DIR/setup-events.json" "$TMP_DIR/setup-events.out"
+  case $API_STATUS in
+    2??) printf '%s\n' "$pid" >"$dir/events.sent" ;;
+    401) session_gone "$API_STATUS" ;;
+    *) log "the setup's events were not delivered ($(describe_failure "$API_STATUS" "$TMP_DIR/setup-events.out")); sending them with the next prompt" ;;
+  esac
 }
 
 # A prompt this loop started before a restart and never finished: report it, do not run it again.
@@ -367,6 +421,7 @@ handle_prompt() {
   git_repo rev-parse HEAD >"$pdir/start_head"
   printf '%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$pdir/started"
   log "prompt $pid (seq $("$JQ_BIN" -r '.seq // "?"' "$file")) claimed; working on branch $branch"
+  send_setup_events "$pid"
   run_prompt "$pdir" "$pid"
 }
 
@@ -408,6 +463,10 @@ poll_loop() {
       200)
         BACKOFF_MS=0
         handle_prompt "$TMP_DIR/next.json"
+        if [ "$AGENT_AUTH_FAILED" -eq 1 ]; then
+          log "the Claude API refused the API key: claiming no further prompts; set a valid key and start a new session"
+          return
+        fi
         heartbeat idle
         ;;
       204) BACKOFF_MS=0 ;;
@@ -435,6 +494,11 @@ main() {
     log "stopped: the session is over"
   elif [ "$STOPPING" -eq 1 ]; then
     log "stopped on request"
+  elif [ "$AGENT_AUTH_FAILED" -eq 1 ]; then
+    # Non-zero: the workspace ends and the session is FAILED, so no further prompt waits for an
+    # agent that cannot run it.
+    log "stopped: the Claude API refused the API key"
+    exit "$AUTH_FAILED_EXIT_STATUS"
   fi
   exit 0
 }

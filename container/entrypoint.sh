@@ -2,8 +2,11 @@
 # The workspace container's entrypoint (run under dumb-init so signals reach it).
 #
 # Checks the task environment, clones the repository (retrying transient failures) with the DevFlow
-# git credential helper configured for it, writes code-server's config with the session password
-# hashed, then runs code-server and ai-workflow.sh side by side. When either ends, or on TERM, both
+# git credential helper configured for it, runs the repository's own setup once (lib/repo-setup.mjs:
+# .devflow/setup.sh or the devcontainer.json lifecycle commands, with its containerEnv/remoteEnv;
+# a failure ends the workspace with status 4 and the command's last lines in the log), writes
+# code-server's config with the session password hashed, then runs code-server and ai-workflow.sh
+# side by side. When either ends, or on TERM, both
 # are stopped within STOP_TIMEOUT_SECONDS (under ECS's stop timeout), the agent first being given
 # the chance to push what a running prompt has committed.
 #
@@ -18,6 +21,10 @@ DEVFLOW_LIB_DIR=${DEVFLOW_LIB_DIR:-$SCRIPT_DIR/lib}
 DEVFLOW_LOG_NAME=entrypoint
 
 WORKSPACE_DIR=${WORKSPACE_DIR:-$HOME/workspace}
+STATE_DIR=${STATE_DIR:-$HOME/.devflow}
+NODE_BIN=${NODE_BIN:-node}
+# The entrypoint's exit status when the repository's setup failed.
+SETUP_FAILED_EXIT_STATUS=4
 AI_WORKFLOW_BIN=${AI_WORKFLOW_BIN:-$SCRIPT_DIR/ai-workflow.sh}
 CREDENTIAL_HELPER_BIN=${CREDENTIAL_HELPER_BIN:-$SCRIPT_DIR/devflow-git-credential}
 CODE_SERVER_BIN=${CODE_SERVER_BIN:-code-server}
@@ -31,11 +38,14 @@ STOP_TIMEOUT_SECONDS=${STOP_TIMEOUT_SECONDS:-25}
 STOPPING=0
 AGENT_PID=
 EDITOR_PID=
+SETUP_PID=
 
 # shellcheck disable=SC2317 # invoked by the trap
 on_stop_signal() {
   log "stop requested"
   STOPPING=1
+  # repo-setup.mjs stops the commands it runs.
+  [ -z "$SETUP_PID" ] || kill -TERM "$SETUP_PID" 2>/dev/null || true
 }
 
 check_environment() {
@@ -49,7 +59,57 @@ check_environment() {
   [ -n "${ANTHROPIC_API_KEY:-}" ] || log "warning: ANTHROPIC_API_KEY is not set; Claude Code needs it unless it is logged in another way"
   REPO_URL=${REPO_URL:-https://github.com/$REPO.git}
   REPO_DIR=${REPO_DIR:-$WORKSPACE_DIR/${REPO##*/}}
-  export REPO_URL REPO_DIR WORKSPACE_DIR
+  export REPO_URL REPO_DIR WORKSPACE_DIR STATE_DIR
+}
+
+# The environment the repository's setup asked for (containerEnv, remoteEnv), for the editor and the
+# agent: NUL-separated NAME=VALUE records, a bare NAME to unset it.
+load_setup_environment() {
+  local record
+  [ -f "$1" ] || return 0
+  while IFS= read -r -d '' record; do
+    if [[ "$record" == *=* ]]; then
+      export "${record%%=*}=${record#*=}"
+    else
+      unset "$record"
+    fi
+  done <"$1"
+}
+
+# Once per clone: the setup's result.json says it ran; a restart of the task on the same clone
+# only loads its environment again.
+run_repository_setup() {
+  local dir=$STATE_DIR/setup status=0
+  if [ -f "$dir/result.json" ] && [ "$("$JQ_BIN" -r .status "$dir/result.json" 2>/dev/null)" != failed ]; then
+    log "the repository's setup already ran for this clone"
+    load_setup_environment "$dir/env"
+    return 0
+  fi
+  if [ ! -f "$REPO_DIR/.devflow/setup.sh" ] && [ ! -e "$REPO_DIR/.devcontainer" ] && [ ! -f "$REPO_DIR/.devcontainer.json" ]; then
+    mkdir -p "$dir"
+    printf '{"status":"none","source":null,"commands":[],"ignored":[]}\n' >"$dir/result.json"
+    return 0
+  fi
+  require_commands "$NODE_BIN"
+  rm -rf "$dir"
+  log "running the repository's setup"
+  "$NODE_BIN" "$DEVFLOW_LIB_DIR/repo-setup.mjs" "$REPO_DIR" "$dir" &
+  SETUP_PID=$!
+  while :; do
+    status=0
+    wait "$SETUP_PID" 2>/dev/null || status=$?
+    kill -0 "$SETUP_PID" 2>/dev/null || break
+  done
+  SETUP_PID=
+  [ "$STOPPING" -eq 0 ] || exit 0
+  if [ "$status" -ne 0 ]; then
+    log "error: the repository's setup failed ($("$JQ_BIN" -r '.source // "setup"' "$dir/result.json" 2>/dev/null)): $("$JQ_BIN" -r '.failed.message // "it did not finish"' "$dir/result.json" 2>/dev/null); its last lines:"
+    "$JQ_BIN" -r '.failed.lastLines[]? | "  | " + .' "$dir/result.json" >&2 2>/dev/null || tail -n 20 "$dir/output.log" >&2
+    log "fix the setup in the repository (or run it by hand in the editor of a new session), then start a new session"
+    exit "$SETUP_FAILED_EXIT_STATUS"
+  fi
+  log "the repository's setup succeeded ($("$JQ_BIN" -r '.source' "$dir/result.json"))"
+  load_setup_environment "$dir/env"
 }
 
 clone_repository() {
@@ -139,6 +199,7 @@ main() {
   check_environment
   mkdir -p "$WORKSPACE_DIR"
   clone_repository
+  run_repository_setup
   start_editor
   unset EDITOR_PASSWORD
   "$AI_WORKFLOW_BIN" &
@@ -153,6 +214,8 @@ main() {
     if [ "$finished" = "$AGENT_PID" ]; then
       AGENT_PID=
       log "the agent exited (status $status); stopping the workspace"
+      # ai-workflow.sh's status for a key the Claude API refused (AUTH_FAILED_EXIT_STATUS there).
+      [ "$status" -ne 3 ] || log "error: the Claude API refused ANTHROPIC_API_KEY; set a valid key (devflow secrets set claude-api-key) and start a new session"
     else
       EDITOR_PID=
       log "code-server exited (status $status); stopping the workspace"

@@ -39,6 +39,14 @@ export interface StageSettings {
   readonly lambdaErrorRateThreshold: number
   readonly apiThrottlingRateLimit: number
   readonly apiThrottlingBurstLimit: number
+  /**
+   * Each unauthenticated /agent/* method's own throttle (requests per second, burst), so that
+   * nobody can spend the user routes' budget through them.
+   */
+  readonly agentThrottlingRateLimit: number
+  readonly agentThrottlingBurstLimit: number
+  /** Active (not STOPPED or FAILED) sessions one user may have; a start beyond it is a 409. */
+  readonly maxActiveSessionsPerUser: number
   /** How long an ECR image that no tag points at is kept. */
   readonly untaggedImageExpiry: Duration
 }
@@ -57,6 +65,9 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     lambdaErrorRateThreshold: 10,
     apiThrottlingRateLimit: 20,
     apiThrottlingBurstLimit: 40,
+    agentThrottlingRateLimit: 10,
+    agentThrottlingBurstLimit: 20,
+    maxActiveSessionsPerUser: 3,
     untaggedImageExpiry: Duration.days(7),
   },
   prod: {
@@ -72,6 +83,9 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     lambdaErrorRateThreshold: 2,
     apiThrottlingRateLimit: 100,
     apiThrottlingBurstLimit: 200,
+    agentThrottlingRateLimit: 50,
+    agentThrottlingBurstLimit: 100,
+    maxActiveSessionsPerUser: 5,
     untaggedImageExpiry: Duration.days(30),
   },
 }

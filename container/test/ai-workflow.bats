@@ -35,7 +35,7 @@ run_agent() {
   [ "$(jq -r .body.commit <<<"$result")" = "$sha" ]
   [ "$(jq -r .body.branch <<<"$result")" = "devflow/$SESSION_ID" ]
   [ "$(jq -r .body.turns <<<"$result")" = 2 ]
-  [ "$(jq -r .body.costUsd <<<"$result")" = 0.0123 ]
+  [ "$(jq -r .body.costUsd <<<"$result")" = "$(jq -r 'select(.type == "result") | .total_cost_usd' "$FIXTURES/claude-stream/success.jsonl")" ]
   [ "$(jq -r .body.summary <<<"$result")" = "Done: write hello.txt hello from the agent" ]
   [ "$(jq -r .auth <<<"$result")" = "Bearer session-token" ]
 
@@ -48,7 +48,18 @@ run_agent() {
   [ "$(jq -r .sawEditorPassword <<<"$invocation")" = false ]
   [ "$(jq -r .cwd <<<"$invocation")" = "$REPO_DIR" ]
   args=$(jq -r '.args | join(" ")' <<<"$invocation")
-  [[ "$args" == "-p --output-format stream-json --verbose --model claude-"*" --max-turns 50 --allowedTools "*" --permission-mode acceptEdits" ]]
+  [ "$args" = "-p --output-format stream-json --verbose --model sonnet --max-turns 50 --allowedTools Bash,Read,Edit,Write,NotebookEdit --permission-mode acceptEdits" ]
+  # The CLI's own retries are bounded.
+  [ "$(jq -r .maxRetries <<<"$invocation")" = 6 ]
+}
+
+@test "the model, the allowed tools and a per-prompt budget can be set" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa 'explain the README'
+  CLAUDE_MODEL=opus CLAUDE_ALLOWED_TOOLS=Read,Bash CLAUDE_MAX_BUDGET_USD=2.5 CLAUDE_CODE_MAX_RETRIES=1 MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  invocation=$(head -n 1 "$STUB_CLAUDE_LOG")
+  [ "$(jq -r '.args | join(" ")' <<<"$invocation")" = "-p --output-format stream-json --verbose --model opus --max-turns 50 --allowedTools Read,Bash --permission-mode acceptEdits --max-budget-usd 2.5" ]
+  [ "$(jq -r .maxRetries <<<"$invocation")" = 1 ]
 }
 
 @test "later prompts resume the same Claude session and may name their own branch" {
@@ -99,15 +110,68 @@ run_agent() {
   [[ "$(jq -r .body.error.message <<<"$result")" == "Claude Code exited with status 1: API Error: 529 the model is overloaded" ]]
 }
 
-@test "a run that hits the turn limit is FAILED with its turns and cost" {
+@test "a run that hits the turn limit is FAILED with its turns, cost and the CLI's own words" {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write part.txt half done\nmax-turns'
   MAX_ITERATIONS=1 run_agent
   result=$(results_for p-aaaaaaaaaaaaaaaaaaaa)
   [ "$(jq -r .body.status <<<"$result")" = FAILED ]
-  [ "$(jq -r .body.error.code <<<"$result")" = CLAUDE_ERROR_MAX_TURNS ]
-  [ "$(jq -r .body.costUsd <<<"$result")" = 0.25 ]
+  [ "$(jq -r .body.error.code <<<"$result")" = AGENT_MAX_TURNS ]
+  [[ "$(jq -r .body.error.message <<<"$result")" == "Reached maximum number of turns (1). Raise CLAUDE_MAX_TURNS"* ]]
+  [ "$(jq -r .body.costUsd <<<"$result")" = "$(jq -r 'select(.type == "result") | .total_cost_usd' "$FIXTURES/claude-stream/max-turns.jsonl")" ]
+  [ "$(jq -r .body.turns <<<"$result")" = 2 ]
   # What it did get done is still pushed.
   [ "$(remote_file "devflow/$SESSION_ID" part.txt)" = "half done" ]
+}
+
+@test "each API failure the CLI reports ends the prompt with its outcome code and the CLI's message" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaa1 'replay api-400'
+  queue_prompt p-aaaaaaaaaaaaaaaaaaa2 'replay api-429'
+  queue_prompt p-aaaaaaaaaaaaaaaaaaa3 'replay api-529'
+  queue_prompt p-aaaaaaaaaaaaaaaaaaa4 'replay network'
+  queue_prompt p-aaaaaaaaaaaaaaaaaaa5 'replay budget'
+  MAX_ITERATIONS=5 run_agent
+  [ "$status" -eq 0 ]
+  outcome() { results_for "$1" | jq -r '[.body.status, .body.error.code] | join(" ")'; }
+  message() { results_for "$1" | jq -r .body.error.message; }
+  [ "$(outcome p-aaaaaaaaaaaaaaaaaaa1)" = "FAILED AGENT_API_ERROR" ]
+  [ "$(message p-aaaaaaaaaaaaaaaaaaa1)" = "HTTP 400 invalid_request_error: API Error: 400 messages.0.content: Input should be a valid list." ]
+  [ "$(outcome p-aaaaaaaaaaaaaaaaaaa2)" = "FAILED AGENT_OVERLOADED" ]
+  [[ "$(message p-aaaaaaaaaaaaaaaaaaa2)" == "HTTP 429 after 2 retries: API Error: Request rejected (429)"* ]]
+  [ "$(outcome p-aaaaaaaaaaaaaaaaaaa3)" = "FAILED AGENT_OVERLOADED" ]
+  [[ "$(message p-aaaaaaaaaaaaaaaaaaa3)" == "HTTP 529 after 2 retries: API Error: 529 Overloaded."* ]]
+  [ "$(outcome p-aaaaaaaaaaaaaaaaaaa4)" = "FAILED AGENT_NETWORK" ]
+  [[ "$(message p-aaaaaaaaaaaaaaaaaaa4)" == "API Error: Connection refused"*"check its network egress and ANTHROPIC_BASE_URL." ]]
+  [ "$(outcome p-aaaaaaaaaaaaaaaaaaa5)" = "FAILED AGENT_BUDGET_EXCEEDED" ]
+  [[ "$(message p-aaaaaaaaaaaaaaaaaaa5)" == "Reached maximum budget (\$0.001)."* ]]
+  # The summary is the CLI's own message.
+  [ "$(results_for p-aaaaaaaaaaaaaaaaaaa1 | jq -r .body.summary)" = "API Error: 400 messages.0.content: Input should be a valid list" ]
+}
+
+@test "a refused key fails the prompt at the CLI's first retry, and no further prompt is claimed" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaa1 'replay api-401'
+  queue_prompt p-aaaaaaaaaaaaaaaaaaa2 'write later.txt never run'
+  start=$SECONDS
+  MAX_ITERATIONS=5 run_agent
+  [ "$status" -eq 3 ]
+  # The recorded run retries twice (0.55 s, then 1.1 s) before its result: the loop stops it at the first.
+  [ $((SECONDS - start)) -lt 10 ]
+  result=$(results_for p-aaaaaaaaaaaaaaaaaaa1)
+  [ "$(jq -r .body.status <<<"$result")" = FAILED ]
+  [ "$(jq -r .body.error.code <<<"$result")" = AGENT_AUTH_FAILED ]
+  [[ "$(jq -r .body.error.message <<<"$result")" == *"HTTP 401"*"devflow secrets set claude-api-key"*"this session takes no further prompts."* ]]
+  [ "$(jq -r 'select(.type == "result")' "$STATE_DIR/prompts/p-aaaaaaaaaaaaaaaaaaa1/stream.jsonl")" = "" ]
+  [ -z "$(results_for p-aaaaaaaaaaaaaaaaaaa2)" ]
+  [ -f "$API_STATE/queue/0002-p-aaaaaaaaaaaaaaaaaaa2.json" ]
+  [[ "$output" == *"claiming no further prompts"* ]]
+}
+
+@test "a 403, which the CLI does not retry, is AGENT_AUTH_FAILED too" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaa1 'replay api-403'
+  MAX_ITERATIONS=2 run_agent
+  [ "$status" -eq 3 ]
+  result=$(results_for p-aaaaaaaaaaaaaaaaaaa1)
+  [ "$(jq -r .body.error.code <<<"$result")" = AGENT_AUTH_FAILED ]
+  [[ "$(jq -r .body.error.message <<<"$result")" == "HTTP 403: Failed to authenticate. API Error: 403 Your API key does not have permission"* ]]
 }
 
 @test "the API being unreachable, then failing, is retried until it recovers" {

@@ -101,3 +101,13 @@ teardown() {
   [ "$status" -eq 3 ]
   [[ "$output" == *"code-server exited (status 3)"* ]]
 }
+
+@test "a key the Claude API refuses ends the workspace with the agent's status 3 and says what to do" {
+  queue_prompt p-aaaaaaaaaaaaaaaaaaaa 'replay api-401'
+  queue_prompt p-bbbbbbbbbbbbbbbbbbbb 'write never.txt not run'
+  MAX_ITERATIONS=5 run "$CONTAINER_DIR/entrypoint.sh"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"the Claude API refused ANTHROPIC_API_KEY; set a valid key (devflow secrets set claude-api-key) and start a new session"* ]]
+  [ "$(results_for p-aaaaaaaaaaaaaaaaaaaa | jq -r .body.error.code)" = AGENT_AUTH_FAILED ]
+  [ -z "$(results_for p-bbbbbbbbbbbbbbbbbbbb)" ]
+}

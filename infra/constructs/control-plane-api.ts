@@ -26,6 +26,9 @@ export interface ControlPlaneApiProps {
   readonly logRetention: logs.RetentionDays
   readonly throttlingRateLimit: number
   readonly throttlingBurstLimit: number
+  /** The throttle of each agent method (no API Gateway auth), apart from the stage's. */
+  readonly agentThrottlingRateLimit: number
+  readonly agentThrottlingBurstLimit: number
   /** @default every 5 minutes */
   readonly reaperSchedule?: events.Schedule
   /** @default 10 seconds */
@@ -74,6 +77,18 @@ export class ControlPlaneApi extends Construct {
         tracingEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit,
+        methodOptions: Object.fromEntries(
+          ROUTES.filter((route) => route.auth === 'agent').map((route) => [
+            `${route.path}/${route.method}`,
+            {
+              throttlingRateLimit: props.agentThrottlingRateLimit,
+              throttlingBurstLimit: props.agentThrottlingBurstLimit,
+              // A method's own settings replace the stage's: keep its logging and metrics.
+              loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+              metricsEnabled: true,
+            },
+          ]),
+        ),
       },
     })
     // The stack emits the URL under OUTPUT_KEYS.apiUrl; the construct's own Endpoint output would be a second copy.

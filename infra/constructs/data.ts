@@ -1,4 +1,4 @@
-import {type CfnElement, aws_dynamodb as dynamodb, type aws_iam as iam, RemovalPolicy, Stack, Validations} from 'aws-cdk-lib'
+import {aws_dynamodb as dynamodb, aws_iam as iam, RemovalPolicy, Validations} from 'aws-cdk-lib'
 import {Construct} from 'constructs'
 
 import {SESSIONS_BY_USER_INDEX, TABLE_NAMES} from '../../src/core/deployment.js'
@@ -61,15 +61,21 @@ export class SessionData extends Construct {
     }
   }
 
-  /** Item reads and writes on the three tables and the sessions GSI; no table management. */
-  grantReadWriteData(grantee: iam.IGrantable): void {
-    for (const table of [this.sessions, this.prompts, this.promptEvents]) table.grantReadWriteData(grantee)
-    if (grantee instanceof Construct) {
-      const sessionsArn = `<${Stack.of(this).getLogicalId(this.sessions.node.defaultChild as CfnElement)}.Arn>`
-      Validations.of(grantee).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${sessionsArn}/index/*]`,
-        reason: 'The sessions table\'s index ARNs: today only user_id-created_at-index exists.',
-      })
-    }
+  /**
+   * The item calls the control plane makes, and nothing more: GetItem, PutItem, UpdateItem, Query
+   * and Scan on the three tables, Query on the sessions GSI. No DeleteItem (TTL removes items), no
+   * batch writes, no stream reads, no table management.
+   */
+  grantItemAccess(grantee: iam.IGrantable): void {
+    const tables = [this.sessions, this.prompts, this.promptEvents]
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ITEM_ACTIONS.map((action) => `dynamodb:${action}`),
+        resources: [...tables.map((t) => t.tableArn), `${this.sessions.tableArn}/index/${SESSIONS_BY_USER_INDEX}`],
+      }),
+    )
   }
 }
+
+/** What the stores in src/adapters/aws send (a TransactWriteItems of Puts is authorised as PutItem). */
+export const ITEM_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'Scan'] as const

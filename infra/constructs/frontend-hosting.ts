@@ -11,6 +11,8 @@ import {Construct} from 'constructs'
 export interface FrontendHostingProps {
   /** How long access logs are kept. @default 90 days */
   readonly logExpiry?: Duration
+  /** The site's response headers. @default CloudFront's managed SecurityHeadersPolicy */
+  readonly responseHeadersPolicy?: cloudfront.IResponseHeadersPolicy
 }
 
 /**
@@ -58,7 +60,7 @@ export class FrontendHosting extends Construct {
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        responseHeadersPolicy: props.responseHeadersPolicy ?? cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
       },
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       enableLogging: true,

@@ -1,8 +1,7 @@
 import {aws_iam as iam, RemovalPolicy, SecretValue, Validations, aws_secretsmanager as secretsmanager} from 'aws-cdk-lib'
 import {Construct} from 'constructs'
 
-import {SECRET_NAMES} from '../../src/core/deployment.js'
-import {UNSET_SECRET_VALUE} from '../../src/core/deployment.js'
+import {PAGE_TOKEN_KEY_SECRET_NAME, SECRET_NAMES, UNSET_SECRET_VALUE} from '../../src/core/deployment.js'
 
 export interface PlatformSecretsProps {
   /** @default RemovalPolicy.RETAIN */
@@ -17,6 +16,7 @@ export interface PlatformSecretsProps {
 export interface SecretReferences {
   readonly githubApp: secretsmanager.ISecret
   readonly claudeApiKey: secretsmanager.ISecret
+  readonly pageTokenKey: secretsmanager.ISecret
 }
 
 /**
@@ -27,6 +27,8 @@ export interface SecretReferences {
 export class PlatformSecrets extends Construct {
   readonly githubApp: secretsmanager.Secret
   readonly claudeApiKey: secretsmanager.Secret
+  /** `{"key"}`: 64 random characters CloudFormation generates, the HMAC key of the API's page tokens. */
+  readonly pageTokenKey: secretsmanager.Secret
   /** What other constructs grant on and refer to: the resources, or name-based references. */
   readonly references: SecretReferences
 
@@ -35,18 +37,37 @@ export class PlatformSecrets extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN
     this.githubApp = this.secret('GithubApp', SECRET_NAMES.githubApp, 'DevFlow GitHub App: {"appId", "privateKey", "installationId"?}', removalPolicy)
     this.claudeApiKey = this.secret('ClaudeApiKey', SECRET_NAMES.claudeApiKey, 'DevFlow: the Anthropic API key the workspace agent uses', removalPolicy)
+    this.pageTokenKey = new secretsmanager.Secret(this, 'PageTokenKey', {
+      secretName: PAGE_TOKEN_KEY_SECRET_NAME,
+      description: 'DevFlow: the HMAC key that seals the API\'s page tokens (rotating it only invalidates open pages)',
+      generateSecretString: {secretStringTemplate: '{}', generateStringKey: 'key', passwordLength: 64, excludePunctuation: true},
+      removalPolicy,
+    })
+    Validations.of(this.pageTokenKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Rotating the page-token key only makes open page tokens invalid; an operator rotates it by hand (README) when needed.',
+    })
     this.references = props.referByName
       ? {
           githubApp: secretsmanager.Secret.fromSecretNameV2(this, 'GithubAppByName', SECRET_NAMES.githubApp),
           claudeApiKey: secretsmanager.Secret.fromSecretNameV2(this, 'ClaudeApiKeyByName', SECRET_NAMES.claudeApiKey),
+          pageTokenKey: secretsmanager.Secret.fromSecretNameV2(this, 'PageTokenKeyByName', PAGE_TOKEN_KEY_SECRET_NAME),
         }
-      : {githubApp: this.githubApp, claudeApiKey: this.claudeApiKey}
+      : {githubApp: this.githubApp, claudeApiKey: this.claudeApiKey, pageTokenKey: this.pageTokenKey}
   }
 
   /** GetSecretValue on the GitHub App secret only: the API mints installation tokens with it. */
   grantReadGithubApp(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({actions: ['secretsmanager:GetSecretValue'], resources: [this.references.githubApp.secretFullArn ?? `${this.references.githubApp.secretArn}-??????`]}),
+    )
+  }
+
+  /** GetSecretValue on the page-token key: the API seals and opens page tokens with it. */
+  grantReadPageTokenKey(grantee: iam.IGrantable): void {
+    const key = this.references.pageTokenKey
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({actions: ['secretsmanager:GetSecretValue'], resources: [key.secretFullArn ?? `${key.secretArn}-??????`]}),
     )
   }
 

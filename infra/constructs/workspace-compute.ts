@@ -49,8 +49,9 @@ export interface WorkspaceComputeProps {
  * Seed I-8 and I-10: the ECS cluster (Fargate and Fargate Spot, Container Insights), the
  * code-server task definition, its two roles, and a service for warm on-demand tasks.
  *
- * The task role deliberately holds nothing but the ssmmessages channel ECS Exec needs: whatever
- * the agent runs in its shell must not reach the tables, queues or secrets of other sessions.
+ * The task role deliberately holds nothing but what ECS Exec needs (the ssmmessages channel and
+ * appending to its own log group): whatever the agent runs in its shell must not reach the tables,
+ * queues or secrets of other sessions.
  */
 export class WorkspaceCompute extends Construct {
   readonly cluster: ecs.Cluster
@@ -58,21 +59,24 @@ export class WorkspaceCompute extends Construct {
   readonly executionRole: iam.Role
   readonly taskRole: iam.Role
   readonly logGroup: logs.LogGroup
+  /** ECS Exec session logs, written by the SSM agent in the task. */
+  readonly execLogGroup: logs.LogGroup
   readonly container: ecs.ContainerDefinition
   readonly service?: ecs.FargateService
 
   constructor(scope: Construct, id: string, props: WorkspaceComputeProps) {
     super(scope, id)
+    this.logGroup = new logs.LogGroup(this, 'Logs', {retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY})
+    this.execLogGroup = new logs.LogGroup(this, 'ExecLogs', {retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY})
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       enableFargateCapacityProviders: true,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
-      // Session commands are not logged from inside the task: that would need logs access on the task role.
-      executeCommandConfiguration: {logging: ecs.ExecuteCommandLogging.NONE},
+      // What anyone types in a workspace over ECS Exec (`session open`'s channel) is kept.
+      executeCommandConfiguration: {logging: ecs.ExecuteCommandLogging.OVERRIDE, logConfiguration: {cloudWatchLogGroup: this.execLogGroup}},
     })
     this.cluster.addDefaultCapacityProviderStrategy(capacityStrategy(props.capacity))
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY})
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'DevFlow workspace task execution: pull the image, write logs, read the Claude API key',
@@ -87,10 +91,22 @@ export class WorkspaceCompute extends Construct {
         resources: ['*'],
       }),
     )
-    Validations.of(this.taskRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'The ssmmessages actions ECS Exec needs support no resource-level permissions.',
-    })
+    // ECS Exec logging: the SSM agent appends the session's output to the exec log group.
+    this.taskRole.addToPolicy(new iam.PolicyStatement({actions: ['logs:DescribeLogGroups'], resources: ['*']}))
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'], resources: [`${this.execLogGroup.logGroupArn}`]}),
+    )
+    const execLogs = `<${Stack.of(this).getLogicalId(this.execLogGroup.node.defaultChild as CfnElement)}>`
+    Validations.of(this.taskRole).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'The ssmmessages actions ECS Exec needs, and logs:DescribeLogGroups its logging checks, support no resource-level permissions.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${execLogs}:*]`,
+        reason: 'The log streams of the ECS Exec log group only.',
+      },
+    )
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       family: WORKSPACE_TASK_FAMILY,
@@ -145,7 +161,10 @@ export class WorkspaceCompute extends Construct {
     }
   }
 
-  /** RunTask, StopTask and DescribeTasks on this cluster's workspace tasks, and passing the two roles. */
+  /**
+   * RunTask, StopTask and DescribeTasks on this cluster's workspace tasks, passing the two roles,
+   * and DescribeClusters on the cluster (the API's health check).
+   */
   grantRunAndStopTasks(grantee: iam.IGrantable): void {
     const stack = Stack.of(this)
     const taskArns = stack.formatArn({service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*`})
@@ -159,6 +178,7 @@ export class WorkspaceCompute extends Construct {
       }),
     )
     principal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['ecs:StopTask', 'ecs:DescribeTasks'], resources: [taskArns], conditions: onThisCluster}))
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['ecs:DescribeClusters'], resources: [this.cluster.clusterArn]}))
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({actions: ['ecs:TagResource'], resources: [taskArns], conditions: {StringEquals: {'ecs:CreateAction': 'RunTask'}}}),
     )

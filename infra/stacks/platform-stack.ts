@@ -7,6 +7,8 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {type DeploymentKey, LAMBDA_ENV, OUTPUT_KEYS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
+import {AccessRoles} from '../constructs/access-roles.js'
+import {consoleAuthDomainPrefix, consoleFederationFrom, ConsoleHeaders, DevflowConsole} from '../constructs/console.js'
 import {ControlPlaneApi} from '../constructs/control-plane-api.js'
 import {SessionData} from '../constructs/data.js'
 import {FrontendHosting} from '../constructs/frontend-hosting.js'
@@ -51,7 +53,10 @@ export class PlatformStack extends Stack {
   readonly compute: WorkspaceCompute
   readonly api: ControlPlaneApi
   readonly frontend: FrontendHosting
+  /** Left out for moto (README, "Deploying to moto"). */
+  readonly console?: DevflowConsole
   readonly monitoring: Monitoring
+  readonly access: AccessRoles
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, {stackName: stackNameFor(props.stage.name), description: `DevFlow platform (${props.stage.name})`, ...props})
@@ -92,6 +97,8 @@ export class PlatformStack extends Stack {
       logRetention: stage.logRetention,
       throttlingRateLimit: stage.apiThrottlingRateLimit,
       throttlingBurstLimit: stage.apiThrottlingBurstLimit,
+      agentThrottlingRateLimit: stage.agentThrottlingRateLimit,
+      agentThrottlingBurstLimit: stage.agentThrottlingBurstLimit,
       environment: {
         [LAMBDA_ENV.sessionsTable]: this.data.sessions.tableName,
         [LAMBDA_ENV.promptsTable]: this.data.prompts.tableName,
@@ -103,16 +110,39 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.securityGroups]: this.network.workspaceSecurityGroup.securityGroupId,
         [LAMBDA_ENV.capacity]: stage.capacity,
         [LAMBDA_ENV.githubAppSecretArn]: this.secrets.githubApp.secretArn,
+        [LAMBDA_ENV.pageTokenKeySecretArn]: this.secrets.references.pageTokenKey.secretArn,
+        [LAMBDA_ENV.maxActiveSessionsPerUser]: String(stage.maxActiveSessionsPerUser),
         [LAMBDA_ENV.stage]: stage.name,
         [LAMBDA_ENV.version]: DEVFLOW_VERSION,
         [LAMBDA_ENV.repositories]: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
       },
     })
-    this.data.grantReadWriteData(this.api.role)
+    this.data.grantItemAccess(this.api.role)
     this.compute.grantRunAndStopTasks(this.api.role)
     this.secrets.grantReadGithubApp(this.api.role)
+    this.secrets.grantReadPageTokenKey(this.api.role)
 
-    this.frontend = new FrontendHosting(this, 'Frontend')
+    this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api})
+
+    const authDomainPrefix = consoleAuthDomainPrefix(this.node, stage.name)
+    const consoleHeaders = new ConsoleHeaders(this, 'ConsoleHeaders', {authDomainPrefix})
+    this.frontend = new FrontendHosting(this, 'Frontend', {responseHeadersPolicy: consoleHeaders.policy})
+    // moto_server cannot resolve the distribution's domain name nor run the BucketDeployment's function.
+    if (!forMoto) {
+      this.console = new DevflowConsole(this, 'Console', {
+        stageName: stage.name,
+        frontend: this.frontend,
+        routes: this.api.routes,
+        iamApi: this.api.api,
+        authDomainPrefix,
+        federation: consoleFederationFrom(this.node),
+        siteDir: join(props.projectRoot, 'dist', 'console'),
+        logRetention: stage.logRetention,
+        throttlingRateLimit: stage.apiThrottlingRateLimit,
+        throttlingBurstLimit: stage.apiThrottlingBurstLimit,
+        removalPolicy: stage.dataRemovalPolicy,
+      })
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: `devflow-${stage.name}`,
       functions: [...this.api.routes.map(({route, fn}) => ({name: route.lambda, fn})), {name: 'reap-sessions', fn: this.api.reaper}],
@@ -137,8 +167,10 @@ export class PlatformStack extends Stack {
       ecrRepositoryUri: this.images.repository.repositoryUri,
       githubAppSecretArn: this.secrets.references.githubApp.secretArn,
       claudeApiKeySecretArn: this.secrets.references.claudeApiKey.secretArn,
+      pageTokenKeySecretArn: this.secrets.references.pageTokenKey.secretArn,
       // moto_server's CloudFormation cannot resolve GetAtt DomainName on a distribution.
       frontendDomain: forMoto ? undefined : this.frontend.distribution.distributionDomainName,
+      consoleUserPoolId: this.console?.userPool.userPoolId,
       alarmTopicArn: this.monitoring.topic.topicArn,
       repositories: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
     }

@@ -9,9 +9,10 @@ import type {AddressInfo} from 'node:net'
 
 import type {APIGatewayProxyEvent} from 'aws-lambda'
 
-import {conflict, invalidInput, tooLarge} from '../core/errors.js'
+import {conflict, forbidden, invalidInput, tooLarge} from '../core/errors.js'
 import type {ApiRouter} from './router.js'
 import {MAX_BODY_BYTES} from './router.js'
+import {ROUTES} from './routes.js'
 
 export interface HttpIdentity {
   readonly userArn: string
@@ -27,11 +28,15 @@ export interface HttpServerOptions {
   /**
    * Answer only requests whose `Host` header names this machine by its loopback names
    * (`LOOPBACK_HOST_NAMES`), any port: a web page whose DNS name was rebound to 127.0.0.1 sends its
-   * own name and is refused (421) before anything else runs. Every loopback-bound server sets it.
+   * own name and is refused (403 HOST_NOT_ALLOWED) before anything else runs, the console's pages
+   * included; the agent routes (per-session tokens, called from containers too) are exempt. Every
+   * loopback-bound server sets it: this is the one Host check.
    */
   readonly loopbackHostsOnly?: boolean
   /** Told of a request that failed outside the router (it logs its own failures). */
   onError?(error: unknown): void
+  /** Answers a request before the router does (the local console's pages and sign-in): true when it did. */
+  intercept?(req: IncomingMessage, res: ServerResponse): Promise<boolean>
 }
 
 /** The names a request to a server bound to this machine may carry in its `Host` header. */
@@ -93,17 +98,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 }
 
 async function serve(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (options.loopbackHostsOnly && !LOOPBACK_HOST_NAMES.includes(hostName(req.headers.host))) {
-    const error = {
-      code: 'HOST_NOT_ALLOWED',
-      message: `This server answers only requests addressed to ${LOOPBACK_HOST_NAMES.join(', ')}; this one named "${String(req.headers.host ?? '')}".`,
-      hint: 'Use http://127.0.0.1:<port> (or localhost). Another name pointing at this machine is refused so that web pages cannot reach it.',
-    }
+  // Workspace agents call back with their own tokens, from a container too (host.docker.internal).
+  const agentRoute = (req.url ?? '').startsWith('/agent/')
+  if (options.loopbackHostsOnly && !agentRoute && !LOOPBACK_HOST_NAMES.includes(hostName(req.headers.host))) {
+    const error = forbidden(
+      'HOST_NOT_ALLOWED',
+      `This server answers only requests addressed to ${LOOPBACK_HOST_NAMES.join(', ')}; this one named "${String(req.headers.host ?? '')}".`,
+      'Use http://127.0.0.1:<port> (or localhost; `devflow local open` for the console). Another name pointing at this machine is refused so that web pages cannot reach it.',
+    )
     req.resume()
-    res.writeHead(421, {'content-type': 'application/json'})
-    res.end(JSON.stringify({error}))
+    res.writeHead(error.httpStatus, {'content-type': 'application/json'})
+    res.end(JSON.stringify(error.toJSON()))
     return
   }
+  if (await options.intercept?.(req, res)) return
   const body = await readBody(req)
   if (body === undefined) {
     const error = tooLarge('BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`, 'Send a smaller request.')
@@ -148,15 +156,16 @@ function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | un
   }
   const requestId = randomUUID()
   const hasQuery = Object.keys(query).length > 0
+  const {resource, pathParameters} = matchResource(url.pathname)
   return {
     httpMethod: req.method ?? 'GET',
     path: url.pathname,
-    resource: url.pathname,
+    resource,
     headers,
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
-    pathParameters: null,
+    pathParameters,
     stageVariables: null,
     body: body === '' ? null : body,
     isBase64Encoded: false,
@@ -171,7 +180,7 @@ function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | un
       requestId,
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: url.pathname,
+      resourcePath: resource,
       stage: '$default',
       identity: {
         accessKey: identity?.accessKey ?? null,
@@ -191,5 +200,29 @@ function toEvent(req: IncomingMessage, body: string, identity: HttpIdentity | un
         userArn: identity?.userArn ?? null,
       },
     },
+  }
+}
+
+const ROUTE_PATTERNS = [...new Set(ROUTES.map((r) => r.path))].map((path) => ({
+  path,
+  pattern: new RegExp(`^${path.replace(/\{(\w+)\}/g, (_, name: string) => `(?<${name}>[^/]+)`)}/?$`),
+}))
+
+/** What API Gateway does before invoking: the resource a path matches, and its decoded parameters. */
+function matchResource(pathname: string): {resource: string; pathParameters: Record<string, string> | null} {
+  for (const {path, pattern} of ROUTE_PATTERNS) {
+    const match = pattern.exec(pathname)
+    if (!match) continue
+    const entries = Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeSegment(value)])
+    return {resource: path, pathParameters: entries.length > 0 ? Object.fromEntries(entries) : null}
+  }
+  return {resource: pathname, pathParameters: null}
+}
+
+function decodeSegment(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
   }
 }

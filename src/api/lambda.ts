@@ -6,7 +6,9 @@ import {Logger} from '@aws-lambda-powertools/logger'
 import type {APIGatewayProxyEvent, APIGatewayProxyResult, Context} from 'aws-lambda'
 
 import {awsErrorTranslator, awsPlatformConfigFromEnv, createAwsCoreDeps} from '../composition/aws.js'
+import {LAMBDA_ENV} from '../core/deployment.js'
 import {type CoreServices, createCoreServices, type ReapReport} from '../core/services/index.js'
+import {withConsoleCors} from './console-cors.js'
 import {type ApiRouter, createApiRouter, type RouterLogger} from './router.js'
 
 const logger = new Logger({serviceName: 'devflow-api'})
@@ -39,7 +41,7 @@ export function apiHandler(): (event: APIGatewayProxyEvent, context: Context) =>
     logger.appendKeys({apiRequestId: event.requestContext?.requestId})
     try {
       router ??= coreServices().then((s) => createApiRouter(s, {logger: routerLogger, translateError: awsErrorTranslator}))
-      return await (await router).handle(event)
+      return withConsoleCors(event, await (await router).handle(event), process.env[LAMBDA_ENV.consoleOrigin])
     } catch (error) {
       router = undefined
       logger.error('the API is misconfigured', {error: error instanceof Error ? {name: error.name, message: error.message} : String(error)})

@@ -13,6 +13,7 @@ import {SessionStatus} from '../core/models.js'
 import type {CoreServices} from '../core/services/index.js'
 import type {Caller, PromptRequest, StartSessionRequest} from '../core/session-api.js'
 import {parsePromptId, parseSessionId} from '../core/validation.js'
+import {cognitoSubject} from './console-identity.js'
 import {ROUTES, type RouteSpec} from './routes.js'
 
 /** A request body larger than this is refused before parsing (prompts are limited further). */
@@ -52,7 +53,6 @@ export function createApiRouter(services: CoreServices, options: ApiRouterOption
   const logger = options.logger ?? silent
   const translateError = options.translateError ?? (() => undefined)
   const handlers = routeHandlers(services)
-  const compiled = ROUTES.map((route) => ({route, pattern: pathPattern(route.path)}))
 
   return {
     async handle(event) {
@@ -62,14 +62,14 @@ export function createApiRouter(services: CoreServices, options: ApiRouterOption
       let route: RouteSpec | undefined
       let response: APIGatewayProxyResult
       try {
-        const matches = compiled.filter((c) => c.pattern.test(path))
-        const match = matches.find((c) => c.route.method === event.httpMethod)
+        // API Gateway has matched the resource: `path` may carry a custom domain's base path.
+        const matches = ROUTES.filter((r) => r.path === event.resource)
+        const match = matches.find((r) => r.method === event.httpMethod)
         if (!match) {
-          response = matches.length > 0 ? methodNotAllowed(event.httpMethod, matches.map((c) => c.route.method)) : routeNotFound(event.httpMethod, path)
+          response = matches.length > 0 ? methodNotAllowed(event.httpMethod, matches.map((r) => r.method)) : routeNotFound(event.httpMethod, path)
         } else {
-          route = match.route
-          const params = match.pattern.exec(path)?.groups ?? {}
-          response = await handlers[`${route.method} ${route.path}`]({event, params: decodeParams(params), query: event.queryStringParameters ?? {}})
+          route = match
+          response = await handlers[`${route.method} ${route.path}`]({event, params: pathParams(event, route), query: event.queryStringParameters ?? {}})
         }
       } catch (error) {
         response = errorResponse(toApiError(error, translateError))
@@ -152,10 +152,13 @@ function routeHandlers(services: CoreServices): Record<string, Handler> {
 }
 
 /**
- * The caller of an AWS_IAM route: API Gateway has verified the SigV4 signature and fills the
- * identity. The base URL lets a new session's agent call back to the same API.
+ * The caller of a user route: API Gateway has verified the SigV4 signature and fills the
+ * identity, or (the console's API) the Cognito authorizer has verified the ID token. The base
+ * URL lets a new session's agent call back to the same API.
  */
 function iamCaller(event: APIGatewayProxyEvent): Caller {
+  const consoleUser = cognitoSubject(event)
+  if (consoleUser) return {userId: consoleUser, apiBaseUrl: apiBaseUrl(event)}
   const identity = event.requestContext?.identity
   const userId = identity?.userArn ?? identity?.caller
   if (!userId) {
@@ -164,13 +167,19 @@ function iamCaller(event: APIGatewayProxyEvent): Caller {
   return {userId, apiBaseUrl: apiBaseUrl(event)}
 }
 
+/**
+ * The URL the caller reached the API at: the request's full path (`requestContext.path`: the stage
+ * on the execute-api domain, the base path on a custom domain) without the route's own segments.
+ */
 function apiBaseUrl(event: APIGatewayProxyEvent): string | undefined {
   const context = event.requestContext
   const host = context?.domainName ?? header(event, 'host')
   if (!host) return undefined
   const proto = header(event, 'x-forwarded-proto') ?? 'https'
-  const stage = context?.stage && context.stage !== '$default' ? `/${context.stage}` : ''
-  return `${proto}://${host}${stage}`
+  const fullPath = (context?.path ?? event.path ?? '').split('/').filter(Boolean)
+  const routeSegments = (event.resource ?? '').split('/').filter(Boolean).length
+  const base = fullPath.slice(0, Math.max(0, fullPath.length - routeSegments))
+  return `${proto}://${host}${base.map((segment) => `/${segment}`).join('')}`
 }
 
 async function authenticateAgent(services: CoreServices, event: APIGatewayProxyEvent, sessionId: string): Promise<void> {
@@ -201,28 +210,22 @@ function jsonBody(event: APIGatewayProxyEvent, whenEmpty?: unknown): unknown {
   }
 }
 
+/** Up to 15 digits: every value is exact as a JavaScript number and in every store. */
 function intParam(query: Record<string, string | undefined>, name: string): number | undefined {
   const raw = query[name]
   if (raw === undefined || raw === '') return undefined
-  if (!/^\d+$/.test(raw)) throw invalidInput('INVALID_PARAMETER', `The ${name} parameter "${raw}" is not a whole number.`, `Pass ${name} as a non-negative integer.`)
+  if (!/^\d{1,15}$/.test(raw)) {
+    throw invalidInput('INVALID_PARAMETER', `The ${name} parameter "${raw.slice(0, 40)}" is not a whole number below 10^15.`, `Pass ${name} as a non-negative integer.`)
+  }
   return Number(raw)
 }
 
-function pathPattern(template: string): RegExp {
-  const source = template.replace(/\{(\w+)\}/g, (_, name: string) => `(?<${name}>[^/]+)`)
-  return new RegExp(`^${source}/?$`)
-}
-
-function decodeParams(params: Record<string, string>): Record<string, string> {
-  const decoded: Record<string, string> = {}
-  for (const [key, value] of Object.entries(params)) {
-    try {
-      decoded[key] = decodeURIComponent(value)
-    } catch {
-      decoded[key] = value
-    }
-  }
-  return decoded
+/** The route's path parameters as API Gateway passes them (decoded); a missing one is empty, which every id parser refuses. */
+function pathParams(event: APIGatewayProxyEvent, route: RouteSpec): Record<string, string> {
+  const given = event.pathParameters ?? {}
+  const params: Record<string, string> = {}
+  for (const [, name] of route.path.matchAll(/\{(\w+)\}/g)) params[name] = given[name] ?? ''
+  return params
 }
 
 function sessionIdFromPath(path: string): string | undefined {

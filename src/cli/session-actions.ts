@@ -9,7 +9,8 @@ import {invalidInput, remoteFailure} from '../core/errors.js'
 import type {Session} from '../core/models.js'
 import type {StartSessionRequest} from '../core/session-api.js'
 import {isSessionTerminal} from '../core/state-machine.js'
-import {parseBranchName, parseCpu, parseDuration, parseMemory, parseRepoRef, validateCapacity} from '../core/validation.js'
+import {parseStartFields} from '../core/services/session-service.js'
+import {parseRepoRef} from '../core/validation.js'
 import type {Terminal} from './output.js'
 import type {SessionClient, SessionMode} from './session-client.js'
 import {sessionStatus} from './session-format.js'
@@ -26,29 +27,27 @@ export interface StartFlags {
 }
 
 /**
- * Validates the flags with the same parsers the services use, so bad input fails before anything
- * is sent. The local platform also takes a path or file:// URL as the repository.
+ * Checks the flags with the service's own parser (parseStartFields), so bad input fails before
+ * anything is sent. The repository is the local server's to resolve in local mode (a path is one).
  */
 export function startRequestFromFlags(flags: StartFlags, mode: SessionMode): StartSessionRequest {
   const repo = mode === 'local' && flags.repo.trim() !== '' ? flags.repo.trim() : parseRepoRef(flags.repo).fullName
-  const cpu = flags.cpu === undefined ? undefined : parseCpu(flags.cpu)
-  const memory = flags.memory === undefined ? undefined : parseMemory(flags.memory)
-  if (cpu !== undefined && memory !== undefined) validateCapacity(cpu, memory)
-  if (flags.ttl !== undefined) parseDuration(flags.ttl, 'session TTL')
-  if (flags['idle-timeout'] !== undefined) parseDuration(flags['idle-timeout'], 'idle timeout')
-  return {
-    repo,
-    ...(flags.branch === undefined ? {} : {branch: parseBranchName(flags.branch)}),
-    ...(cpu === undefined ? {} : {cpu}),
-    ...(memory === undefined ? {} : {memory}),
+  const request = {
+    ...(flags.branch === undefined ? {} : {branch: flags.branch}),
+    ...(flags.cpu === undefined ? {} : {cpu: flags.cpu}),
+    ...(flags.memory === undefined ? {} : {memory: flags.memory}),
     ...(flags.ttl === undefined ? {} : {ttl: flags.ttl}),
     ...(flags['idle-timeout'] === undefined ? {} : {idleTimeout: flags['idle-timeout']}),
+  }
+  const fields = parseStartFields(request)
+  return {
+    ...request,
+    repo,
+    ...(fields.branch === undefined ? {} : {branch: fields.branch}),
+    ...(flags.cpu === undefined ? {} : {cpu: fields.cpu}),
+    ...(flags.memory === undefined ? {} : {memory: fields.memory}),
     ...(flags['idempotency-key'] === undefined ? {} : {idempotencyKey: flags['idempotency-key']}),
   }
-}
-
-export function isSessionEnded(session: Session): boolean {
-  return isSessionTerminal(session.status)
 }
 
 /** Spinner on stderr until RUNNING; a session that ends instead is a remote failure (exit 7). */
@@ -56,7 +55,7 @@ export async function waitUntilRunning(client: SessionClient, sessionId: string,
   await terminal.startProgress(`Waiting for session ${sessionId} to be RUNNING`)
   let session: Session
   try {
-    session = await waitForSession(client.api, client.caller, sessionId, (s) => s.status === 'RUNNING' || isSessionEnded(s), {
+    session = await waitForSession(client.api, client.caller, sessionId, (s) => s.status === 'RUNNING' || isSessionTerminal(s.status), {
       ...poll,
       what: 'RUNNING',
       onChange: (s) => terminal.updateProgress(`Waiting for session ${sessionId} to be RUNNING (${sessionStatus(s.status, false)})`),

@@ -12,10 +12,10 @@ import {HttpSessionApi} from '../adapters/http/api-client.js'
 import {bearerAuthorizer, sigV4Authorizer} from '../adapters/http/authorizers.js'
 import {type AwsEnvironment, resolveRegion} from '../adapters/aws/environment.js'
 import {findApiUrlInStack} from '../adapters/aws/cloudformation.js'
-import {stackNameFor} from '../core/deployment.js'
 import {invalidInput, unauthenticated} from '../core/errors.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
-import {type ConfigFile, SETTINGS} from './config.js'
+import {discoverApiEndpoint} from '../operations/api-endpoint.js'
+import type {ConfigFile} from './config.js'
 
 export type SessionMode = 'api' | 'admin' | 'local'
 
@@ -70,7 +70,7 @@ export async function openSessionClient(context: SessionClientContext): Promise<
     const token = await readLocalToken(local.tokenFile, context.stage)
     return {mode: 'local', api: new HttpSessionApi({endpoint, authorizer: bearerAuthorizer(token), userAgent: context.userAgent}), caller: REMOTE_CALLER, endpoint}
   }
-  const endpoint = context.endpoint ?? deployment?.apiUrl ?? (await discoverEndpoint(context))
+  const endpoint = context.endpoint ?? deployment?.apiUrl ?? (await discoverApiEndpoint({config: context.config, region: resolveRegion(context.aws), findApiUrl: (stackName) => findApiUrlInStack(context.aws, stackName)}, context.stage))
   return {
     mode: 'api',
     api: new HttpSessionApi({endpoint, authorizer: sigV4Authorizer({profile: context.aws.profile, region: context.aws.region ?? deployment?.region}), userAgent: context.userAgent}),
@@ -90,22 +90,4 @@ async function readLocalToken(tokenFile: string | undefined, stage: string): Pro
   }
   if (token === '') throw unauthenticated('LOCAL_TOKEN_MISSING', `The local platform's token file ${tokenFile} is empty.`, hint)
   return token
-}
-
-/** The stack outputs, cached in the config so the next command skips the lookup. */
-async function discoverEndpoint(context: SessionClientContext): Promise<string> {
-  const stackName = stackNameFor(context.stage)
-  const region = resolveRegion(context.aws)
-  const found = region ? await findApiUrlInStack(context.aws, stackName) : undefined
-  if (!found) {
-    throw invalidInput(
-      'ENDPOINT_UNKNOWN',
-      `No DevFlow API is known for stage "${context.stage}": the config has none and there is no stack ${stackName} with an ApiUrl output${region ? ` in ${region}` : ' (and no AWS region is set to look for one)'}.`,
-      `Deploy it with \`devflow deploy --stage ${context.stage}\`, pass --endpoint (or set DEVFLOW_ENDPOINT), or use --stage / --region of an existing deployment.`,
-    )
-  }
-  const endpoint = SETTINGS.endpoint.parse(found)
-  context.config.setStageData(context.stage, 'deployment', {...context.config.getStageData(context.stage, 'deployment'), apiUrl: endpoint})
-  await context.config.save()
-  return endpoint
 }

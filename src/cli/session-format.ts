@@ -3,6 +3,7 @@
  * goes through `paint`, which is off when the stream is not a terminal and whenever NO_COLOR is set.
  */
 import type {Prompt, PromptEvent, PromptStatus, Session, SessionStatus} from '../core/models.js'
+import {isPromptTerminal} from '../core/state-machine.js'
 import {colorEnabled, paint, relativeTime, type Style, table} from './output.js'
 
 const SESSION_STYLES: Record<SessionStatus, Style | undefined> = {
@@ -133,4 +134,29 @@ export function promptResult(prompt: Prompt, options: FormatOptions = {}): strin
 function firstLine(text: string, max: number): string {
   const line = text.split('\n', 1)[0]
   return line.length > max ? `${line.slice(0, max - 1)}…` : line
+}
+
+/** `session logs`: a collected prompt, its events and (once it has ended) its result. */
+export function promptLog(prompt: Prompt & {events: readonly PromptEvent[]}, color = colorEnabled()): string {
+  const result = isPromptTerminal(prompt.status) ? [promptResult(prompt)] : []
+  return [promptHeader(prompt), ...prompt.events.map((event) => eventLine(event, color)), ...result].join('\n')
+}
+
+/** `session status --watch`: the full detail first, then one timestamped line per change of state. */
+export function statusChanges(print: (text: string) => void): (session: Session) => void {
+  let first = true
+  return (session) => {
+    print(first ? sessionDetail(session) : `${new Date().toISOString()}  ${sessionStatus(session.status)}${session.error ? `  ${session.error.message}` : ''}`)
+    first = false
+  }
+}
+
+/** What `session start` says on stderr once the session exists. */
+export function startedNote(session: Session, created: boolean, waiting: boolean): string {
+  const found = `${created ? 'Started' : 'Found existing'} session ${session.id} for ${session.repo}@${session.branch} (${sessionStatus(session.status, false)}).`
+  return waiting ? found : `${found}\nFollow it with \`devflow session status ${session.id} --watch\`.`
+}
+
+export function runningNote(session: Session): string {
+  return `Open the editor: devflow session open ${session.id}\nSend a prompt:   devflow session prompt ${session.id} "describe the change"`
 }

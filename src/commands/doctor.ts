@@ -1,8 +1,9 @@
+import {getCallerIdentity} from '../adapters/aws/identity.js'
+import {toolVersion} from '../adapters/host/tool-version.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {type CheckStatus, type DoctorReport, runDoctor} from '../operations/doctor.js'
-import {paint, type Style} from '../cli/output.js'
-
-const STYLES: Record<CheckStatus, Style> = {PASS: 'green', WARN: 'yellow', FAIL: 'red'}
+import {ConfigFile, configPath} from '../cli/config.js'
+import {doctorLines} from '../cli/doctor-format.js'
+import {type DoctorReport, runDoctor} from '../operations/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static summary = 'Check that this machine can deploy DevFlow and run sessions'
@@ -10,11 +11,16 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --profile prod --json']
 
   async run(): Promise<DoctorReport> {
-    const report = await runDoctor(await this.awsEnvironmentEvenWithBrokenConfig())
-    for (const check of report.checks) {
-      this.terminal.print(`${paint(check.status.padEnd(4), STYLES[check.status])}  ${check.name.padEnd(22)} ${check.message}`)
-      if (check.hint && check.status !== 'PASS') this.terminal.print(`      ${' '.repeat(22)} ${paint(`Try this: ${check.hint}`, 'dim')}`)
-    }
+    const aws = await this.awsEnvironmentEvenWithBrokenConfig()
+    const report = await runDoctor({
+      nodeVersion: process.versions.node,
+      configPath: configPath(),
+      loadConfig: (path) => ConfigFile.load(path),
+      callerIdentity: () => getCallerIdentity(aws),
+      dockerEngineVersion: () => toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
+      sessionManagerPluginVersion: () => toolVersion('session-manager-plugin', ['--version']),
+    })
+    for (const line of doctorLines(report)) this.terminal.print(line)
     process.exitCode = report.exitCode
     return report
   }

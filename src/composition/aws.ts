@@ -8,8 +8,8 @@ import {ECSClient} from '@aws-sdk/client-ecs'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 
-import {type Deployment, LAMBDA_ENV, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
-import {invalidInput} from '../core/errors.js'
+import {type Deployment, LAMBDA_ENV, PAGE_TOKEN_KEY_SECRET_NAME, TABLE_NAMES, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
+import {invalidInput, remoteFailure} from '../core/errors.js'
 import {randomIds, systemClock} from '../core/ids.js'
 import {CapacityProvider} from '../core/models.js'
 import {type CoreDeps, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
@@ -34,6 +34,10 @@ export interface AwsPlatformConfig {
   readonly securityGroups: readonly string[]
   readonly capacity: CapacityProvider
   readonly githubAppSecretArn: string
+  /** The secret `{"key"}` page tokens are sealed with. */
+  readonly pageTokenKeySecretArn: string
+  /** Active sessions one user may have; unset: no limit. */
+  readonly maxActiveSessionsPerUser?: number
   readonly githubApiUrl?: string
   readonly agentApiUrl?: string
   readonly stage?: string
@@ -56,6 +60,13 @@ function capacity(value: string | undefined): CapacityProvider {
   const parsed = CapacityProvider.safeParse(value)
   if (!parsed.success) throw invalidInput('INVALID_CAPACITY_PROVIDER', `"${value}" is not FARGATE_SPOT or FARGATE.`, 'Set the capacity to FARGATE_SPOT or FARGATE.')
   return parsed.data
+}
+
+function optionalCount(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const count = Number(value)
+  if (!Number.isSafeInteger(count) || count < 1) throw invalidInput('INVALID_PLATFORM_SETTING', `${name} must be a whole number above 0, not "${value}".`, 'Fix the stage setting and redeploy.')
+  return count
 }
 
 function checkComplete(config: AwsPlatformConfig, where: string): AwsPlatformConfig {
@@ -84,6 +95,8 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       securityGroups: list(read('securityGroups')),
       capacity: capacity(read('capacity')),
       githubAppSecretArn: read('githubAppSecretArn') ?? '',
+      pageTokenKeySecretArn: read('pageTokenKeySecretArn') ?? PAGE_TOKEN_KEY_SECRET_NAME,
+      maxActiveSessionsPerUser: optionalCount(read('maxActiveSessionsPerUser'), LAMBDA_ENV.maxActiveSessionsPerUser),
       githubApiUrl: read('githubApiUrl'),
       agentApiUrl: read('agentApiUrl') ?? fallbackAgentApiUrl,
       stage: read('stage'),
@@ -132,6 +145,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
     pullRequests: github,
     clock: systemClock,
     ids: randomIds,
+    pageTokenKey: async () => pageTokenKey(await secrets.readJson(config.pageTokenKeySecretArn), config.pageTokenKeySecretArn),
     settings: {
       ...DEFAULT_CORE_SETTINGS,
       version: config.version ?? 'unknown',
@@ -139,7 +153,16 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       containerName: config.containerName,
       cluster: config.cluster,
       repositoryAccess: config.repositoryAccess ?? NO_REPOSITORIES,
+      ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
     },
   }
+}
+
+function pageTokenKey(secret: unknown, secretId: string): Uint8Array {
+  const key = (secret as {key?: unknown} | null)?.key
+  if (typeof key !== 'string' || key.length < 32) {
+    throw remoteFailure('PAGE_TOKEN_KEY_INVALID', `The secret ${secretId} holds no "key" of 32 characters or more.`, 'Redeploy with `devflow deploy`: the stack generates it.')
+  }
+  return Buffer.from(key, 'utf8')
 }

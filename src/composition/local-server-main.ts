@@ -7,15 +7,16 @@
  * and on TERM stops every session before it exits. `server.json` in the data dir says it is up.
  */
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import {userGithubToken} from '../adapters/local/github.js'
 import {startHttpServer} from '../api/http-server.js'
 import {createApiRouter, type RouterLogger} from '../api/router.js'
-import {LOCAL_HOST, LocalPaths} from '../adapters/local/paths.js'
-import {localIdentify, requireLocalToken} from '../api/local-token.js'
-import type {ServerState} from '../operations/local-platform.js'
-import type {LocalRuntimeChoice} from '../operations/local-platform.js'
+import {LOCAL_HOST, LocalPaths, packageRoot} from '../adapters/local/paths.js'
+import {localConsole} from '../api/console-server.js'
+import {requireLocalToken} from '../api/local-token.js'
+import type {LocalRuntimeChoice, ServerState} from '../operations/local-platform.js'
 import {createLocalPlatform} from './local.js'
 
 const RECONCILE_INTERVAL_MS = 3000
@@ -32,12 +33,14 @@ async function main(): Promise<void> {
 
   const runtime: LocalRuntimeChoice = values.runtime === 'docker' ? {kind: 'docker', image: values.image as string} : {kind: 'process'}
   const platform = createLocalPlatform({dataDir: paths.dataDir, apiUrl: url, env: process.env, githubToken: await userGithubToken(process.env), runtime})
+  const web = localConsole({port, token, consoleDir: join(packageRoot(), 'dist', 'console')})
   const router = requireLocalToken(createApiRouter(platform.services, {logger: serverLogLogger}))
   const http = await startHttpServer({
     router,
     host: LOCAL_HOST,
     port,
-    identify: localIdentify(token),
+    identify: web.identify,
+    intercept: web.intercept,
     loopbackHostsOnly: true,
     onError: (error) => log(`request failed: ${String((error as Error)?.stack ?? error)}`),
   })

@@ -4,6 +4,7 @@
  * here) and the user's Claude API key as the preflight, passed to the same core services that the
  * Lambda functions run.
  */
+import {randomBytes} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {userInfo} from 'node:os'
@@ -49,6 +50,7 @@ export interface LocalPlatform {
 
 export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatform {
   const paths = new LocalPaths(options.dataDir)
+  const pageTokenKey = randomBytes(32)
   const db = openLocalDatabase(paths.database)
   const repos = new LocalRepoRegistry(db, join(paths.dataDir, 'repos'), importLimits(options.env))
   const root = packageRoot()
@@ -96,6 +98,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     },
     clock: systemClock,
     ids: randomIds,
+    // Page tokens live as long as this server: one machine needs no key that outlives it.
+    pageTokenKey: async () => pageTokenKey,
     settings: {
       ...DEFAULT_CORE_SETTINGS,
       version: packageVersion(root),

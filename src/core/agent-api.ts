@@ -11,11 +11,18 @@ import type {RepoToken} from './ports.js'
 export const MAX_EVENTS_PER_BATCH = 100
 export const MAX_EVENT_TEXT = 16 * 1024
 export const MAX_WAIT_SECONDS = 20
+/** An event's `data` as JSON text; stores keep it as that text, so no value can break a read. */
+export const MAX_EVENT_DATA_BYTES = 16 * 1024
 
 export const AgentEvent = z.strictObject({
   type: z.string().min(1).max(64),
   text: z.string().max(MAX_EVENT_TEXT).optional(),
-  data: z.unknown().optional(),
+  data: z
+    .unknown()
+    .refine((data) => data === undefined || Buffer.byteLength(JSON.stringify(data), 'utf8') <= MAX_EVENT_DATA_BYTES, {
+      message: `data is larger than ${MAX_EVENT_DATA_BYTES} bytes of JSON`,
+    })
+    .optional(),
 })
 export type AgentEvent = z.infer<typeof AgentEvent>
 
@@ -27,11 +34,12 @@ export type AgentEventsRequest = z.infer<typeof AgentEventsRequest>
 export const AgentResultRequest = z.strictObject({
   status: z.enum(['SUCCEEDED', 'FAILED']),
   summary: z.string().max(64 * 1024),
-  branch: z.string().optional(),
+  branch: z.string().min(1).max(255).optional(),
   commit: z.string().regex(/^[0-9a-f]{7,64}$/).optional(),
-  turns: z.number().int().nonnegative().optional(),
-  costUsd: z.number().nonnegative().optional(),
-  error: z.strictObject({code: z.string(), message: z.string()}).optional(),
+  // Bounded so that every store (DynamoDB numbers end at 1E+126) keeps them exactly.
+  turns: z.number().int().nonnegative().max(1_000_000).optional(),
+  costUsd: z.number().nonnegative().max(1_000_000).optional(),
+  error: z.strictObject({code: z.string().min(1).max(64), message: z.string().max(4096)}).optional(),
 })
 export type AgentResultRequest = z.infer<typeof AgentResultRequest>
 

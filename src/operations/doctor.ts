@@ -2,12 +2,10 @@
  * `devflow doctor`: each check says PASS, WARN or FAIL with a hint. A FAIL carries the exit code
  * the command ends with (the first failure's); WARNs are for tools only some commands need.
  */
-import {execa} from 'execa'
-
-import {type AwsEnvironment} from '../adapters/aws/environment.js'
-import {getCallerIdentity} from '../adapters/aws/identity.js'
+import type {CallerIdentity} from '../adapters/aws/identity.js'
+import {ToolMissingError} from '../adapters/host/tool-version.js'
 import {type DevflowError, ExitCode, isDevflowError} from '../core/errors.js'
-import {ConfigFile, configPath} from '../cli/config.js'
+import type {ConfigFile} from '../cli/config.js'
 
 export type CheckStatus = 'PASS' | 'WARN' | 'FAIL'
 
@@ -29,9 +27,21 @@ export interface DoctorReport {
   readonly exitCode: number
 }
 
+/** What doctor looks at, injected by the command. */
+export interface DoctorProbes {
+  readonly nodeVersion: string
+  readonly configPath: string
+  readonly loadConfig: (path: string) => Promise<ConfigFile>
+  /** STS GetCallerIdentity; rejects with a DevflowError when the credentials do not work. */
+  readonly callerIdentity: () => Promise<CallerIdentity>
+  /** Each rejects with a ToolMissingError when the tool is not installed. */
+  readonly dockerEngineVersion: () => Promise<string>
+  readonly sessionManagerPluginVersion: () => Promise<string>
+}
+
 const MIN_NODE = [20, 19, 0]
 
-export function checkNode(version = process.versions.node): CheckResult {
+export function checkNode(version: string): CheckResult {
   const parts = version.split('.').map(Number)
   const ok = parts[0] > MIN_NODE[0] || (parts[0] === MIN_NODE[0] && parts[1] >= MIN_NODE[1])
   if (ok && parts[0] < 22) {
@@ -42,9 +52,9 @@ export function checkNode(version = process.versions.node): CheckResult {
     : {name: 'node', status: 'FAIL', message: `Node.js ${version} is older than ${MIN_NODE.join('.')}.`, hint: 'Install Node.js 20.19 or newer (https://nodejs.org).', code: 'NODE_TOO_OLD', exitCode: ExitCode.UNEXPECTED}
 }
 
-export async function checkConfig(path = configPath()): Promise<{result: CheckResult; config?: ConfigFile}> {
+export async function checkConfig(path: string, load: DoctorProbes['loadConfig']): Promise<{result: CheckResult; config?: ConfigFile}> {
   try {
-    const config = await ConfigFile.load(path)
+    const config = await load(path)
     return {
       result: {name: 'config', status: 'PASS', message: config.exists ? `Config file ${path} is valid.` : `No config file yet (${path}); defaults apply.`},
       config,
@@ -55,9 +65,9 @@ export async function checkConfig(path = configPath()): Promise<{result: CheckRe
   }
 }
 
-export async function checkAwsIdentity(env: AwsEnvironment): Promise<CheckResult> {
+export async function checkAwsIdentity(callerIdentity: DoctorProbes['callerIdentity']): Promise<CheckResult> {
   try {
-    const identity = await getCallerIdentity(env)
+    const identity = await callerIdentity()
     return {
       name: 'aws-credentials',
       status: 'PASS',
@@ -70,12 +80,11 @@ export async function checkAwsIdentity(env: AwsEnvironment): Promise<CheckResult
   }
 }
 
-export async function checkDocker(): Promise<CheckResult> {
+export async function checkDocker(engineVersion: DoctorProbes['dockerEngineVersion']): Promise<CheckResult> {
   try {
-    const {stdout} = await execa('docker', ['version', '--format', '{{.Server.Version}}'], {timeout: 8000})
-    return {name: 'docker', status: 'PASS', message: `Docker engine ${stdout.trim()} is reachable.`}
+    return {name: 'docker', status: 'PASS', message: `Docker engine ${await engineVersion()} is reachable.`}
   } catch (error) {
-    const missing = (error as {code?: string}).code === 'ENOENT'
+    const missing = error instanceof ToolMissingError
     return {
       name: 'docker',
       status: 'WARN',
@@ -86,10 +95,9 @@ export async function checkDocker(): Promise<CheckResult> {
   }
 }
 
-export async function checkSessionManagerPlugin(): Promise<CheckResult> {
+export async function checkSessionManagerPlugin(pluginVersion: DoctorProbes['sessionManagerPluginVersion']): Promise<CheckResult> {
   try {
-    const {stdout} = await execa('session-manager-plugin', ['--version'], {timeout: 8000})
-    return {name: 'session-manager-plugin', status: 'PASS', message: `session-manager-plugin ${stdout.trim()}`}
+    return {name: 'session-manager-plugin', status: 'PASS', message: `session-manager-plugin ${await pluginVersion()}`}
   } catch {
     return {
       name: 'session-manager-plugin',
@@ -106,7 +114,12 @@ export function summarise(checks: CheckResult[]): DoctorReport {
   return {ok: !failed, checks, exitCode: failed ? (failed.exitCode ?? ExitCode.UNEXPECTED) : ExitCode.OK}
 }
 
-export async function runDoctor(env: AwsEnvironment, path = configPath()): Promise<DoctorReport> {
-  const [config, identity, docker, plugin] = await Promise.all([checkConfig(path), checkAwsIdentity(env), checkDocker(), checkSessionManagerPlugin()])
-  return summarise([checkNode(), identity, docker, plugin, config.result])
+export async function runDoctor(probes: DoctorProbes): Promise<DoctorReport> {
+  const [config, identity, docker, plugin] = await Promise.all([
+    checkConfig(probes.configPath, probes.loadConfig),
+    checkAwsIdentity(probes.callerIdentity),
+    checkDocker(probes.dockerEngineVersion),
+    checkSessionManagerPlugin(probes.sessionManagerPluginVersion),
+  ])
+  return summarise([checkNode(probes.nodeVersion), identity, docker, plugin, config.result])
 }

@@ -15,13 +15,14 @@ import {fileURLToPath} from 'node:url'
 import {dockerAnswers, newestWorkspaceImage} from '../adapters/local/docker-runtime.js'
 import {HttpSessionApi} from '../adapters/http/api-client.js'
 import {bearerAuthorizer} from '../adapters/http/authorizers.js'
-import {conflict, DevflowError, invalidInput, timedOut, unavailable} from '../core/errors.js'
+import {conflict, DevflowError, invalidInput, isDevflowError, timedOut, unavailable} from '../core/errors.js'
 import {isSessionTerminal} from '../core/state-machine.js'
 import {LOCAL_HOST, LOCAL_STAGE, LocalPaths} from '../adapters/local/paths.js'
 import {claudeApiKey} from '../adapters/local/secret-file.js'
 // A zombie counts as exited: the server's parent (`local up`) is gone, and PID 1 may not reap it.
 import {isAlive, stopRecordedWorkspaces} from '../adapters/local/process-runtime.js'
 import type {ConfigFile} from '../cli/config.js'
+import {consoleLoginLink} from './console-link.js'
 
 /** How sessions run: host processes, or containers of a workspace image. */
 export type LocalRuntimeChoice = {readonly kind: 'process'} | {readonly kind: 'docker'; readonly image: string}
@@ -276,14 +277,30 @@ export async function localDown(dataDir: string, timeoutMs = 60_000): Promise<Do
   return {wasRunning: true, dataDir: paths.dataDir, stoppedSessions: report?.stoppedSessions ?? []}
 }
 
+export interface LocalStageStarted {
+  readonly up: UpResult & {readonly stage: string; readonly consoleLoginUrl?: string}
+  readonly claudeApiKeySet: boolean
+  /** Why the running server gave no console sign-in link (an older one has no console); it runs anyway. */
+  readonly consoleLinkProblem?: string
+}
+
 /**
  * `local up` for the CLI: starts (or finds) the server and writes the `local` stage into the
- * config, so `--stage local` reaches it; says whether prompts will find a Claude API key.
+ * config, so `--stage local` reaches it; asks the server for a console sign-in link and says
+ * whether prompts will find a Claude API key.
  */
-export async function startLocalStage(config: ConfigFile, options: Parameters<typeof localUp>[0]): Promise<{up: UpResult & {stage: string}; claudeApiKeySet: boolean}> {
+export async function startLocalStage(config: ConfigFile, options: Parameters<typeof localUp>[0]): Promise<LocalStageStarted> {
   const result = await localUp(options)
   config.setStageData(LOCAL_STAGE, 'deployment', {apiUrl: result.url})
   config.setStageData(LOCAL_STAGE, 'local', {tokenFile: result.tokenFile, dataDir: result.dataDir})
   await config.save()
-  return {up: {...result, stage: LOCAL_STAGE}, claudeApiKeySet: Boolean(claudeApiKey(result.dataDir, options.env))}
+  const claudeApiKeySet = Boolean(claudeApiKey(result.dataDir, options.env))
+  // The console link is a convenience: a server that cannot give one still runs.
+  try {
+    const link = await consoleLoginLink(result.dataDir)
+    return {up: {...result, stage: LOCAL_STAGE, consoleLoginUrl: link.url}, claudeApiKeySet}
+  } catch (error) {
+    if (!isDevflowError(error)) throw error
+    return {up: {...result, stage: LOCAL_STAGE}, claudeApiKeySet, consoleLinkProblem: `${error.message} ${error.hint}`}
+  }
 }

@@ -5,7 +5,7 @@
  */
 import {timedOut} from '../core/errors.js'
 import type {Prompt, PromptEvent, Session} from '../core/models.js'
-import {TERMINAL_PROMPT_STATUSES} from '../core/state-machine.js'
+import {isPromptTerminal, isSessionTerminal} from '../core/state-machine.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
 
 export interface PollOptions {
@@ -49,8 +49,17 @@ export async function waitForSession(
   }
 }
 
+/** `session status --watch`: polls until the session is STOPPED or FAILED. */
+export async function watchSession(
+  client: {api: SessionApi; caller: Caller},
+  sessionId: string,
+  options: PollOptions & {onChange: (session: Session) => void},
+): Promise<Session> {
+  return waitForSession(client.api, client.caller, sessionId, (s) => isSessionTerminal(s.status), {...options, what: 'STOPPED or FAILED'})
+}
+
 export function isPromptFinished(prompt: Prompt): boolean {
-  return TERMINAL_PROMPT_STATUSES.includes(prompt.status)
+  return isPromptTerminal(prompt.status)
 }
 
 /** Every event after `after`, through all pages. */

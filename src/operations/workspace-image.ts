@@ -10,9 +10,8 @@ import {fileURLToPath} from 'node:url'
 import type {ConfigFile} from '../cli/config.js'
 import {LOCAL_IMAGE_NAME, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
 import {internalError, notFound} from '../core/errors.js'
-import type {AwsEnvironment} from '../adapters/aws/environment.js'
-import {EcrRegistry, parseRepositoryUri} from '../adapters/aws/ecr.js'
-import {registerWithImage} from '../adapters/aws/task-definition-image.js'
+import {type EcrRepository, parseRepositoryUri, type RegistryLogin} from '../adapters/aws/ecr.js'
+import type {TaskDefinitionRevision} from '../adapters/aws/task-definition-image.js'
 import {DockerCli, isNotBuilt} from '../adapters/docker/docker-cli.js'
 import {gitImageTag, parseImageTag} from '../adapters/docker/git-tag.js'
 
@@ -70,7 +69,31 @@ export interface PushOptions {
   readonly progress?: (step: string) => void
 }
 
-export async function pushWorkspaceImage(docker: DockerCli, env: AwsEnvironment, options: PushOptions): Promise<PushedImage> {
+/** The registry holding the repository: a docker login and the digest of a pushed tag. */
+export interface ImageRegistry {
+  login(): Promise<RegistryLogin>
+  digestOf(tag: string): Promise<string>
+  destroy(): void
+}
+
+/** Registers the task definition family again with the workspace container on another image. */
+export interface TaskDefinitionImages {
+  registerWithImage(taskDefinition: string, containerName: string, image: string): Promise<TaskDefinitionRevision>
+  destroy(): void
+}
+
+/**
+ * What `image push` drives, built by the command. The repository's URI names its region, so the
+ * registry and the task definitions are opened for it (ECR answers only there).
+ */
+export interface ImagePushPorts {
+  readonly docker: DockerCli
+  readonly openRegistry: (repository: EcrRepository) => Promise<ImageRegistry>
+  readonly openTaskDefinitions: (repository: EcrRepository) => Promise<TaskDefinitionImages>
+}
+
+export async function pushWorkspaceImage(ports: ImagePushPorts, options: PushOptions): Promise<PushedImage> {
+  const {docker} = ports
   const repository = parseRepositoryUri(options.repositoryUri)
   const tag = await resolveImageTag(options.tag, containerContextDir())
   const progress = options.progress ?? (() => undefined)
@@ -80,7 +103,7 @@ export async function pushWorkspaceImage(docker: DockerCli, env: AwsEnvironment,
   const remote = `${repository.uri}:${tag}`
   await docker.tag(local, remote)
 
-  const registry = await EcrRegistry.open(env, repository)
+  const registry = await ports.openRegistry(repository)
   try {
     progress(`Logging in to ${repository.registry}`)
     const login = await registry.login()
@@ -92,8 +115,13 @@ export async function pushWorkspaceImage(docker: DockerCli, env: AwsEnvironment,
     const pushed = {repository: repository.uri, tag, digest, imageUri, pushedAt: new Date().toISOString()}
     if (!options.taskDefinition) return pushed
     progress(`Registering ${imageUri} in the task definition`)
-    const revision = await registerWithImage({...env, region: env.region ?? repository.region}, options.taskDefinition, options.containerName, imageUri)
-    return {...pushed, taskDefinition: revision.arn}
+    const taskDefinitions = await ports.openTaskDefinitions(repository)
+    try {
+      const revision = await taskDefinitions.registerWithImage(options.taskDefinition, options.containerName, imageUri)
+      return {...pushed, taskDefinition: revision.arn}
+    } finally {
+      taskDefinitions.destroy()
+    }
   } finally {
     registry.destroy()
   }
@@ -104,7 +132,7 @@ export async function pushWorkspaceImage(docker: DockerCli, env: AwsEnvironment,
  * digest is recorded in stages.<stage>.image, where `deploy` picks it up.
  */
 export async function pushStageImage(
-  deps: {docker: DockerCli; aws: AwsEnvironment; config: ConfigFile},
+  deps: ImagePushPorts & {config: ConfigFile},
   request: {stage: string; tag?: string; repository?: string; progress?: (step: string) => void},
 ): Promise<PushedImage> {
   const {stage, config} = {stage: request.stage, config: deps.config}
@@ -113,7 +141,7 @@ export async function pushStageImage(
   if (!repositoryUri) {
     throw notFound('ECR_REPOSITORY_UNKNOWN', `No ECR repository is known for the stage "${stage}".`, `Run \`devflow deploy --stage ${stage}\` first, or pass --repository <uri>.`)
   }
-  const pushed = await pushWorkspaceImage(deps.docker, deps.aws, {
+  const pushed = await pushWorkspaceImage(deps, {
     repositoryUri,
     tag: request.tag,
     taskDefinition: deployment.taskDefinition,

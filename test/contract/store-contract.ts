@@ -248,6 +248,15 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
         expect(await store.prompts.listEvents(promptId, 3, 100)).to.deep.equal([])
         expect(await store.prompts.listEvents(randomIds.promptId(), 0, 100)).to.deep.equal([])
       })
+
+      it('reads back any JSON data as it was stored: empty keys, huge numbers, deep nesting, empty containers', async function () {
+        const promptId = randomIds.promptId()
+        let deep: unknown = 'deep'
+        for (let level = 0; level < 40; level++) deep = [deep]
+        const data = [{'': ''}, {n: 1e300, tiny: 5e-324, empty: {}, list: []}, deep, '', null]
+        await store.prompts.appendEvents(promptId, data.map((value) => ({type: 'tool', data: value, at: at(1)})))
+        expect((await store.prompts.listEvents(promptId, 0, 100)).map((event) => event.data)).to.deep.equal(data)
+      })
     })
   })
 }

@@ -52,8 +52,8 @@ describe('e2e: devflow deploy / diff / destroy (against moto_server)', function 
     expect(result.exitCode, result.stderr).to.equal(0)
     const outputs = result.json<Record<string, string>>()
     expect(outputs).to.include({stackName: 'devflow-dev', region: TEST_REGION, account: TEST_ACCOUNT, sessionsTable: 'devflow-sessions', capacity: 'FARGATE_SPOT', containerName: 'workspace'})
-    // moto leaves out the CloudFront domain (README); every other output is there.
-    const expected = (Object.keys(OUTPUT_KEYS) as Array<keyof typeof OUTPUT_KEYS>).filter((key) => key !== 'frontendDomain')
+    // moto leaves out the CloudFront domain and the console's user pool (README); every other output is there.
+    const expected = (Object.keys(OUTPUT_KEYS) as Array<keyof typeof OUTPUT_KEYS>).filter((key) => key !== 'frontendDomain' && key !== 'consoleUserPoolId')
     expect(outputs).to.include.all.keys(expected)
     expect(outputs.apiUrl).to.match(/^https:\/\/.+execute-api/)
     expect(outputs.taskDefinition).to.contain(':task-definition/devflow-workspace:')

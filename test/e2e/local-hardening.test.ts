@@ -90,7 +90,7 @@ describe('e2e: devflow local, its edges', function () {
     const token = (await readFile(join(dataDir(), 'token'), 'utf8')).trim()
 
     const rebound = await ask(port, `attacker.example:${port}`, token)
-    expect(rebound.status).to.equal(421)
+    expect(rebound.status).to.equal(403)
     expect(JSON.parse(rebound.body).error).to.include({code: 'HOST_NOT_ALLOWED'})
     expect((await ask(port, `localhost:${port}`, token)).status).to.equal(200)
     expect((await ask(port, `127.0.0.1:${port}`, token)).status).to.equal(200)

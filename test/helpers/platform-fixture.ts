@@ -1,7 +1,8 @@
 /**
  * The one platform fixture of the integration and e2e suites: moto_server as AWS with what
- * `devflow deploy` leaves (tables, cluster, task definition, network, the GitHub App secret), the
- * fake GitHub with the App installed on REPO, and the API served one of two ways:
+ * `devflow deploy` leaves (tables, cluster, task definition, network, the GitHub App and page-token
+ * secrets) behind a recording proxy that every AWS call passes through, the fake GitHub with the
+ * App installed on REPO, and the API served one of two ways:
  * - 'in-process': the core services over the real AWS adapters, the router on the real HTTP
  *   server, the caller named by an `x-test-user` header; its clock and its deps can be changed;
  * - 'cli': a CLI sandbox with the deployment saved in its config, `devflow api serve` as a real
@@ -22,8 +23,10 @@ import {ecsApi, type EcsApi, EcsTaskRuntime} from '../../src/adapters/aws/ecs-ta
 import {type AwsPlatformConfig, createAwsCoreDeps} from '../../src/composition/aws.js'
 import {type RunningHttpServer, startHttpServer} from '../../src/api/http-server.js'
 import {createApiRouter} from '../../src/api/router.js'
+import {PAGE_TOKEN_KEY_SECRET_NAME, SECRET_NAMES} from '../../src/core/deployment.js'
 import type {Clock} from '../../src/core/ports.js'
 import {type CoreDeps, type CoreServices, createCoreServices} from '../../src/core/services/index.js'
+import {type AwsRecorder, startAwsRecorder} from './aws-recorder.js'
 import {CLI, CliSandbox} from './cli.js'
 import {FakeGithub} from './fake-github.js'
 import {type Moto, moto, TEST_ACCOUNT, TEST_REGION} from './moto.js'
@@ -33,11 +36,22 @@ import {TestAgent} from './test-agent.js'
 export const REPO = 'octo/hello'
 export const TABLES = {sessions: 'devflow-sessions', prompts: 'devflow-prompts', events: 'devflow-prompt-events'}
 export const CLUSTER = 'devflow'
+/** The workspace task definition's roles, as the stack names them (RunTask passes them). */
+export const TASK_ROLES = {
+  execution: `arn:aws:iam::${TEST_ACCOUNT}:role/devflow-dev-WorkspacesExecutionRole`,
+  task: `arn:aws:iam::${TEST_ACCOUNT}:role/devflow-dev-WorkspacesTaskRole`,
+}
 /** What moto's STS answers for any access key: the operator in admin mode, the caller in API mode. */
 export const TEST_USER_ARN = `arn:aws:sts::${TEST_ACCOUNT}:user/moto`
 
 export type ApiMode = 'in-process' | 'cli'
 export type TableKey = keyof typeof TABLES
+
+/** The ARNs of the stack's secrets, as created in moto. */
+export interface PlatformSecretArns {
+  readonly githubApp: string
+  readonly pageTokenKey: string
+}
 
 export interface RunningApi {
   readonly url: string
@@ -66,6 +80,8 @@ export function usePlatform(options: {api?: ApiMode} = {}): PlatformFixture {
 
 export class PlatformFixture {
   #moto?: Moto
+  #recorder?: AwsRecorder
+  #secrets?: PlatformSecretArns
   #github?: FakeGithub
   #dynamo?: DynamoDBClient
   #ecs?: ECSClient
@@ -84,6 +100,14 @@ export class PlatformFixture {
 
   get moto(): Moto {
     return started(this.#moto, 'moto')
+  }
+  /** The proxy in front of moto that every AWS call of the fixture, its clients, the services and `env()`'s processes passes through. */
+  get recorder(): AwsRecorder {
+    return started(this.#recorder, 'recorder')
+  }
+  /** The GitHub App and page-token secrets' ARNs. */
+  get secrets(): PlatformSecretArns {
+    return started(this.#secrets, 'secrets')
   }
   get github(): FakeGithub {
     return started(this.#github, 'github')
@@ -131,12 +155,16 @@ export class PlatformFixture {
     this.#moto = aws
     // Tasks stay RUNNING until stopped (moto would otherwise walk them to STOPPED on each describe).
     await aws.setTransition('ecs::task', {progression: 'manual', times: 1_000_000})
-    const clientConfig = {region: TEST_REGION, endpoint: aws.url, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}, maxAttempts: 1}
+    const recorder = await startAwsRecorder(aws.url)
+    this.#recorder = recorder
+    const clientConfig = {region: TEST_REGION, endpoint: recorder.url, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}, maxAttempts: 1}
     this.#dynamo = new DynamoDBClient(clientConfig)
     this.#ecs = new ECSClient(clientConfig)
     this.#github = await FakeGithub.start()
     this.#github.install(REPO)
-    this.#config = await createPlatformResources(clientConfig, this.#dynamo, this.#ecs, this.#github)
+    const resources = await createPlatformResources(clientConfig, this.#dynamo, this.#ecs, this.#github)
+    this.#config = resources.config
+    this.#secrets = resources.secrets
     if (this.mode === 'in-process') await this.serveInProcess()
     else await this.serveCli()
   }
@@ -148,15 +176,17 @@ export class PlatformFixture {
     await this.#cli?.cleanup()
     this.#dynamo?.destroy()
     this.#ecs?.destroy()
+    await this.#recorder?.close()
+    // Later tests in this process reach AWS as they did before the fixture.
     for (const [key, value] of Object.entries(this.#savedEnv)) {
       if (value === undefined) delete process.env[key]
       else process.env[key] = value
     }
   }
 
-  /** Environment for a CLI process against this moto (and a fast poll for the waiting commands). */
+  /** Environment for a CLI process against this moto, through the recorder (and a fast poll for the waiting commands). */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return {...this.moto.env(), DEVFLOW_POLL_INTERVAL_MS: '200', ...extra}
+    return {...this.moto.env(), AWS_ENDPOINT_URL: this.recorder.url, DEVFLOW_POLL_INTERVAL_MS: '200', ...extra}
   }
 
   /** The stage's deployment as `devflow deploy` saves it in the config. */
@@ -174,6 +204,7 @@ export class PlatformFixture {
       capacity: config.capacity,
       githubAppSecretArn: config.githubAppSecretArn,
       repositories: JSON.stringify(config.repositoryAccess),
+      pageTokenKeySecretArn: config.pageTokenKeySecretArn,
       region: TEST_REGION,
     }
   }
@@ -224,8 +255,8 @@ export class PlatformFixture {
   }
 
   private async serveInProcess(): Promise<void> {
-    // The in-process SDK clients find moto through the environment, as `devflow api serve` does.
-    for (const [key, value] of Object.entries(this.moto.env())) {
+    // The in-process SDK clients find moto (through the recorder) in the environment, as `devflow api serve` does.
+    for (const [key, value] of Object.entries({...this.moto.env(), AWS_ENDPOINT_URL: this.recorder.url})) {
       this.#savedEnv[key] = process.env[key]
       process.env[key] = value
     }
@@ -269,13 +300,13 @@ function started<T>(value: T | undefined, name: string, mode?: ApiMode): T {
   return value
 }
 
-/** The resources of a deployed stack, created in moto; answers the config naming them. */
+/** The resources of a deployed stack, created in moto; answers the config naming them and the secrets' ARNs. */
 async function createPlatformResources(
   clientConfig: ConstructorParameters<typeof EC2Client>[0] & object,
   dynamo: DynamoDBClient,
   ecs: ECSClient,
   github: FakeGithub,
-): Promise<AwsPlatformConfig> {
+): Promise<{config: AwsPlatformConfig; secrets: PlatformSecretArns}> {
   const ec2 = new EC2Client(clientConfig)
   const vpc = await ec2.send(new CreateVpcCommand({CidrBlock: '10.20.0.0/16'}))
   // moto's awsvpc tasks need DNS hostnames on the VPC (it reads the ENI's private DNS name).
@@ -292,14 +323,19 @@ async function createPlatformResources(
       requiresCompatibilities: ['FARGATE'],
       cpu: '1024',
       memory: '4096',
+      executionRoleArn: TASK_ROLES.execution,
+      taskRoleArn: TASK_ROLES.task,
       // moto's RunTask fails without a container-level memory limit.
       containerDefinitions: [{name: 'workspace', image: 'devflow-code-server:latest', memory: 4096, essential: true}],
     }),
   )
   const secrets = new SecretsManagerClient(clientConfig)
-  const secret = await secrets.send(new CreateSecretCommand({Name: 'devflow/github-app', SecretString: JSON.stringify(github.secret())}))
+  const githubApp = await secrets.send(new CreateSecretCommand({Name: SECRET_NAMES.githubApp, SecretString: JSON.stringify(github.secret())}))
+  // The stack generates 64 characters; any key of 32 or more is accepted.
+  const pageTokenKey = await secrets.send(new CreateSecretCommand({Name: PAGE_TOKEN_KEY_SECRET_NAME, SecretString: JSON.stringify({key: 'k'.repeat(64)})}))
   secrets.destroy()
-  return {
+  const arns = {githubApp: githubApp.ARN ?? '', pageTokenKey: pageTokenKey.ARN ?? ''}
+  const config: AwsPlatformConfig = {
     sessionsTable: TABLES.sessions,
     promptsTable: TABLES.prompts,
     eventsTable: TABLES.events,
@@ -309,12 +345,14 @@ async function createPlatformResources(
     subnets: [subnet.Subnet?.SubnetId ?? ''],
     securityGroups: [group.GroupId ?? ''],
     capacity: 'FARGATE',
-    githubAppSecretArn: secret.ARN ?? '',
+    githubAppSecretArn: arns.githubApp,
+    pageTokenKeySecretArn: arns.pageTokenKey,
     version: '0.0.0-test',
     maxAttempts: 1,
     // Every repository: which ones the App reaches is the fake GitHub's say (only REPO).
     repositoryAccess: ANY_REPOSITORY,
   }
+  return {config, secrets: arns}
 }
 
 async function serveApi(cli: CliSandbox, env: Record<string, string>): Promise<RunningApi> {

@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the DynamoDB stores: pagination tokens, update expressions built from a changes
+ * Shared pieces of the DynamoDB stores: records as items, pagination tokens, update expressions built from a changes
  * object, and SDK error translation.
  */
 import {invalidInput, isDevflowError} from '../../core/errors.js'
@@ -7,19 +7,42 @@ import {toDevflowError} from './sdk-errors.js'
 
 export type Item = Record<string, unknown>
 
+/** A record's fields as the item's attribute names, and an item back into a record its schema checks. */
+export function itemMapping<R extends object>(attributes: Record<keyof R & string, string>, schema: {parse(input: unknown): R}) {
+  return {
+    toItem(record: Partial<R>): Item {
+      const item: Item = {}
+      for (const [key, value] of Object.entries(record)) item[attributes[key as keyof R & string]] = value
+      return item
+    },
+    fromItem(item: Item): R {
+      const record: Item = {}
+      for (const [key, attribute] of Object.entries<string>(attributes)) if (item[attribute] !== undefined) record[key] = item[attribute]
+      return schema.parse(record)
+    },
+  }
+}
+
 export function encodeToken(key: Item | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined
 }
 
-export function decodeToken(token: string | undefined): Item | undefined {
+/** A store cursor: the LastEvaluatedKey with exactly the key attributes and types of `shape`. */
+export function decodeToken(token: string | undefined, shape: Record<string, 'S' | 'N'>): Item | undefined {
   if (token === undefined) return undefined
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Item
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && matchesShape(parsed as Item, shape)) return parsed as Item
   } catch {
     // falls through to the error below
   }
   throw invalidInput('INVALID_NEXT_TOKEN', 'The page token is not one this API issued.', 'Drop --next-token (or nextToken) to start from the first page.')
+}
+
+function matchesShape(key: Item, shape: Record<string, 'S' | 'N'>): boolean {
+  const names = Object.keys(key)
+  if (names.length !== Object.keys(shape).length) return false
+  return names.every((name) => (shape[name] === 'S' ? typeof key[name] === 'string' && key[name] !== '' : shape[name] === 'N' && Number.isSafeInteger(key[name])))
 }
 
 /**

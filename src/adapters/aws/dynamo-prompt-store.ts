@@ -14,7 +14,7 @@ import {RETENTION_SECONDS} from '../../core/deployment.js'
 import {concurrentUpdate, promptNotFound, promptSeqTaken} from '../../core/errors.js'
 import {type Page, type PromptEvent, PromptRecord} from '../../core/models.js'
 import type {ListOptions, PromptChanges, PromptStore} from '../../core/ports.js'
-import {ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
+import {ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, itemMapping, translate, updateExpression} from './dynamo-common.js'
 
 /** Prompts and their events stay this long after they were written. */
 const MAX_APPEND_ATTEMPTS = 8
@@ -35,17 +35,7 @@ const ATTRIBUTES: Record<keyof PromptRecord, string> = {
   version: 'version',
 }
 
-function toItem(record: Partial<PromptRecord>): Item {
-  const item: Item = {}
-  for (const [key, value] of Object.entries(record)) item[ATTRIBUTES[key as keyof PromptRecord]] = value
-  return item
-}
-
-function fromItem(item: Item): PromptRecord {
-  const record: Item = {}
-  for (const [key, attribute] of Object.entries(ATTRIBUTES)) if (item[attribute] !== undefined) record[key] = item[attribute]
-  return PromptRecord.parse(record)
-}
+const {toItem, fromItem} = itemMapping(ATTRIBUTES, PromptRecord)
 
 export class DynamoPromptStore implements PromptStore {
   private readonly locks = new ItemLocks()
@@ -109,7 +99,7 @@ export class DynamoPromptStore implements PromptStore {
           ExpressionAttributeValues: {':session': sessionId},
           ConsistentRead: true,
           Limit: options.limit,
-          ExclusiveStartKey: decodeToken(options.nextToken),
+          ExclusiveStartKey: decodeToken(options.nextToken, {session_id: 'S', seq: 'N'}),
         }),
       )
       const nextToken = encodeToken(out.LastEvaluatedKey)
@@ -172,7 +162,7 @@ export class DynamoPromptStore implements PromptStore {
             TransactItems: stored.map((event) => ({
               Put: {
                 TableName: this.eventsTable,
-                Item: {prompt_id: promptId, ...event, ttl: epochSeconds(event.at) + RETENTION_SECONDS},
+                Item: {...eventItem(promptId, event), ttl: epochSeconds(event.at) + RETENTION_SECONDS},
                 ConditionExpression: 'attribute_not_exists(seq)',
               },
             })),
@@ -196,12 +186,7 @@ export class DynamoPromptStore implements PromptStore {
           Limit: limit,
         }),
       )
-      return (out.Items ?? []).map((item) => {
-        const event: PromptEvent = {seq: Number(item.seq), type: String(item.type), at: String(item.at)}
-        if (item.text !== undefined) event.text = String(item.text)
-        if (item.data !== undefined) event.data = item.data
-        return event
-      })
+      return (out.Items ?? []).map(eventFromItem)
     } catch (error) {
       translate(error, 'Reading prompt events')
     }
@@ -224,4 +209,21 @@ export class DynamoPromptStore implements PromptStore {
     return Number(out.Items?.[0]?.seq ?? 0)
   }
 
+}
+
+/**
+ * An event's `data` is kept as its JSON text (`data_json`): any JSON value the agent sends (empty
+ * keys, huge numbers, deep nesting) is a plain string to DynamoDB and reads back as it was sent.
+ */
+function eventItem(promptId: string, event: PromptEvent): Item {
+  const {data, ...rest} = event
+  return {prompt_id: promptId, ...rest, ...(data === undefined ? {} : {data_json: JSON.stringify(data)})}
+}
+
+function eventFromItem(item: Item): PromptEvent {
+  const event: PromptEvent = {seq: Number(item.seq), type: String(item.type), at: String(item.at)}
+  if (item.text !== undefined) event.text = String(item.text)
+  if (typeof item.data_json === 'string') event.data = JSON.parse(item.data_json)
+  else if (item.data !== undefined) event.data = item.data // written before data_json
+  return event
 }

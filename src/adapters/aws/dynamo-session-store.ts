@@ -9,7 +9,7 @@ import {RETENTION_SECONDS, SESSIONS_BY_USER_INDEX} from '../../core/deployment.j
 import {concurrentUpdate, sessionExists, sessionNotFound} from '../../core/errors.js'
 import {type Page, SessionRecord} from '../../core/models.js'
 import type {ListOptions, SessionChanges, SessionStore} from '../../core/ports.js'
-import {ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, translate, updateExpression} from './dynamo-common.js'
+import {ItemLocks, decodeToken, encodeToken, epochSeconds, type Item, isConditionFailure, itemMapping, translate, updateExpression} from './dynamo-common.js'
 
 /** Ended sessions stay readable this long after their expiry before DynamoDB's TTL removes them. */
 
@@ -36,17 +36,7 @@ const ATTRIBUTES: Record<keyof SessionRecord, string> = {
   version: 'version',
 }
 
-function toItem(record: Partial<SessionRecord>): Item {
-  const item: Item = {}
-  for (const [key, value] of Object.entries(record)) item[ATTRIBUTES[key as keyof SessionRecord]] = value
-  return item
-}
-
-function fromItem(item: Item): SessionRecord {
-  const record: Item = {}
-  for (const [key, attribute] of Object.entries(ATTRIBUTES)) if (item[attribute] !== undefined) record[key] = item[attribute]
-  return SessionRecord.parse(record)
-}
+const {toItem, fromItem} = itemMapping(ATTRIBUTES, SessionRecord)
 
 export class DynamoSessionStore implements SessionStore {
   private readonly locks = new ItemLocks()
@@ -128,7 +118,7 @@ export class DynamoSessionStore implements SessionStore {
           ExpressionAttributeValues: {':user': userId},
           ScanIndexForward: false,
           Limit: options.limit,
-          ExclusiveStartKey: decodeToken(options.nextToken),
+          ExclusiveStartKey: decodeToken(options.nextToken, {session_id: 'S', user_id: 'S', created_at: 'S'}),
         }),
       )
       return this.page(out.Items, out.LastEvaluatedKey)
@@ -140,7 +130,7 @@ export class DynamoSessionStore implements SessionStore {
   async listAll(options: ListOptions): Promise<Page<SessionRecord>> {
     try {
       const out = await this.client.send(
-        new ScanCommand({TableName: this.tableName, Limit: options.limit, ExclusiveStartKey: decodeToken(options.nextToken)}),
+        new ScanCommand({TableName: this.tableName, Limit: options.limit, ExclusiveStartKey: decodeToken(options.nextToken, {session_id: 'S'})}),
       )
       const page = this.page(out.Items, out.LastEvaluatedKey)
       return {...page, items: page.items.sort((a, b) => b.createdAt.localeCompare(a.createdAt))}

@@ -98,6 +98,8 @@ export class EcsTaskRuntime implements TaskRuntime {
           ],
         },
         tags: [{key: 'devflow:session-id', value: spec.sessionId}],
+        // The stack's tags on the task definition (app, stage) land on the task too.
+        propagateTags: 'TASK_DEFINITION',
       })
     } catch (error) {
       translate(error, 'ECS RunTask')

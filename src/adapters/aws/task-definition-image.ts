@@ -45,32 +45,37 @@ function registrationOf(definition: TaskDefinition, tags: Tag[] | undefined): Re
   }
 }
 
-export async function registerWithImage(
-  env: AwsEnvironment,
-  taskDefinition: string,
-  containerName: string,
-  image: string,
-): Promise<TaskDefinitionRevision> {
-  const client = new ECSClient(await awsClientConfig(env))
-  try {
-    const described = await client.send(new DescribeTaskDefinitionCommand({taskDefinition, include: ['TAGS']}))
-    const definition = described.taskDefinition
-    const containers = definition?.containerDefinitions ?? []
-    if (!definition || !containers.some((c) => c.name === containerName)) {
-      throw notFound(
-        'WORKSPACE_CONTAINER_NOT_FOUND',
-        `The task definition ${taskDefinition} has no container named "${containerName}".`,
-        'Run `devflow deploy` to bring the stack up to date, then push again.',
-      )
+/** The task definition family `image push` points at a new image, over one ECS client. */
+export class EcsTaskDefinitions {
+  private constructor(private readonly client: ECSClient) {}
+
+  static async open(env: AwsEnvironment): Promise<EcsTaskDefinitions> {
+    return new EcsTaskDefinitions(new ECSClient(await awsClientConfig(env)))
+  }
+
+  async registerWithImage(taskDefinition: string, containerName: string, image: string): Promise<TaskDefinitionRevision> {
+    try {
+      const described = await this.client.send(new DescribeTaskDefinitionCommand({taskDefinition, include: ['TAGS']}))
+      const definition = described.taskDefinition
+      const containers = definition?.containerDefinitions ?? []
+      if (!definition || !containers.some((c) => c.name === containerName)) {
+        throw notFound(
+          'WORKSPACE_CONTAINER_NOT_FOUND',
+          `The task definition ${taskDefinition} has no container named "${containerName}".`,
+          'Run `devflow deploy` to bring the stack up to date, then push again.',
+        )
+      }
+      const registration = registrationOf(definition, described.tags)
+      registration.containerDefinitions = containers.map((c) => (c.name === containerName ? {...c, image} : c))
+      const out = await this.client.send(new RegisterTaskDefinitionCommand(registration))
+      const registered = out.taskDefinition
+      return {arn: registered?.taskDefinitionArn ?? '', family: registered?.family ?? '', revision: registered?.revision ?? 0}
+    } catch (error) {
+      throw toDevflowError(error, 'ECS task definition update') ?? error
     }
-    const registration = registrationOf(definition, described.tags)
-    registration.containerDefinitions = containers.map((c) => (c.name === containerName ? {...c, image} : c))
-    const out = await client.send(new RegisterTaskDefinitionCommand(registration))
-    const registered = out.taskDefinition
-    return {arn: registered?.taskDefinitionArn ?? '', family: registered?.family ?? '', revision: registered?.revision ?? 0}
-  } catch (error) {
-    throw toDevflowError(error, 'ECS task definition update') ?? error
-  } finally {
-    client.destroy()
+  }
+
+  destroy(): void {
+    this.client.destroy()
   }
 }

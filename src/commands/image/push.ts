@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
 
+import {EcrRegistry, type EcrRepository} from '../../adapters/aws/ecr.js'
+import {EcsTaskDefinitions} from '../../adapters/aws/task-definition-image.js'
 import {DockerCli} from '../../adapters/docker/docker-cli.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {type PushedImage, pushStageImage} from '../../operations/workspace-image.js'
@@ -16,7 +18,13 @@ export default class ImagePush extends BaseCommand<typeof ImagePush> {
   }
 
   async run(): Promise<PushedImage> {
-    const deps = {docker: new DockerCli(), aws: await this.awsEnvironment(), config: await this.configFile()}
+    const aws = await this.awsEnvironment()
+    const deps = {
+      docker: new DockerCli(),
+      openRegistry: (repository: EcrRepository) => EcrRegistry.open(aws, repository),
+      openTaskDefinitions: (repository: EcrRepository) => EcsTaskDefinitions.open({...aws, region: aws.region ?? repository.region}),
+      config: await this.configFile(),
+    }
     const request = {stage: await this.stage(), tag: this.flags.tag, repository: this.flags.repository, progress: (step: string) => this.terminal.updateProgress(step)}
     await this.terminal.startProgress('Pushing the workspace image')
     const pushed = await pushStageImage(deps, request)

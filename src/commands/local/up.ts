@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {DEFAULT_LOCAL_PORT, LOCAL_STAGE} from '../../adapters/local/paths.js'
+import {DEFAULT_LOCAL_PORT} from '../../adapters/local/paths.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {dataDirFlag, resolveDataDir} from '../../cli/local-flags.js'
-import {type RuntimeRequest, startLocalStage, type UpResult} from '../../operations/local-platform.js'
+import {reportUp} from '../../cli/local-format.js'
+import {type LocalStageStarted, type RuntimeRequest, startLocalStage} from '../../operations/local-platform.js'
 
 export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static summary = 'Start the whole DevFlow platform on this machine, in the background'
@@ -26,27 +27,13 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
     image: Flags.string({description: 'with the Docker runtime: the workspace image [default: the newest devflow-workspace image]'}),
   }
 
-  async run(): Promise<UpResult & {stage: string}> {
+  async run(): Promise<LocalStageStarted['up']> {
     const config = await this.configFile()
     const options = {dataDir: resolveDataDir(this.flags['data-dir'], config), port: this.flags.port, env: process.env, runtime: this.flags.runtime as RuntimeRequest, image: this.flags.image}
     await this.terminal.startProgress('Starting the local platform')
-    const {up, claudeApiKeySet} = await startLocalStage(config, options)
+    const started = await startLocalStage(config, options)
     this.terminal.stopProgress()
-    this.report(up)
-    if (!claudeApiKeySet) {
-      this.terminal.note('No Claude API key yet: prompts will be refused until you run `devflow secrets set claude-api-key --stage local` (or export ANTHROPIC_API_KEY before `devflow local up`).')
-    }
-    return up
-  }
-
-  private report(up: UpResult): void {
-    if (up.started) {
-      const runtime = up.runtime === 'docker' ? `sessions run as ${up.image} containers` : 'sessions run as host processes'
-      this.terminal.print(`DevFlow is running locally at ${up.url} (pid ${up.pid}; ${runtime}); data in ${up.dataDir}.`)
-    } else {
-      this.terminal.print(`DevFlow is already running locally at ${up.url} (pid ${up.pid}); nothing was started.`)
-      if (up.port !== this.flags.port && this.flags.port !== DEFAULT_LOCAL_PORT) this.terminal.note(`It listens on port ${up.port}, not ${this.flags.port}: run \`devflow local down\` first to move it.`)
-    }
-    this.terminal.print(`Start a session:  devflow session start --stage ${LOCAL_STAGE} --repo "$PWD/examples/sample-repo"`)
+    reportUp(this.terminal, started, this.flags.port)
+    return started.up
   }
 }

@@ -1,22 +1,17 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {parsePromptId, parseSessionId} from '../../core/validation.js'
 import {colorEnabled} from '../../cli/output.js'
 import {SessionCommand} from '../../cli/session-command.js'
-import {eventLine, promptHeader, promptResult} from '../../cli/session-format.js'
-import {collectLogs, followLogs, type PromptLog, type SessionLogs as SessionLogsDocument} from '../../operations/session-logs.js'
-import {isPromptFinished} from '../../operations/session-wait.js'
+import {sessionIdArg} from '../../cli/session-flags.js'
+import {eventLine, promptHeader, promptLog, promptResult} from '../../cli/session-format.js'
+import {collectLogs, followLogs, type SessionLogs as SessionLogsDocument} from '../../operations/session-logs.js'
 
 export default class SessionLogs extends SessionCommand<typeof SessionLogs> {
   static summary = 'Show the agent\'s progress and results for a session\'s prompts'
   static description = 'With --follow, keeps printing new events (and new prompts) until the prompt, or the session, has ended.'
-  static examples = [
-    '<%= config.bin %> session logs s-abcdefghijklmnopqrst',
-    '<%= config.bin %> session logs s-abcdefghijklmnopqrst --prompt p-abcdefghijklmnopqrst --follow',
-  ]
-  static args = {
-    id: Args.string({description: 'session id', required: true}),
-  }
+  static examples = ['<%= config.bin %> session logs s-abcdefghijklmnopqrst', '<%= config.bin %> session logs s-abcdefghijklmnopqrst --prompt p-abcdefghijklmnopqrst --follow']
+  static args = {id: sessionIdArg}
   static flags = {
     prompt: Flags.string({char: 'p', description: 'only this prompt'}),
     follow: Flags.boolean({char: 'f', description: 'keep printing new events until the end'}),
@@ -27,7 +22,7 @@ export default class SessionLogs extends SessionCommand<typeof SessionLogs> {
     const promptId = this.flags.prompt === undefined ? undefined : parsePromptId(this.flags.prompt)
     const client = await this.sessionClient()
     const logs = await collectLogs(client, sessionId, promptId)
-    for (const prompt of logs.prompts) this.printPrompt(prompt)
+    for (const prompt of logs.prompts) this.terminal.print(promptLog(prompt))
     if (!this.flags.follow) {
       if (logs.prompts.length === 0) this.terminal.print('No prompts yet.')
       return logs
@@ -41,11 +36,5 @@ export default class SessionLogs extends SessionCommand<typeof SessionLogs> {
         finished: (prompt) => this.terminal.print(promptResult(prompt)),
       },
     })
-  }
-
-  private printPrompt(prompt: PromptLog): void {
-    this.terminal.print(promptHeader(prompt))
-    for (const event of prompt.events) this.terminal.print(eventLine(event, colorEnabled()))
-    if (isPromptFinished(prompt)) this.terminal.print(promptResult(prompt))
   }
 }

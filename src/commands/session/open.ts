@@ -1,10 +1,11 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {EDITOR_PORT} from '../../core/deployment.js'
 import {parseSessionId} from '../../core/validation.js'
 import {openBrowser, waitForPort} from '../../cli/browser.js'
 import {paint} from '../../cli/output.js'
 import {SessionCommand} from '../../cli/session-command.js'
+import {sessionIdArg} from '../../cli/session-flags.js'
 import {type OpenedEditor, openEditor} from '../../operations/editor-access.js'
 
 export default class SessionOpen extends SessionCommand<typeof SessionOpen> {
@@ -12,9 +13,7 @@ export default class SessionOpen extends SessionCommand<typeof SessionOpen> {
   static description = `Forwards a local port to the workspace's code-server through an SSM session (ECS Exec), which needs AWS's session-manager-plugin, then opens the browser and prints the editor's password once. The forward lasts until you press Ctrl-C.
 In local mode the editor's own URL is opened directly.`
   static examples = ['<%= config.bin %> session open s-abcdefghijklmnopqrst', '<%= config.bin %> session open s-abcdefghijklmnopqrst --port 9000 --no-browser']
-  static args = {
-    id: Args.string({description: 'session id', required: true}),
-  }
+  static args = {id: sessionIdArg}
   static flags = {
     port: Flags.integer({char: 'p', description: 'local port to forward', default: EDITOR_PORT, min: 1, max: 65_535}),
     browser: Flags.boolean({description: 'open the browser (--no-browser only prints the URL)', default: true, allowNo: true}),

@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
-import {ExitCode} from '../../core/errors.js'
-import {PrMode, type Prompt, type PromptEvent} from '../../core/models.js'
+import {PrMode, type Prompt} from '../../core/models.js'
 import {parseSessionId} from '../../core/validation.js'
+import {PromptOutput} from '../../cli/prompt-output.js'
 import {readPromptText} from '../../cli/session-actions.js'
 import {SessionCommand} from '../../cli/session-command.js'
-import {eventLine, promptResult} from '../../cli/session-format.js'
-import {followPrompt} from '../../operations/session-wait.js'
+import {sessionIdArg} from '../../cli/session-flags.js'
+import {sendPrompt} from '../../operations/session-prompt.js'
 
 export default class SessionPrompt extends SessionCommand<typeof SessionPrompt> {
   static summary = 'Send a prompt to the session\'s AI agent'
@@ -18,10 +18,7 @@ With --wait, the agent's progress streams to stderr and the result follows: exit
     '<%= config.bin %> session prompt s-abcdefghijklmnopqrst --file task.md --wait --json',
     'git diff | <%= config.bin %> session prompt s-abcdefghijklmnopqrst --stream',
   ]
-  static args = {
-    id: Args.string({description: 'session id', required: true}),
-    text: Args.string({description: 'the prompt (or use --file, or standard input)'}),
-  }
+  static args = {id: sessionIdArg, text: Args.string({description: 'the prompt (or use --file, or standard input)'})}
   static flags = {
     file: Flags.string({char: 'f', description: 'read the prompt from this file'}),
     pr: Flags.string({description: 'open a pull request with the result', options: [...PrMode.options], default: 'none'}),
@@ -32,27 +29,14 @@ With --wait, the agent's progress streams to stderr and the result follows: exit
 
   async run(): Promise<Prompt> {
     const sessionId = parseSessionId(this.args.id)
-    const waiting = this.flags.wait || this.flags.stream
     const timeoutMs = this.durationMs(this.flags.timeout, 'timeout')
     const text = await readPromptText({text: this.args.text, file: this.flags.file, stdin: process.stdin})
-    const client = await this.sessionClient()
-    const queued = await client.api.enqueuePrompt(client.caller, sessionId, {text, pr: PrMode.parse(this.flags.pr)})
-    if (!waiting) {
-      this.terminal.print(queued.id)
-      this.terminal.note(`Queued prompt #${queued.seq} (${queued.id}). Follow it with \`devflow session logs ${sessionId} --prompt ${queued.id} --follow\`.`)
-      return queued
-    }
-    const onEvent = this.flags.stream
-      ? (event: PromptEvent) => process.stdout.write(`${JSON.stringify({event})}\n`)
-      : (event: PromptEvent) => this.terminal.note(eventLine(event))
-    this.terminal.note(`Queued prompt #${queued.seq} (${queued.id}); waiting for the agent…`)
-    const prompt = await followPrompt(client.api, client.caller, sessionId, queued.id, {intervalMs: this.pollIntervalMs(), timeoutMs, onEvent})
-    if (this.flags.stream) process.stdout.write(`${JSON.stringify({prompt})}\n`)
-    else this.terminal.print(promptResult(prompt))
-    if (prompt.status !== 'SUCCEEDED') {
-      process.exitCode = ExitCode.REMOTE
-      this.terminal.note(`The prompt ${prompt.status === 'CANCELLED' ? 'was cancelled' : 'failed'}${prompt.error ? `: ${prompt.error.message}` : ''}.`)
-    }
+    const output = new PromptOutput(this.terminal, this.flags.stream)
+    const waiting = this.flags.wait || this.flags.stream
+    const follow = waiting ? {intervalMs: this.pollIntervalMs(), timeoutMs, onQueued: output.queued, onEvent: output.event} : undefined
+    const prompt = await sendPrompt(await this.sessionClient(), sessionId, {text, pr: PrMode.parse(this.flags.pr)}, follow)
+    if (waiting) output.finished(prompt)
+    else output.queuedOnly(prompt, sessionId)
     return prompt
   }
 }

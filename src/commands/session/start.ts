@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import type {Session} from '../../core/models.js'
-import type {StartSessionRequest} from '../../core/session-api.js'
 import {SessionCommand} from '../../cli/session-command.js'
-import {sessionStatus} from '../../cli/session-format.js'
+import {runningNote, startedNote} from '../../cli/session-format.js'
 import {startRequestFromFlags, waitUntilRunning} from '../../cli/session-actions.js'
 
 export default class SessionStart extends SessionCommand<typeof SessionStart> {
@@ -28,19 +27,15 @@ export default class SessionStart extends SessionCommand<typeof SessionStart> {
   }
 
   async run(): Promise<Session> {
-    const request: StartSessionRequest = startRequestFromFlags(this.flags, await this.sessionMode())
+    const request = startRequestFromFlags(this.flags, await this.sessionMode())
     const timeoutMs = this.flags.wait ? this.durationMs(this.flags.timeout ?? '10m', 'timeout') : undefined
     const client = await this.sessionClient()
     const {session, created} = await client.api.start(client.caller, request)
     this.terminal.print(session.id)
-    this.terminal.note(`${created ? 'Started' : 'Found existing'} session ${session.id} for ${session.repo}@${session.branch} (${sessionStatus(session.status, false)}).`)
-    if (!this.flags.wait) {
-      this.terminal.note(`Follow it with \`devflow session status ${session.id} --watch\`.`)
-      return session
-    }
+    this.terminal.note(startedNote(session, created, this.flags.wait))
+    if (!this.flags.wait) return session
     const running = await waitUntilRunning(client, session.id, this.terminal, {intervalMs: this.pollIntervalMs(), timeoutMs})
-    this.terminal.note(`Open the editor: devflow session open ${running.id}`)
-    this.terminal.note(`Send a prompt:   devflow session prompt ${running.id} "describe the change"`)
+    this.terminal.note(runningNote(running))
     return running
   }
 }

@@ -40,6 +40,8 @@ export interface CoreSettings {
   readonly containerName: string
   /** Which repositories each caller may start sessions on (core/repository-access.ts). */
   readonly repositoryAccess: RepositoryAccess
+  /** How many active sessions one user may have; unset: no limit (a stage setting on AWS). */
+  readonly maxActiveSessionsPerUser?: number
 }
 
 export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
@@ -65,6 +67,8 @@ export interface CoreDeps {
   pullRequests: PullRequestOpener
   clock: Clock
   ids: IdGenerator
+  /** The HMAC key page tokens are sealed with (src/core/page-tokens.ts); read only when paging. */
+  pageTokenKey: () => Promise<Uint8Array>
   settings: CoreSettings
   /** GitHub `owner/name` references only, when not given. */
   repositories?: RepositoryResolver

@@ -41,25 +41,43 @@ export function isConcurrentUpdate(error: unknown): boolean {
  * Applies `decide(current)` as a conditional write, re-reading and deciding again when another
  * writer got there first. `decide` returns undefined when nothing needs to change.
  */
+async function writeWithRetry<R, C>(
+  record: R,
+  decide: (current: R) => C | undefined,
+  write: (current: R, changes: C) => Promise<R>,
+  reread: (current: R) => Promise<R>,
+): Promise<R> {
+  let current = record
+  for (let attempt = 1; ; attempt++) {
+    const changes = decide(current)
+    if (changes === undefined) return current
+    try {
+      return await write(current, changes)
+    } catch (error) {
+      if (!isConcurrentUpdate(error) || attempt >= MAX_UPDATE_ATTEMPTS) throw error
+      current = await reread(current)
+    }
+  }
+}
+
 export async function updateSessionWithRetry(
   deps: CoreDeps,
   record: SessionRecord,
   decide: (current: SessionRecord) => SessionChanges | undefined,
 ): Promise<SessionRecord> {
-  let current = record
-  for (let attempt = 1; ; attempt++) {
-    const changes = decide(current)
-    if (!changes) return current
-    if (changes.status && changes.status !== current.status) assertSessionTransition(current.status, changes.status, current.id)
-    try {
-      return await deps.sessions.update(current.id, current.version, {...changes, updatedAt: deps.clock.now().toISOString()})
-    } catch (error) {
-      if (!isConcurrentUpdate(error) || attempt >= MAX_UPDATE_ATTEMPTS) throw error
+  return writeWithRetry(
+    record,
+    decide,
+    (current, changes) => {
+      if (changes.status && changes.status !== current.status) assertSessionTransition(current.status, changes.status, current.id)
+      return deps.sessions.update(current.id, current.version, {...changes, updatedAt: deps.clock.now().toISOString()})
+    },
+    async (current) => {
       const fresh = await deps.sessions.get(current.id)
       if (!fresh) throw sessionNotFound(current.id)
-      current = fresh
-    }
-  }
+      return fresh
+    },
+  )
 }
 
 export async function updatePromptWithRetry(
@@ -67,19 +85,16 @@ export async function updatePromptWithRetry(
   record: PromptRecord,
   decide: (current: PromptRecord) => PromptChanges | undefined,
 ): Promise<PromptRecord> {
-  let current = record
-  for (let attempt = 1; ; attempt++) {
-    const changes = decide(current)
-    if (!changes) return current
-    try {
-      return await deps.prompts.update(current.sessionId, current.id, current.version, {...changes, updatedAt: deps.clock.now().toISOString()})
-    } catch (error) {
-      if (!isConcurrentUpdate(error) || attempt >= MAX_UPDATE_ATTEMPTS) throw error
+  return writeWithRetry(
+    record,
+    decide,
+    (current, changes) => deps.prompts.update(current.sessionId, current.id, current.version, {...changes, updatedAt: deps.clock.now().toISOString()}),
+    async (current) => {
       const fresh = await deps.prompts.get(current.sessionId, current.id)
       if (!fresh) throw promptNotFound(current.sessionId, current.id)
-      current = fresh
-    }
-  }
+      return fresh
+    },
+  )
 }
 
 /**

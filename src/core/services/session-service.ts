@@ -5,10 +5,12 @@
 import {EDITOR_PORT} from '../deployment.js'
 import {conflict, invalidInput, isDevflowError, tooLarge} from '../errors.js'
 import {hashToken, sessionIdForIdempotencyKey} from '../ids.js'
+import {createPageTokens} from '../page-tokens.js'
 import {type Prompt, type PromptEvent, type Page, type Session, type SessionRecord, toPrompt, toSession} from '../models.js'
 import type {TaskState} from '../ports.js'
 import {
   type EditorAccess,
+  type Caller,
   type EditorInfo,
   type Health,
   type ListSessionsOptions,
@@ -30,6 +32,7 @@ const MAX_SEQ_ATTEMPTS = 10
 
 export function createSessionService(deps: CoreDeps): SessionApi {
   const present = (record: SessionRecord): Session => toSession(record, formatDuration)
+  const pageTokens = createPageTokens(deps.pageTokenKey)
 
   return {
     async start(caller, input) {
@@ -41,6 +44,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         const existing = await deps.sessions.get(id)
         if (existing) return {session: present(sameRequestOrConflict(existing, plan)), created: false}
       }
+      await checkSessionQuota(deps, caller)
       // Checks that the App can reach the repository before anything is written or started.
       await deps.tokens.mintRepoToken(plan.repo)
 
@@ -84,11 +88,13 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       if (all && !caller.admin) {
         throw invalidInput('ADMIN_ONLY', 'Only admin mode can list every user\'s sessions.', 'Drop --all, or run the command with --admin and operator credentials.')
       }
-      const page = all
-        ? await deps.sessions.listAll({limit, nextToken: options.nextToken})
-        : await deps.sessions.listByUser(caller.userId, {limit, nextToken: options.nextToken})
+      // A token pages the list it came from: this caller's sessions, or every user's.
+      const scope = all ? 'sessions:all' : `sessions:${caller.userId}`
+      const cursor = await pageTokens.open(scope, options.nextToken)
+      const page = all ? await deps.sessions.listAll({limit, nextToken: cursor}) : await deps.sessions.listByUser(caller.userId, {limit, nextToken: cursor})
       const items = options.status ? page.items.filter((r) => r.status === options.status) : page.items
-      return {items: items.map(present), ...(page.nextToken ? {nextToken: page.nextToken} : {})}
+      const nextToken = await pageTokens.seal(scope, page.nextToken)
+      return {items: items.map(present), ...(nextToken ? {nextToken} : {})}
     },
 
     async get(caller, sessionId) {
@@ -146,8 +152,10 @@ export function createSessionService(deps: CoreDeps): SessionApi {
 
     async listPrompts(caller, sessionId, options): Promise<Page<Prompt>> {
       const session = await loadOwnedSession(deps, caller, sessionId)
-      const page = await deps.prompts.list(session.id, {limit: pageLimit(options.limit), nextToken: options.nextToken})
-      return {items: page.items.map(toPrompt), ...(page.nextToken ? {nextToken: page.nextToken} : {})}
+      const scope = `prompts:${session.id}`
+      const page = await deps.prompts.list(session.id, {limit: pageLimit(options.limit), nextToken: await pageTokens.open(scope, options.nextToken)})
+      const nextToken = await pageTokens.seal(scope, page.nextToken)
+      return {items: page.items.map(toPrompt), ...(nextToken ? {nextToken} : {})}
     },
 
     async getPrompt(caller, sessionId, promptId) {
@@ -156,7 +164,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     },
 
     async promptEvents(caller, sessionId, promptId, after): Promise<Page<PromptEvent>> {
-      if (!Number.isInteger(after) || after < 0) {
+      if (!Number.isSafeInteger(after) || after < 0) {
         throw invalidInput('INVALID_CURSOR', `"${after}" is not an event cursor.`, 'Pass the seq of the last event you have (0 for all).')
       }
       const session = await loadOwnedSession(deps, caller, sessionId)
@@ -233,22 +241,47 @@ interface SessionPlan {
   readonly idleTimeoutSeconds: number
 }
 
-function planSession(deps: CoreDeps, request: StartSessionRequest): SessionPlan {
-  const {settings} = deps
-  const repo = deps.repositories ? deps.repositories.resolve(request.repo) : parseRepoRef(request.repo)
-  const branch = parseBranchName(request.branch ?? settings.defaultBranch)
+/** A start request's own fields, parsed and checked against each other; the stage's defaults and limits come after. */
+export interface StartFields {
+  readonly branch?: string
+  readonly cpu: number
+  readonly memory: number
+  readonly ttlSeconds?: number
+  readonly idleTimeoutSeconds?: number
+}
+
+/**
+ * Parses everything in a start request but the repository (which the RepositoryResolver port
+ * decides). The service plans with it, and the CLI checks its flags early with this same function.
+ */
+export function parseStartFields(request: Omit<StartSessionRequest, 'repo'>): StartFields {
+  const branch = request.branch === undefined ? undefined : parseBranchName(request.branch)
   const cpu = request.cpu === undefined ? DEFAULT_CAPACITY.cpu : parseCpu(request.cpu)
   const memory = request.memory === undefined ? (request.cpu === undefined ? DEFAULT_CAPACITY.memory : cpu * 2) : parseMemory(request.memory)
   validateCapacity(cpu, memory)
-  const ttlSeconds = request.ttl === undefined ? settings.defaultTtlSeconds : parseDuration(request.ttl, 'session TTL')
+  return {
+    ...(branch === undefined ? {} : {branch}),
+    cpu,
+    memory,
+    ...(request.ttl === undefined ? {} : {ttlSeconds: parseDuration(request.ttl, 'session TTL')}),
+    ...(request.idleTimeout === undefined ? {} : {idleTimeoutSeconds: parseDuration(request.idleTimeout, 'idle timeout')}),
+  }
+}
+
+function planSession(deps: CoreDeps, request: StartSessionRequest): SessionPlan {
+  const {settings} = deps
+  const repo = deps.repositories ? deps.repositories.resolve(request.repo) : parseRepoRef(request.repo)
+  const fields = parseStartFields(request)
+  const branch = fields.branch ?? parseBranchName(settings.defaultBranch)
+  const ttlSeconds = fields.ttlSeconds ?? settings.defaultTtlSeconds
   if (ttlSeconds > settings.maxTtlSeconds) {
     throw invalidInput('TTL_TOO_LONG', `A session can live at most ${formatDuration(settings.maxTtlSeconds)}; ${request.ttl} is longer.`, `Pass --ttl ${formatDuration(settings.maxTtlSeconds)} or less.`)
   }
-  const idleTimeoutSeconds = request.idleTimeout === undefined ? settings.defaultIdleTimeoutSeconds : parseDuration(request.idleTimeout, 'idle timeout')
+  const idleTimeoutSeconds = fields.idleTimeoutSeconds ?? settings.defaultIdleTimeoutSeconds
   if (idleTimeoutSeconds > settings.maxIdleTimeoutSeconds) {
     throw invalidInput('IDLE_TIMEOUT_TOO_LONG', `The idle timeout can be at most ${formatDuration(settings.maxIdleTimeoutSeconds)}.`, `Pass --idle-timeout ${formatDuration(settings.maxIdleTimeoutSeconds)} or less.`)
   }
-  return {repo, branch, cpu, memory, ttlSeconds, idleTimeoutSeconds}
+  return {repo, branch, cpu: fields.cpu, memory: fields.memory, ttlSeconds, idleTimeoutSeconds}
 }
 
 /** The editor info of a RUNNING session, as the runtime says it is reached. */
@@ -260,6 +293,27 @@ function editorInfo(info: EditorInfo, access: EditorAccess): EditorInfo {
       return {...info, port: access.port, url: access.url}
     case 'unavailable':
       return {...info, unavailableReason: access.reason, unavailableHint: access.hint}
+  }
+}
+
+/**
+ * The stage's per-user quota of active sessions. Two starts racing at the limit may both pass: it
+ * bounds what one user can run, it is not a billing guarantee. Admin mode is not limited.
+ */
+async function checkSessionQuota(deps: CoreDeps, caller: Caller): Promise<void> {
+  const quota = deps.settings.maxActiveSessionsPerUser
+  if (quota === undefined || caller.admin) return
+  let active = 0
+  let nextToken: string | undefined
+  do {
+    const page = await deps.sessions.listByUser(caller.userId, {limit: 100, nextToken})
+    active += page.items.filter((s) => !isSessionTerminal(s.status)).length
+    nextToken = page.nextToken
+  } while (nextToken && active < quota)
+  if (active >= quota) {
+    throw conflict('SESSION_QUOTA_EXCEEDED', `You already have ${active} active sessions; this stage allows ${quota} per user.`, 'Stop one with `devflow session stop <id>` (see `devflow session list`), then start again.', {
+      details: {active, quota},
+    })
   }
 }
 

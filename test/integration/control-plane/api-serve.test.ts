@@ -139,7 +139,7 @@ describe('devflow api serve', function () {
         req.end()
       })
     const rebound = await ask(`evil.example:${url.port}`)
-    expect(rebound.status).to.equal(421)
+    expect(rebound.status).to.equal(403)
     expect(JSON.parse(rebound.body).error.code).to.equal('HOST_NOT_ALLOWED')
     for (const host of [`127.0.0.1:${url.port}`, `localhost:${url.port}`, 'localhost']) expect((await ask(host)).status, host).to.equal(200)
     server.child.kill('SIGTERM')

@@ -8,6 +8,7 @@ import {awsErrorTranslator} from '../../../src/composition/aws.js'
 import {notFound} from '../../../src/core/errors.js'
 import type {CoreServices} from '../../../src/core/services/index.js'
 import type {Caller} from '../../../src/core/session-api.js'
+import {ROUTES} from '../../../src/api/routes.js'
 
 /** Services that record the caller and answer from a script; only the router is under test. */
 function scriptedServices(answers: {get?: () => Promise<unknown>; claim?: () => Promise<unknown>} = {}) {
@@ -34,15 +35,27 @@ function scriptedServices(answers: {get?: () => Promise<unknown>; claim?: () => 
   return {services, callers}
 }
 
+/** The resource API Gateway matches a path to, with its path parameters. */
+function restResource(path: string): {resource: string; pathParameters: Record<string, string> | null} {
+  for (const route of ROUTES) {
+    const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])
+    const match = new RegExp(`^${route.path.replace(/\{\w+\}/g, '([^/]+)')}$`).exec(path)
+    if (match) return {resource: route.path, pathParameters: names.length > 0 ? Object.fromEntries(names.map((n, i) => [n, match[i + 1]])) : null}
+  }
+  return {resource: path, pathParameters: null}
+}
+
+/** A REST API proxy event as API Gateway sends it on the execute-api domain, stage prod. */
 function event(method: string, path: string, extra: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
   return {
     httpMethod: method,
     path,
+    ...restResource(path),
     headers: {},
     body: null,
     isBase64Encoded: false,
     queryStringParameters: null,
-    requestContext: {requestId: 'req-1', identity: {userArn: 'arn:aws:iam::123456789012:user/alice'}, domainName: 'abc.execute-api.us-east-1.amazonaws.com', stage: 'prod'},
+    requestContext: {requestId: 'req-1', identity: {userArn: 'arn:aws:iam::123456789012:user/alice'}, domainName: 'abc.execute-api.us-east-1.amazonaws.com', stage: 'prod', path: `/prod${path}`},
     ...extra,
   } as unknown as APIGatewayProxyEvent
 }
@@ -54,6 +67,28 @@ describe('api router', () => {
     expect(response.statusCode).to.equal(201)
     expect(response.headers?.['x-request-id']).to.equal('req-1')
     expect(callers[0]).to.deep.equal({userId: 'arn:aws:iam::123456789012:user/alice', apiBaseUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/prod'})
+  })
+
+  it('routes on the resource behind a custom domain\'s base path, and calls the agent back there', async () => {
+    const {services, callers} = scriptedServices()
+    const response = await createApiRouter(services).handle(
+      event('POST', '/devflow/sessions', {
+        resource: '/sessions',
+        pathParameters: null,
+        body: '{"repo":"octo/hello"}',
+        requestContext: {requestId: 'r', identity: {userArn: 'alice'}, domainName: 'api.example.com', stage: 'prod', path: '/devflow/sessions'},
+      } as never),
+    )
+    expect(response.statusCode).to.equal(201)
+    expect(callers[0].apiBaseUrl).to.equal('https://api.example.com/devflow')
+    const read = await createApiRouter(services).handle(
+      event('GET', '/devflow/sessions/s-aaaaaaaaaaaaaaaaaaaa', {
+        resource: '/sessions/{id}',
+        pathParameters: {id: 's-aaaaaaaaaaaaaaaaaaaa'},
+        requestContext: {requestId: 'r', identity: {userArn: 'alice'}, domainName: 'api.example.com', stage: 'prod', path: '/devflow/sessions/s-aaaaaaaaaaaaaaaaaaaa'},
+      } as never),
+    )
+    expect(read.statusCode).to.equal(200)
   })
 
   it('answers 401 without an identity, 404 for an unknown route and 405 with Allow for a wrong method', async () => {

@@ -1,0 +1,41 @@
+/** Display helpers shared by the views; no DOM, so the unit tests run them under Node. */
+
+export interface SessionLike {
+  readonly status: string
+  readonly cpu: number
+  readonly memory: number
+  readonly createdAt: string
+  readonly expiresAt: string
+  readonly cost?: {readonly totalUsd?: number}
+}
+
+export const SESSION_STATUSES = ['PENDING', 'PROVISIONING', 'RUNNING', 'STOPPING', 'STOPPED', 'FAILED'] as const
+export const ENDED_SESSION = new Set(['STOPPED', 'FAILED'])
+export const ENDED_PROMPT = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED'])
+
+export function size(session: Pick<SessionLike, 'cpu' | 'memory'>): string {
+  const memory = session.memory % 1024 === 0 ? `${session.memory / 1024} GB` : `${session.memory} MB`
+  return `${session.cpu / 1024} vCPU / ${memory}`
+}
+
+/** "3m ago", "in 2h": the same shape as the CLI's relative times. */
+export function relative(iso: string, now: Date = new Date()): string {
+  const ms = new Date(iso).getTime() - now.getTime()
+  if (Number.isNaN(ms)) return '-'
+  const seconds = Math.round(Math.abs(ms) / 1000)
+  const text = seconds < 60 ? `${seconds}s` : seconds < 3600 ? `${Math.floor(seconds / 60)}m` : seconds < 86_400 ? `${Math.floor(seconds / 3600)}h` : `${Math.floor(seconds / 86_400)}d`
+  return ms < 0 ? `${text} ago` : `in ${text}`
+}
+
+export function expiry(session: SessionLike, now?: Date): string {
+  return ENDED_SESSION.has(session.status) ? '-' : relative(session.expiresAt, now)
+}
+
+export function usd(value: number | undefined): string {
+  return value === undefined ? '-' : `$${value.toFixed(2)}`
+}
+
+/** An event's text as `session logs --follow` prints it: its text, else its data as JSON. */
+export function eventText(event: {readonly text?: string; readonly data?: unknown}): string {
+  return event.text ?? (event.data === undefined ? '' : JSON.stringify(event.data))
+}

@@ -1,0 +1,237 @@
+/**
+ * The console in a real browser (headless Chromium) against the local platform, with the CLI as a
+ * process, the container scripts on the host and a stub `claude` (container/test/fixtures/claude)
+ * that edits a file, as in test/e2e/local.test.ts. A person's whole path: sign in with the one-time
+ * link, start a session (after an error shown with its hint), send a prompt, watch its events
+ * arrive, see the result and the branch, stop the session. Another user's session, written into the
+ * platform's database, is neither listed nor opened. Screenshots land in test/artifacts/console/.
+ */
+import {execFileSync} from 'node:child_process'
+import {mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {expect} from 'chai'
+
+import {openLocalDatabase, SqliteSessionStore} from '../../src/adapters/local/sqlite-store.js'
+import {CliSandbox, ROOT} from '../helpers/cli.js'
+import {launchBrowser, screenshot, type TestBrowser} from '../helpers/browser.js'
+import {freePort} from '../helpers/moto.js'
+
+function git(args: string[], cwd?: string): string {
+  return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
+}
+
+async function bareRepository(dir: string): Promise<string> {
+  const bare = join(dir, 'app.git')
+  const work = join(dir, 'app')
+  git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
+  git(['clone', '--quiet', bare, work])
+  execFileSync('sh', ['-c', 'echo "# app" > README.md'], {cwd: work})
+  git(['add', 'README.md'], work)
+  git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
+  git(['push', '--quiet', 'origin', 'main'], work)
+  return bare
+}
+
+describe('browser: the console against the local platform', function () {
+  this.timeout(240_000)
+  let cli: CliSandbox
+  let dir: string
+  let port: number
+  let env: Record<string, string>
+  let browser: TestBrowser
+  let bare: string
+
+  const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
+  const run = (args: string[]) => cli.run(args, {env, timeout: 90_000})
+  const base = () => `http://127.0.0.1:${port}/`
+  const signInLink = async () => {
+    const open = await run(['local', 'open', '--no-browser', '--json'])
+    expect(open.exitCode, open.stderr).to.equal(0)
+    return open.json<{url: string; opened: boolean}>()
+  }
+  const token = async () => (await readFile(join(dataDir(), 'token'), 'utf8')).trim()
+  const api = async (path: string) => fetch(new URL(path, base()), {headers: {authorization: `Bearer ${await token()}`}})
+
+  before(async function () {
+    cli = await CliSandbox.create()
+    dir = await mkdtemp(join(tmpdir(), 'devflow-console-browser-'))
+    const bin = join(dir, 'bin')
+    await mkdir(bin)
+    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
+    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
+    await mkdir(join(dir, 'docker'))
+    await writeFile(join(dir, 'docker', 'engine-down'), '')
+    port = await freePort()
+    env = {
+      PATH: `${bin}:${process.env.PATH}`,
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      DEVFLOW_POLL_INTERVAL_MS: '250',
+      POLL_WAIT_SECONDS: '2',
+      CODE_SERVER_BIN: join(dir, 'no-code-server'),
+      GITHUB_TOKEN: '',
+      FAKE_DOCKER_STATE: join(dir, 'docker'),
+    }
+    bare = await bareRepository(dir)
+    const up = await run(['local', 'up', '--port', String(port), '--json'])
+    expect(up.exitCode, up.stderr).to.equal(0)
+    expect(up.json<{consoleLoginUrl: string}>().consoleLoginUrl).to.match(new RegExp(`^http://127\\.0\\.0\\.1:${port}/console/login\\?code=`))
+    browser = await launchBrowser()
+  })
+
+  after(async function () {
+    await browser?.close()
+    await run(['local', 'down'])
+    await cli.cleanup()
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  it('local open says how to start the platform when it is not running', async function () {
+    const other = await CliSandbox.create()
+    try {
+      const open = await other.run(['local', 'open', '--json'], {env})
+      expect(open.exitCode).to.equal(7)
+      expect(open.json<{error: {code: string; hint: string}}>().error).to.include({code: 'LOCAL_NOT_RUNNING', hint: 'Start it with `devflow local up`.'})
+    } finally {
+      await other.cleanup()
+    }
+  })
+
+  it('shows the sign-in page without the one-time link, and refuses a used link', async function () {
+    const page = await browser.newPage()
+    await page.goto(base())
+    await page.locator('#sign-in').waitFor()
+    expect(await page.locator('#sign-in').textContent()).to.include('devflow local open')
+    await screenshot(page, '0-sign-in')
+    const link = await signInLink()
+    const other = await launchBrowser()
+    try {
+      const first = await other.newPage()
+      expect((await first.goto(link.url))?.status()).to.equal(200)
+      const second = await browser.newPage()
+      const reused = await second.goto(link.url)
+      expect(reused?.status()).to.equal(401)
+      expect(await second.textContent('h1')).to.equal('This sign-in link has expired or was already used')
+    } finally {
+      await other.close()
+    }
+    await page.close()
+  })
+
+  it('signs in, starts a session, prompts it, shows its events, result and branch, and stops it', async function () {
+    const link = await signInLink()
+    expect(link.opened).to.equal(false)
+    const page = await browser.newPage()
+    await page.goto(link.url)
+    expect(page.url()).to.equal(base())
+    await page.locator('#sessions-page').waitFor()
+    const cookies = await browser.context.cookies(base())
+    const session = cookies.find((c) => c.name === `devflow_console_${port}`)
+    expect(session).to.include({httpOnly: true, sameSite: 'Strict'})
+
+    await page.click('#new-session')
+    await page.locator('#start-page').waitFor()
+    await page.fill('input[name=repo]', bare)
+    await page.fill('input[name=memory]', '999')
+    await page.click('#start-session')
+    const error = page.locator('#start-page .error')
+    await error.waitFor()
+    expect(await error.getAttribute('data-error-code')).to.equal('INVALID_CAPACITY')
+    expect(await error.locator('.hint').textContent()).to.match(/^Try this: With 1 vCPU use \d+ to \d+ MiB/)
+    await screenshot(page, '2-start-error')
+
+    await page.fill('input[name=memory]', '4GB')
+    await page.fill('input[name=ttl]', '2h')
+    await page.click('#start-session')
+    await page.locator('#session-page[data-session-id]').waitFor()
+    const id = (await page.locator('#session-page').getAttribute('data-session-id')) as string
+    expect(id).to.match(/^s-[a-z2-7]{20}$/)
+    await page.locator('#session-page header [data-status=RUNNING]').waitFor({timeout: 60_000})
+    await page.locator('#editor-unavailable').waitFor()
+    expect(await page.locator('#editor-unavailable').textContent()).to.include('code-server is not installed')
+
+    // The browser acted as the same local user as the CLI's token.
+    const listed = await run(['session', 'list', '--stage', 'local', '--json'])
+    expect(listed.json<{items: {id: string; repo: string; status: string}[]}>().items.map((s) => [s.id, s.repo, s.status])).to.deep.equal([[id, 'local/app', 'RUNNING']])
+    await screenshot(page, '3-session-running')
+
+    await page.fill('#prompt-text', 'write hello.txt Hello from DevFlow')
+    await page.selectOption('#prompt-pr', 'none')
+    await page.click('#send-prompt')
+    const card = page.locator('article.prompt').first()
+    await card.locator('li.event').first().waitFor({timeout: 60_000})
+    await card.locator('.result-branch').waitFor({timeout: 90_000})
+    expect(await card.locator('.result-branch').textContent()).to.equal(`devflow/${id}`)
+    expect(await card.getAttribute('data-status')).to.equal('SUCCEEDED')
+    const commit = git(['rev-parse', `devflow/${id}`], bare)
+    expect(await card.locator('.result-commit').textContent()).to.equal(commit)
+    expect(git(['show', `devflow/${id}:hello.txt`], bare)).to.equal('Hello from DevFlow')
+
+    // Every event the API holds for the prompt is on the page, in order, as `logs` shows them.
+    const promptId = (await card.getAttribute('data-prompt-id')) as string
+    const events = (await (await api(`sessions/${id}/prompts/${promptId}/events?after=0`)).json()) as {items: {type: string}[]}
+    expect(events.items.length).to.be.greaterThan(0)
+    await page.waitForFunction(`document.querySelectorAll('article.prompt li.event').length >= ${events.items.length}`)
+    expect(await card.locator('li.event .event-type').allTextContents()).to.deep.equal(events.items.map((e) => e.type))
+    await screenshot(page, '4-prompt-result')
+
+    await page.click('#stop-session')
+    await page.locator('#session-page header [data-status=STOPPED]').waitFor({timeout: 60_000})
+    expect(await page.isDisabled('#stop-session')).to.equal(true)
+    await screenshot(page, '5-session-stopped')
+    const stopped = (await (await api(`sessions/${id}`)).json()) as {status: string}
+    expect(stopped.status).to.equal('STOPPED')
+
+    await page.click('a[href="#/"]')
+    const row = page.locator(`tr[data-session-id=${id}]`)
+    await row.waitFor()
+    expect(await row.locator('[data-status]').getAttribute('data-status')).to.equal('STOPPED')
+    await screenshot(page, '1-sessions')
+    await page.selectOption('#status-filter', 'RUNNING')
+    await page.locator('#no-sessions').waitFor()
+    await page.selectOption('#status-filter', 'STOPPED')
+    await row.waitFor()
+    await page.close()
+  })
+
+  it('neither lists nor opens another user\'s session', async function () {
+    const now = new Date()
+    const foreign = 's-zzzzzzzzzzzzzzzzzzzz'
+    const db = openLocalDatabase(join(dataDir(), 'devflow.db'))
+    try {
+      await new SqliteSessionStore(db).create({
+        id: foreign,
+        userId: 'local:someone-else',
+        repo: 'octo/secret',
+        branch: 'main',
+        status: 'RUNNING',
+        capacity: 'FARGATE',
+        cpu: 1024,
+        memory: 4096,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
+        idleTimeoutSeconds: 1800,
+        agentTokenHash: 'x'.repeat(64),
+        version: 0,
+      })
+    } finally {
+      db.close()
+    }
+    const page = await browser.newPage()
+    await page.goto((await signInLink()).url)
+    await page.locator('#sessions-page tbody tr').first().waitFor()
+    expect(await page.locator(`tr[data-session-id=${foreign}]`).count()).to.equal(0)
+    expect(await page.locator('#sessions-page').textContent()).not.to.include('octo/secret')
+
+    await page.goto(`${base()}#/sessions/${foreign}`)
+    const error = page.locator('#session-page .error')
+    await error.waitFor()
+    expect(await error.getAttribute('data-error-code')).to.equal('SESSION_NOT_FOUND')
+    expect(await error.locator('.hint').textContent()).to.match(/^Try this: /)
+    expect(await page.locator('#session-page').textContent()).not.to.include('octo/secret')
+    await screenshot(page, '6-foreign-session')
+    await page.close()
+  })
+})

@@ -1,0 +1,325 @@
+/**
+ * DevFlow as it runs on AWS, not only as moto answers it:
+ *  - every lambda/ bundle, built as CDK builds it and run with only the AWS SDK on its module path,
+ *    invoked with REST API proxy events (IAM identity, resource and pathParameters, base64 bodies,
+ *    a custom domain's base path, a missing identity) against moto;
+ *  - every AWS call those functions, the reaper and the CLI's admin mode made (recorded by a proxy
+ *    in front of moto) is allowed by the statements of its role in the synthesized template;
+ *  - the RunTask requests, field by field.
+ */
+import {execFileSync} from 'node:child_process'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+
+import {DescribeTasksCommand} from '@aws-sdk/client-ecs'
+import {expect} from 'chai'
+
+import {LAMBDA_ENV} from '../../src/core/deployment.js'
+import {type AwsCall} from '../helpers/aws-recorder.js'
+import {CliSandbox} from '../helpers/cli.js'
+import {denial, iamRequests, type Statement, TemplateResolver} from '../helpers/iam-policy.js'
+import {API_DOMAIN, bundleLambdas, type LambdaBundles, restEvent, STAGE} from '../helpers/lambda-bundles.js'
+import {TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
+import {CLUSTER, PlatformFixture, REPO, TASK_ROLES} from '../helpers/platform-fixture.js'
+import {synthTemplate, type Template} from '../helpers/synth.js'
+
+/** Access keys: which component made a recorded call (each function has its own). */
+const OPERATOR_KEY = 'AKIADEVFLOWOPERATOR'
+const keyOf = (entry: string) => `AKIADEVFLOW${entry.replaceAll('-', '').toUpperCase()}`
+const ALICE = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/alice@example.com'
+const BOB = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/bob@example.com'
+
+interface Response {
+  statusCode: number
+  headers?: Record<string, string>
+  body: string
+}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response JSON, asserted field by field
+const body = (response: unknown): any => JSON.parse((response as Response).body || 'null')
+const status = (response: unknown) => (response as Response).statusCode
+/** "start-session" -> "StartSession", as the CDK construct names the function. */
+const functionId = (entry: string) => entry.replace(/(^|-)([a-z])/g, (_, _dash: string, letter: string) => letter.toUpperCase())
+
+describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, RunTask requests', function () {
+  this.timeout(120_000)
+  // Started by hand, not by usePlatform(), to bundle the Lambdas while moto is being set up.
+  const h = new PlatformFixture('in-process')
+  let lambdas: LambdaBundles
+  let template: Promise<Template>
+  let lambdaEnv: Record<string, string>
+  const sessions: {first?: string; expiring?: string; token?: string; prompt?: string} = {}
+
+  before(async () => {
+    template = synthTemplate('dev')
+    template.catch(() => undefined)
+    ;[, lambdas] = await Promise.all([h.start(), bundleLambdas()])
+    const config = h.config
+    lambdaEnv = {
+      AWS_REGION: TEST_REGION,
+      AWS_ENDPOINT_URL: h.recorder.url,
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      [LAMBDA_ENV.sessionsTable]: config.sessionsTable,
+      [LAMBDA_ENV.promptsTable]: config.promptsTable,
+      [LAMBDA_ENV.eventsTable]: config.eventsTable,
+      [LAMBDA_ENV.cluster]: config.cluster,
+      [LAMBDA_ENV.taskDefinition]: config.taskDefinition,
+      [LAMBDA_ENV.containerName]: config.containerName,
+      [LAMBDA_ENV.subnets]: config.subnets.join(','),
+      [LAMBDA_ENV.securityGroups]: config.securityGroups.join(','),
+      [LAMBDA_ENV.capacity]: 'FARGATE',
+      [LAMBDA_ENV.githubAppSecretArn]: config.githubAppSecretArn,
+      [LAMBDA_ENV.pageTokenKeySecretArn]: config.pageTokenKeySecretArn,
+      [LAMBDA_ENV.maxActiveSessionsPerUser]: '2',
+      [LAMBDA_ENV.stage]: STAGE,
+      [LAMBDA_ENV.version]: '0.0.0-test',
+    }
+  })
+  after(async () => {
+    await h.close()
+    await lambdas?.cleanup()
+  })
+
+  const invoke = (entry: string, events: unknown[]) => lambdas.invoke(entry, events, {...lambdaEnv, AWS_ACCESS_KEY_ID: keyOf(entry)})
+  const taskOf = async (taskArn: string) => (await h.ecs.send(new DescribeTasksCommand({cluster: CLUSTER, tasks: [taskArn]}))).tasks?.[0]
+  const envOf = async (taskArn: string) =>
+    Object.fromEntries(((await taskOf(taskArn))?.overrides?.containerOverrides?.[0]?.environment ?? []).map((e) => [e.name ?? '', e.value ?? '']))
+  const apiCalls = (action: string) => h.recorder.calls.filter((c) => c.action === action && c.accessKey.startsWith('AKIADEVFLOW') && c.accessKey !== OPERATOR_KEY)
+
+  describe('the bundled Lambdas invoked as API Gateway invokes them', () => {
+    it('bundles every entry with only the AWS SDK left out, and nothing else on the module path', async () => {
+      expect(lambdas.entries).to.have.length(16)
+      const bundle = await readFile(join(lambdas.dir, 'fn', 'get-session.mjs'), 'utf8')
+      expect(bundle).to.match(/from"@aws-sdk\/client-dynamodb"/)
+      expect(bundle).not.to.match(/from"zod"|require\("zod"\)/)
+      const resolves = (name: string) =>
+        execFileSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(name)}).then(() => console.log('yes'), () => console.log('no'))`], {cwd: join(lambdas.dir, 'fn'), encoding: 'utf8'}).trim()
+      expect([resolves('@aws-sdk/client-ecs'), resolves('zod'), resolves('@smithy/signature-v4')]).to.deep.equal(['yes', 'no', 'no'])
+    })
+
+    it('start-session: base64 bodies, a custom domain\'s base path, the stage URL, a missing identity, bad JSON, the per-user quota', async () => {
+      const start = (extra: Parameters<typeof restEvent>[3]) => restEvent('POST', '/sessions', null, {userArn: ALICE, base64: true, ...extra})
+      const [onDomain, onStage, anonymous, notJson, overQuota] = await invoke('start-session', [
+        start({body: JSON.stringify({repo: REPO, cpu: 1, memory: '2GB'}), domain: 'api.example.com', basePath: '/devflow'}),
+        start({body: JSON.stringify({repo: REPO, ttl: '1s'})}),
+        start({body: JSON.stringify({repo: REPO}), userArn: null, noIdentity: true}),
+        start({body: '{"repo": '}),
+        start({body: JSON.stringify({repo: REPO})}),
+      ])
+      expect(status(onDomain), JSON.stringify(body(onDomain))).to.equal(201)
+      expect(body(onDomain)).to.include({userId: ALICE, repo: REPO, status: 'PROVISIONING', memory: 2048})
+      expect(status(onStage)).to.equal(201)
+      expect([status(anonymous), body(anonymous).error.code]).to.deep.equal([401, 'UNAUTHENTICATED'])
+      expect([status(notJson), body(notJson).error.code]).to.deep.equal([400, 'INVALID_JSON'])
+      expect([status(overQuota), body(overQuota).error.code]).to.deep.equal([409, 'SESSION_QUOTA_EXCEEDED'])
+      sessions.first = body(onDomain).id
+      sessions.expiring = body(onStage).id
+      // The agent calls back where the user called: the custom domain's base path, or the stage URL.
+      const firstEnv = await envOf(body(onDomain).taskArn)
+      expect(firstEnv.DEVFLOW_API_URL).to.equal('https://api.example.com/devflow')
+      expect((await envOf(body(onStage).taskArn)).DEVFLOW_API_URL).to.equal(`https://${API_DOMAIN}/${STAGE}`)
+      sessions.token = firstEnv.DEVFLOW_SESSION_TOKEN
+    })
+
+    it('agent-heartbeat: no IAM identity, the session\'s bearer token', async () => {
+      const beat = (token: string) =>
+        restEvent('POST', '/agent/sessions/{id}/heartbeat', {id: sessions.first ?? ''}, {body: '{"state":"idle"}', headers: {Authorization: `Bearer ${token}`}})
+      const [ok, wrong] = await invoke('agent-heartbeat', [beat(sessions.token ?? ''), beat('not-the-token')])
+      expect([status(ok), body(ok)]).to.deep.equal([200, {status: 'RUNNING'}])
+      expect([status(wrong), body(wrong).error.code]).to.deep.equal([401, 'AGENT_TOKEN_INVALID'])
+    })
+
+    it('get-session and list-sessions: owners only, page tokens bound to the caller', async () => {
+      const id = {id: sessions.first ?? ''}
+      const [mine, theirs] = await invoke('get-session', [restEvent('GET', '/sessions/{id}', id, {userArn: ALICE}), restEvent('GET', '/sessions/{id}', id, {userArn: BOB})])
+      expect([status(mine), body(mine).status]).to.deep.equal([200, 'RUNNING'])
+      expect([status(theirs), body(theirs).error.code]).to.deep.equal([404, 'SESSION_NOT_FOUND'])
+
+      const [first] = await invoke('list-sessions', [restEvent('GET', '/sessions', null, {userArn: ALICE, query: {limit: '1'}})])
+      expect(body(first).items).to.have.length(1)
+      const nextToken = body(first).nextToken as string
+      expect(nextToken).to.be.a('string')
+      const forged = `${nextToken.slice(0, -4)}AAAA`
+      const [second, asBob, tampered, typed] = await invoke('list-sessions', [
+        restEvent('GET', '/sessions', null, {userArn: ALICE, query: {limit: '1', nextToken}}),
+        restEvent('GET', '/sessions', null, {userArn: BOB, query: {limit: '1', nextToken}}),
+        restEvent('GET', '/sessions', null, {userArn: ALICE, query: {nextToken: forged}}),
+        restEvent('GET', '/sessions', null, {userArn: ALICE, query: {nextToken: Buffer.from('{"session_id":{"N":"1"}}').toString('base64url')}}),
+      ])
+      expect(status(second)).to.equal(200)
+      expect(body(second).items.map((s: {id: string}) => s.id)).to.have.length(1).and.not.include(body(first).items[0].id)
+      for (const refused of [asBob, tampered, typed]) expect([status(refused), body(refused).error.code]).to.deep.equal([400, 'INVALID_NEXT_TOKEN'])
+    })
+
+    it('create-prompt, list-prompts and the agent\'s claim: a lone surrogate is a 400, not a 502', async () => {
+      const id = {id: sessions.first ?? ''}
+      const [queued, surrogate] = await invoke('create-prompt', [
+        restEvent('POST', '/sessions/{id}/prompts', id, {userArn: ALICE, base64: true, body: JSON.stringify({text: 'Add a health endpoint'})}),
+        restEvent('POST', '/sessions/{id}/prompts', id, {userArn: ALICE, body: '{"text": "half a pair: \\ud800"}'}),
+      ])
+      expect(status(queued), JSON.stringify(body(queued))).to.equal(202)
+      expect([status(surrogate), body(surrogate).error.code]).to.deep.equal([400, 'INVALID_UNICODE'])
+      sessions.prompt = body(queued).id
+      const [listed] = await invoke('list-prompts', [restEvent('GET', '/sessions/{id}/prompts', id, {userArn: ALICE})])
+      expect(body(listed).items.map((p: {id: string}) => p.id)).to.deep.equal([sessions.prompt])
+      const [claimed] = await invoke('agent-next-prompt', [
+        restEvent('GET', '/agent/sessions/{id}/prompts/next', id, {query: {wait: '0'}, headers: {Authorization: `Bearer ${sessions.token}`}}),
+      ])
+      expect([status(claimed), body(claimed).id]).to.deep.equal([200, sessions.prompt])
+    })
+
+    it('agent-prompt-events and get-prompt-events: any JSON `data` is stored and read back as sent; cursors are bounded', async () => {
+      const params = {id: sessions.first ?? '', pid: sessions.prompt ?? ''}
+      const agent = {Authorization: `Bearer ${sessions.token}`}
+      const events = [
+        {type: 'log', text: 'reading', data: {'': ''}},
+        {type: 'tool', data: {big: 1e300, nested: [[[{'a.b': null}]]], empty: {}}},
+      ]
+      const [appended] = await invoke('agent-prompt-events', [
+        restEvent('POST', '/agent/sessions/{id}/prompts/{pid}/events', params, {base64: true, body: JSON.stringify({events}), headers: agent}),
+      ])
+      expect([status(appended), body(appended)]).to.deep.equal([200, {accepted: 2, lastSeq: 2}])
+      const [read, huge] = await invoke('get-prompt-events', [
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '0'}}),
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '99999999999999999999'}}),
+      ])
+      expect(status(read)).to.equal(200)
+      expect(body(read).items.map((e: {data: unknown}) => e.data)).to.deep.equal(events.map((e) => e.data))
+      expect([status(huge), body(huge).error.code]).to.deep.equal([400, 'INVALID_PARAMETER'])
+    })
+
+    it('agent-prompt-result, get-prompt, agent-github-token, get-editor, health and stop-session', async () => {
+      const params = {id: sessions.first ?? '', pid: sessions.prompt ?? ''}
+      const id = {id: sessions.first ?? ''}
+      const agent = {Authorization: `Bearer ${sessions.token}`}
+      const [result] = await invoke('agent-prompt-result', [
+        restEvent('POST', '/agent/sessions/{id}/prompts/{pid}/result', params, {headers: agent, body: JSON.stringify({status: 'SUCCEEDED', summary: 'Added it.', turns: 2})}),
+      ])
+      expect([status(result), body(result).status]).to.deep.equal([200, 'SUCCEEDED'])
+      const [prompt] = await invoke('get-prompt', [restEvent('GET', '/sessions/{id}/prompts/{pid}', params, {userArn: ALICE})])
+      expect(body(prompt).result).to.include({summary: 'Added it.', turns: 2})
+      const [token] = await invoke('agent-github-token', [restEvent('POST', '/agent/sessions/{id}/github-token', id, {headers: agent})])
+      expect(body(token).token).to.match(/^ghs_/)
+      const [editor] = await invoke('get-editor', [restEvent('GET', '/sessions/{id}/editor', id, {userArn: ALICE})])
+      expect(body(editor)).to.include({status: 'RUNNING', port: 8080})
+      expect(body(editor).password).to.be.a('string')
+      const [health] = await invoke('health', [restEvent('GET', '/health', null, {userArn: ALICE})])
+      expect([status(health), body(health).status], JSON.stringify(body(health))).to.deep.equal([200, 'ok'])
+      const [stopped] = await invoke('stop-session', [restEvent('DELETE', '/sessions/{id}', id, {userArn: ALICE})])
+      expect([status(stopped), body(stopped).status]).to.deep.equal([200, 'STOPPED'])
+    })
+
+    it('reap-sessions: the scheduled event stops the session past its TTL', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1100))
+      const [report] = (await invoke('reap-sessions', [{'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}}])) as Array<{stopped: Array<{sessionId: string}>}>
+      expect(report.stopped).to.deep.include({sessionId: sessions.expiring, reason: 'EXPIRED'})
+    })
+  })
+
+  describe('admin mode: the CLI as a process, as the operator', () => {
+    let cli: CliSandbox
+    before(async () => {
+      cli = await CliSandbox.create()
+      const {config} = h
+      const deployment = {
+        sessionsTable: config.sessionsTable,
+        promptsTable: config.promptsTable,
+        eventsTable: config.eventsTable,
+        cluster: config.cluster,
+        taskDefinition: config.taskDefinition,
+        containerName: config.containerName,
+        subnets: config.subnets.join(','),
+        securityGroups: config.securityGroups.join(','),
+        capacity: config.capacity,
+        githubAppSecretArn: config.githubAppSecretArn,
+        pageTokenKeySecretArn: config.pageTokenKeySecretArn,
+        region: TEST_REGION,
+      }
+      await mkdir(dirname(cli.configFile), {recursive: true})
+      await writeFile(cli.configFile, JSON.stringify({stages: {dev: {deployment}}}))
+    })
+    after(() => cli?.cleanup())
+
+    it('starts, lists every user\'s sessions page by page, and stops', async () => {
+      const env = {AWS_ENDPOINT_URL: h.recorder.url, AWS_ACCESS_KEY_ID: OPERATOR_KEY, AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: TEST_REGION}
+      const started = await cli.run(['session', 'start', '--admin', '--repo', REPO, '--json'], {env})
+      expect(started.exitCode, started.stdout + started.stderr).to.equal(0)
+      const id = started.json<{id: string}>().id
+      const listed = await cli.run(['session', 'list', '--admin', '--all', '--limit', '1', '--json'], {env})
+      expect(listed.exitCode, listed.stdout + listed.stderr).to.equal(0)
+      const stopped = await cli.run(['session', 'stop', id, '--admin', '--json'], {env})
+      expect(stopped.exitCode, stopped.stdout + stopped.stderr).to.equal(0)
+      expect(h.recorder.by(OPERATOR_KEY).map((c) => c.action)).to.include.members(['GetCallerIdentity', 'RunTask', 'StopTask', 'Scan', 'GetSecretValue'])
+    })
+  })
+
+  describe('IAM: every recorded call is allowed by its role in the synthesized template', () => {
+    let resolver: TemplateResolver
+    before(async () => {
+      resolver = new TemplateResolver(await template, {
+        region: TEST_REGION,
+        account: TEST_ACCOUNT,
+        names: {WorkspacesCluster: CLUSTER},
+        arns: {SecretsGithubApp: h.secrets.githubApp, SecretsPageTokenKey: h.secrets.pageTokenKey, WorkspacesTaskRole: TASK_ROLES.task, WorkspacesExecutionRole: TASK_ROLES.execution},
+      })
+    })
+
+    const denials = (calls: AwsCall[], statements: Statement[]) =>
+      calls
+        .flatMap((call) => iamRequests(call, {region: TEST_REGION, account: TEST_ACCOUNT, taskDefinitionRoles: [TASK_ROLES.execution, TASK_ROLES.task]}))
+        .map((request) => ({request, why: denial(statements, request)}))
+        .filter((d) => d.why !== undefined)
+        .map(({request, why}) => `${request.from}: ${request.action} on ${request.resource} ${JSON.stringify(request.context)}: ${why}`)
+
+    it('each function\'s calls, by the role it runs with (GET /health\'s DescribeClusters included)', () => {
+      const actions = new Set<string>()
+      for (const entry of lambdas.entries) {
+        const calls = h.recorder.by(keyOf(entry))
+        expect(calls, `${entry} made no AWS call`).not.to.deep.equal([])
+        for (const call of calls) actions.add(`${entry} ${call.action}`)
+        const role = resolver.roleOfFunction(`ControlPlane${functionId(entry)}`)
+        expect(denials(calls, resolver.statementsOfRole(role)), `${entry} (${role})`).to.deep.equal([])
+      }
+      expect([...actions]).to.include.members(['health DescribeClusters', 'start-session RunTask', 'stop-session StopTask', 'get-session DescribeTasks', 'agent-prompt-events TransactWriteItems', 'list-sessions GetSecretValue', 'reap-sessions Scan'])
+    })
+
+    it('the CLI\'s admin-mode calls, by the operator role', () => {
+      expect(denials(h.recorder.by(OPERATOR_KEY), resolver.statementsOfRole('AccessOperator'))).to.deep.equal([])
+    })
+
+    it('the evaluator refuses what the role does not grant', () => {
+      const statements = resolver.statementsOfRole('ControlPlaneFunctionRole')
+      const deleteItem: AwsCall = {accessKey: 'x', service: 'dynamodb', action: 'DeleteItem', request: {TableName: 'devflow-sessions'}, status: 200}
+      const otherCluster: AwsCall = {accessKey: 'x', service: 'ecs', action: 'StopTask', request: {cluster: 'other', task: 'abc'}, status: 200}
+      const githubKeyOfAnotherStack: AwsCall = {accessKey: 'x', service: 'secretsmanager', action: 'GetSecretValue', request: {SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf'}, status: 200}
+      expect(denials([deleteItem, otherCluster, githubKeyOfAnotherStack], statements)).to.have.length(3)
+    })
+  })
+
+  describe('RunTask requests', () => {
+    const runTasks = () => apiCalls('RunTask').map((c) => c.request as {overrides: {memory?: string; containerOverrides: Array<{memory?: number; environment?: Array<{name: string; value: string}>}>}; tags?: Array<{key: string; value: string}>; propagateTags?: string})
+
+    it('propagate the task definition\'s tags and tag the task with its session', () => {
+      expect(runTasks()).to.have.length.greaterThan(0)
+      for (const request of runTasks()) {
+        expect(request.propagateTags).to.equal('TASK_DEFINITION')
+        expect(request.tags?.map((t) => t.key)).to.include('devflow:session-id')
+      }
+    })
+
+    // Defect 4 of issue 11 (the agent token and editor password travel as RunTask overrides): fails until it is fixed.
+    it.skip('carry no secret in the overrides, and tag the task with its owner (issue 11, defect 4)', () => {
+      for (const request of runTasks()) {
+        const names = request.overrides.containerOverrides.flatMap((o) => o.environment ?? []).map((e) => e.name)
+        expect(names).not.to.include.oneOf(['DEVFLOW_SESSION_TOKEN', 'EDITOR_PASSWORD', 'ANTHROPIC_API_KEY'])
+        expect(request.tags?.map((t) => t.key)).to.include('devflow:owner')
+      }
+    })
+
+    // Defect 2 of issue 11 (the container keeps its fixed 4096 MiB limit): fails until it is fixed.
+    it.skip('size the container with the session (issue 11, defect 2)', () => {
+      const request = runTasks()[0]
+      expect(request.overrides.memory).to.equal('2048')
+      expect(request.overrides.containerOverrides[0].memory).to.equal(2048)
+    })
+  })
+})
