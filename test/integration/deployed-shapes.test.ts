@@ -72,6 +72,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       [LAMBDA_ENV.maxActiveSessionsPerUser]: '2',
       [LAMBDA_ENV.stage]: STAGE,
       [LAMBDA_ENV.version]: '0.0.0-test',
+      [LAMBDA_ENV.repositories]: JSON.stringify(config.repositoryAccess),
     }
   })
   after(async () => {
@@ -232,6 +233,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
         capacity: config.capacity,
         githubAppSecretArn: config.githubAppSecretArn,
         pageTokenKeySecretArn: config.pageTokenKeySecretArn,
+        repositories: JSON.stringify(config.repositoryAccess),
         region: TEST_REGION,
       }
       await mkdir(dirname(cli.configFile), {recursive: true})
