@@ -390,10 +390,12 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
     for (const value of [access, JSON.stringify(access)]) {
       const app = buildApp({context: {...cdkJsonContext, 'aws:cdk:bundling-stacks': [], 'devflow:stages': 'dev', 'devflow:repositories': value}, nag: false})
       const template = Template.fromStack(app.node.findChild(stackIdFor('dev')) as never)
-      for (const [, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
-        const env = (fn.Properties?.Environment as {Variables: Record<string, unknown>}).Variables
-        expect(JSON.parse(String(env[LAMBDA_ENV.repositories]))).to.deep.equal(access)
-      }
+      // The functions of the session services (the console's and custom resources have other settings).
+      const services = Object.values(template.findResources('AWS::Lambda::Function'))
+        .map((fn) => (fn.Properties?.Environment as {Variables?: Record<string, unknown>} | undefined)?.Variables ?? {})
+        .filter((env) => env[LAMBDA_ENV.sessionsTable] !== undefined)
+      expect(services).to.have.length.greaterThan(10)
+      for (const env of services) expect(JSON.parse(String(env[LAMBDA_ENV.repositories]))).to.deep.equal(access)
       expect(JSON.parse(template.toJSON().Outputs[OUTPUT_KEYS.repositories].Value)).to.deep.equal(access)
     }
     expect(() => buildApp({context: {...cdkJsonContext, 'devflow:stages': 'dev', 'devflow:repositories': 'not a repo'}, nag: false})).to.throw(/devflow:repositories is not a repository allow-list/)
