@@ -12,9 +12,9 @@
 # (with whatever it had changed pushed) instead of being run a second time.
 #
 # TERM/INT: the running Claude Code process is stopped, what it changed is committed and pushed, the
-# result is reported, and the loop exits 0. A 401 from the API means the session is over: the loop
-# ends the same way. A key the Claude API refuses fails the prompt with AGENT_AUTH_FAILED at once
-# (not after the CLI's retries) and ends the loop with status 3: every further prompt would fail
+# result is reported, and the loop exits 0. A 401 or a 409 SESSION_ENDED from the API means the
+# session is over: the loop ends the same way. A key the Claude API refuses fails the prompt with
+# AGENT_AUTH_FAILED at once (not after the CLI's retries) and ends the loop with status 3: every further prompt would fail
 # the same, so none is claimed.
 #
 # A failed run is reported with an outcome code (lib/run-summary.jq; the table is in README.md).
@@ -88,7 +88,7 @@ stop_claude() {
 }
 
 session_gone() {
-  log "the DevFlow API no longer accepts this session's token (HTTP $1): the session is over; stopping"
+  log "the DevFlow API says the session has ended (HTTP $1): the session is over; stopping"
   SESSION_GONE=1
   STOPPING=1
   stop_claude
@@ -131,9 +131,12 @@ heartbeat() {
   api_request POST heartbeat "$TMP_DIR/heartbeat.json" "$TMP_DIR/heartbeat.out" 10
   status=$API_STATUS
   LAST_HEARTBEAT=$SECONDS
+  if session_is_over "$status" "$TMP_DIR/heartbeat.out"; then
+    session_gone "$status"
+    return 0
+  fi
   case $status in
     2??) ;;
-    401) session_gone "$status" ;;
     *) log "heartbeat not delivered: $(describe_failure "$status" "$TMP_DIR/heartbeat.out")" ;;
   esac
 }
@@ -158,9 +161,12 @@ flush_events() {
     if [ "$("$JQ_BIN" '.events | length' "$TMP_DIR/events.json")" -gt 0 ]; then
       api_request POST "prompts/$pid/events" "$TMP_DIR/events.json" "$TMP_DIR/events.out"
       status=$API_STATUS
+      if session_is_over "$status" "$TMP_DIR/events.out"; then
+        session_gone "$status"
+        return 1
+      fi
       case $status in
         2??) ;;
-        401) session_gone "$status"; return 1 ;;
         400 | 413 | 422) log "the API refused an event batch ($(describe_failure "$status" "$TMP_DIR/events.out")); skipping it" ;;
         *) return 1 ;;
       esac
@@ -178,16 +184,16 @@ report_result() {
     attempt=$((attempt + 1))
     api_request POST "prompts/$pid/result" "$pdir/result.json" "$TMP_DIR/result.out"
     status=$API_STATUS
+    if session_is_over "$status" "$TMP_DIR/result.out"; then
+      session_gone "$status"
+      return 1
+    fi
     case $status in
       2??)
         printf '%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$pdir/reported"
         log "prompt $pid: reported $("$JQ_BIN" -r .status "$pdir/result.json")"
         BACKOFF_MS=0
         return 0
-        ;;
-      401)
-        session_gone "$status"
-        return 1
         ;;
       400 | 404 | 409 | 422)
         # The API will never take this result (the prompt was cancelled, or already completed):
@@ -452,6 +458,10 @@ poll_loop() {
     [ "$STOPPING" -eq 0 ] || return
     api_request GET "prompts/next?wait=$POLL_WAIT_SECONDS" '' "$TMP_DIR/next.json" $((POLL_WAIT_SECONDS + 15)) 1
     status=$API_STATUS
+    if session_is_over "$status" "$TMP_DIR/next.json"; then
+      session_gone "$status"
+      continue
+    fi
     case $status in
       200)
         BACKOFF_MS=0
@@ -463,7 +473,6 @@ poll_loop() {
         heartbeat idle
         ;;
       204) BACKOFF_MS=0 ;;
-      401) session_gone "$status" ;;
       *) [ "$STOPPING" -eq 1 ] || backoff "no prompt: $(describe_failure "$status" "$TMP_DIR/next.json")" ;;
     esac
   done

@@ -11,6 +11,7 @@ import {AwsSolutionsChecks} from 'cdk-nag'
 
 import {invalidInput} from '../src/core/errors.js'
 import {budgetLimitsFrom, egressSettingsFrom, notificationSettingsFrom, priceOverrideFrom} from './guardrails.js'
+import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../src/core/repository-access.js'
 import {PlatformStack} from './stacks/platform-stack.js'
 import {CONTEXT_KEYS, isStageName, type NetworkSettings, STAGE_NAMES, STAGES, type StageName} from './stages.js'
 
@@ -52,6 +53,7 @@ export function buildApp(options: BuildAppOptions = {}): App {
       budgets: budgetLimitsFrom(context, STAGES[stage]),
       prices: priceOverrideFrom(context),
       notifications: notificationSettingsFrom(context),
+      repositories: repositoriesFrom(context),
     })
   }
   return app
@@ -105,6 +107,13 @@ function emulatorFrom(context: Record<string, unknown>): 'moto' | undefined {
   if (emulator === undefined) return undefined
   if (emulator !== 'moto') throw invalidInput('UNKNOWN_EMULATOR', `"${emulator}" is not a supported emulator.`, `The only value of ${CONTEXT_KEYS.emulator} is moto.`)
   return emulator
+}
+
+/** The stage's repository allow-list; none configured: no repository (README, "Deploying to AWS"). */
+function repositoriesFrom(context: Record<string, unknown>): RepositoryAccess {
+  const value = context[CONTEXT_KEYS.repositories]
+  if (value === undefined || value === null || value === '') return NO_REPOSITORIES
+  return parseRepositoryAccess(typeof value === 'string' ? value : JSON.stringify(value), `The context ${CONTEXT_KEYS.repositories}`)
 }
 
 function optionalString(context: Record<string, unknown>, key: string): string | undefined {

@@ -160,4 +160,9 @@ export const CONTEXT_KEYS = {
   notifySecret: 'devflow:notifySecret',
   /** `moto`: leave out what moto_server's CloudFormation cannot create (README, "Deploying to moto"). */
   emulator: 'devflow:emulator',
+  /**
+   * The repositories sessions may be started on (src/core/repository-access.ts): a comma-separated
+   * list, or JSON {"default": [...], "principals": {"<principal pattern>": [...]}}. Unset: none.
+   */
+  repositories: 'devflow:repositories',
 } as const

@@ -93,6 +93,13 @@ api_request() {
   [[ "$API_STATUS" =~ ^[0-9]{3}$ ]] || API_STATUS=000
 }
 
+# Whether an answer (status, body file) says the session is over: 401 (its token is no longer
+# accepted) or 409 SESSION_ENDED (the API's answer to the agent of a stopped or failed session).
+session_is_over() {
+  [ "$1" = 401 ] && return 0
+  [ "$1" = 409 ] && [ "$("$JQ_BIN" -r '.error.code // empty' "$2" 2>/dev/null)" = SESSION_ENDED ]
+}
+
 # The error message of an API error body ({"error": {"code", "message"}}), or the raw body.
 api_error_message() {
   "$JQ_BIN" -r '.error.message // empty' "$1" 2>/dev/null || head -c 500 "$1"

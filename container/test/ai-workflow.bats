@@ -261,10 +261,20 @@ run_agent() {
 }
 
 @test "a 401 from the API ends the loop cleanly" {
-  touch "$API_STATE/gone"
+  touch "$API_STATE/revoked"
   run timeout 10 "$CONTAINER_DIR/ai-workflow.sh"
   [ "$status" -eq 0 ]
   [[ "$output" == *"the session is over"* ]]
+}
+
+@test "a 409 SESSION_ENDED (the session was stopped) ends the loop cleanly, without retrying" {
+  touch "$API_STATE/gone"
+  run timeout 10 "$CONTAINER_DIR/ai-workflow.sh"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"HTTP 409"*"the session is over"* ]]
+  [[ "$output" != *"retrying"* ]]
+  # The first answer that says so ends it: no request after it.
+  [ "$(requests true | wc -l)" -eq 1 ]
 }
 
 @test "missing variables are each named, with exit 2" {

@@ -60,7 +60,12 @@ teardown() {
   touch "$API_STATE/gone"
   run "$HELPER" get <<<$'protocol=https\nhost=github.com\n'
   [ "$status" -ne 0 ]
-  [[ "$output" == *"the session is over"* ]]
+  [[ "$output" == *"HTTP 409 SESSION_ENDED"*"the session is over"* ]]
+  rm "$API_STATE/gone"
+  touch "$API_STATE/revoked"
+  run "$HELPER" get <<<$'protocol=https\nhost=github.com\n'
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"HTTP 401"*"the session is over"* ]]
   stop_api
   run "$HELPER" get <<<$'protocol=https\nhost=github.com\n'
   [ "$status" -ne 0 ]

@@ -7,6 +7,7 @@ import {fileURLToPath} from 'node:url'
 
 import {type DeploymentKey, LAMBDA_ENV, OUTPUT_KEYS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
 import {awsEndpointDomains} from '../../src/core/egress.js'
+import {NO_REPOSITORIES, type RepositoryAccess} from '../../src/core/repository-access.js'
 import {AccessRoles} from '../constructs/access-roles.js'
 import {consoleAuthDomainPrefix, consoleFederationFrom, ConsoleHeaders, DevflowConsole} from '../constructs/console.js'
 import {ControlPlaneApi} from '../constructs/control-plane-api.js'
@@ -52,6 +53,8 @@ export interface PlatformStackProps extends StackProps {
   readonly prices?: PriceOverride
   /** The notification webhook. @default none: notifications go to the SNS topic only */
   readonly notifications?: NotificationSettings
+  /** Which repositories sessions may be started on. @default none */
+  readonly repositories?: RepositoryAccess
 }
 
 /** One stage of DevFlow: wires the constructs together and emits OUTPUT_KEYS. Nothing else. */
@@ -142,6 +145,7 @@ export class PlatformStack extends Stack {
         ...(notifications.secretName ? {[LAMBDA_ENV.notifySecret]: notifications.secretName} : {}),
         [LAMBDA_ENV.taskRoleArn]: this.compute.taskRole.roleArn,
         ...(forMoto ? {[LAMBDA_ENV.emulator]: 'moto'} : {}),
+        [LAMBDA_ENV.repositories]: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
       },
     })
     this.api.grantInvokeWorkspaceRoutes(this.compute.taskRole)
@@ -226,6 +230,7 @@ export class PlatformStack extends Stack {
       githubDeliveriesTable: this.data.githubDeliveries.tableName,
       taskRoleArn: this.compute.taskRole.roleArn,
       emulator: forMoto ? 'moto' : undefined,
+      repositories: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
       if (value !== undefined) new CfnOutput(this, OUTPUT_KEYS[key], {value, description: `devflow: ${key}`})

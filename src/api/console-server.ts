@@ -1,7 +1,7 @@
 /**
  * The local server's console side, in front of the API router: the built console (dist/console)
  * at `/`, the one-time-code sign-in (`/console/login-codes`, `/console/login`, `/console/logout`),
- * the Host check against DNS rebinding, the CSRF check for cookie-authenticated changes, and the
+ * the CSRF check for cookie-authenticated changes, and the
  * identity of a request (the local token or the console cookie: the same local user). The session
  * routes themselves stay the API router's.
  */
@@ -9,7 +9,7 @@ import {readFile} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {extname, join} from 'node:path'
 
-import {type DevflowError, forbidden, unauthenticated} from '../core/errors.js'
+import {type DevflowError, unauthenticated} from '../core/errors.js'
 import {localUserId} from '../composition/local.js'
 import {CONSOLE_SESSION_TTL_MS, ConsoleLogins, cookieNames, CSRF_HEADER} from './console-login.js'
 import type {HttpIdentity} from './http-server.js'
@@ -81,12 +81,8 @@ export function localConsole(options: LocalConsoleOptions): LocalConsole {
     async intercept(req, res) {
       const url = new URL(req.url ?? '/', 'http://localhost')
       const path = url.pathname
-      // Workspace agents call back with their own tokens, from a container too.
+      // The Host check (DNS rebinding) ran before: http-server.ts, loopbackHostsOnly.
       if (path.startsWith('/agent/')) return false
-      if (!hosts.includes(req.headers.host ?? '')) {
-        sendError(res, forbidden('HOST_NOT_ALLOWED', `The local platform answers only to ${hosts.join(' and ')}, not to "${req.headers.host ?? ''}".`, `Open http://127.0.0.1:${options.port}/ (devflow local open).`))
-        return true
-      }
       const method = req.method ?? 'GET'
       if (path === '/console/login-codes' && method === 'POST') {
         if (!(await bearer(req))) {

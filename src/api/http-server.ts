@@ -9,7 +9,7 @@ import type {AddressInfo} from 'node:net'
 
 import type {APIGatewayProxyEvent} from 'aws-lambda'
 
-import {conflict, invalidInput, tooLarge} from '../core/errors.js'
+import {conflict, forbidden, invalidInput, tooLarge} from '../core/errors.js'
 import type {ApiRouter} from './router.js'
 import {MAX_BODY_BYTES} from './router.js'
 import {ROUTES} from './routes.js'
@@ -25,8 +25,35 @@ export interface HttpServerOptions {
   readonly port: number
   /** The caller of a request, as API Gateway's AWS_IAM auth would report it; undefined when anonymous. */
   identify(req: IncomingMessage): Promise<HttpIdentity | undefined>
+  /**
+   * Answer only requests whose `Host` header names this machine by its loopback names
+   * (`LOOPBACK_HOST_NAMES`), any port: a web page whose DNS name was rebound to 127.0.0.1 sends its
+   * own name and is refused (403 HOST_NOT_ALLOWED) before anything else runs, the console's pages
+   * included; the agent routes (per-session tokens, called from containers too) are exempt. Every
+   * loopback-bound server sets it: this is the one Host check.
+   */
+  readonly loopbackHostsOnly?: boolean
+  /** Told of a request that failed outside the router (it logs its own failures). */
+  onError?(error: unknown): void
   /** Answers a request before the router does (the local console's pages and sign-in): true when it did. */
   intercept?(req: IncomingMessage, res: ServerResponse): Promise<boolean>
+}
+
+/** The names a request to a server bound to this machine may carry in its `Host` header. */
+export const LOOPBACK_HOST_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]']
+
+/** Whether `host` (a --host value) is an address only this machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare)
+}
+
+/** The host name of a `Host` header without its port (`[::1]:8787` -> `[::1]`). */
+function hostName(header: string | undefined): string {
+  const value = (header ?? '').trim().toLowerCase()
+  const bracketed = /^(\[[^\]]*\])(:\d+)?$/.exec(value)
+  if (bracketed) return bracketed[1]
+  return value.replace(/:\d+$/, '')
 }
 
 export interface RunningHttpServer {
@@ -38,6 +65,7 @@ export interface RunningHttpServer {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const server = createServer((req, res) => {
     serve(options, req, res).catch((error: unknown) => {
+      options.onError?.(error)
       if (!res.headersSent) res.writeHead(500, {'content-type': 'application/json'})
       res.end(JSON.stringify({error: {code: 'INTERNAL_ERROR', message: String((error as Error)?.message ?? error), hint: 'Try again.'}}))
     })
@@ -70,6 +98,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 }
 
 async function serve(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Workspace agents call back with their own tokens, from a container too (host.docker.internal).
+  const agentRoute = (req.url ?? '').startsWith('/agent/')
+  if (options.loopbackHostsOnly && !agentRoute && !LOOPBACK_HOST_NAMES.includes(hostName(req.headers.host))) {
+    const error = forbidden(
+      'HOST_NOT_ALLOWED',
+      `This server answers only requests addressed to ${LOOPBACK_HOST_NAMES.join(', ')}; this one named "${String(req.headers.host ?? '')}".`,
+      'Use http://127.0.0.1:<port> (or localhost; `devflow local open` for the console). Another name pointing at this machine is refused so that web pages cannot reach it.',
+    )
+    req.resume()
+    res.writeHead(error.httpStatus, {'content-type': 'application/json'})
+    res.end(JSON.stringify(error.toJSON()))
+    return
+  }
   if (await options.intercept?.(req, res)) return
   const body = await readBody(req)
   if (body === undefined) {

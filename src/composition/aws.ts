@@ -28,6 +28,7 @@ import {toDevflowError} from '../adapters/aws/sdk-errors.js'
 import {SnsNotifier} from '../adapters/aws/sns-notifier.js'
 import {guardrailSettings, stageNotifier, TOPIC_EVENTS} from './guardrails.js'
 import type {ErrorTranslator} from '../api/router.js'
+import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../core/repository-access.js'
 
 export interface AwsPlatformConfig {
   readonly sessionsTable: string
@@ -69,6 +70,8 @@ export interface AwsPlatformConfig {
   readonly alertTopicArn?: string
   /** SDK retries per call; tests that expect a failure use 1. */
   readonly maxAttempts?: number
+  /** The repository allow-list; none: no repository may be started on. */
+  readonly repositoryAccess?: RepositoryAccess
 }
 
 const REQUIRED = ['cluster', 'taskDefinition', 'subnets', 'githubAppSecretArn'] as const
@@ -141,6 +144,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       notifyFormat: read('notifyFormat'),
       notifySecret: read('notifySecret'),
       alertTopicArn: read('alertTopicArn'),
+      ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
     },
     origin,
   )
@@ -209,6 +213,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       containerName: config.containerName,
       cluster: config.cluster,
       ...(config.taskRoleArn ? {workspaceRoleArn: config.taskRoleArn} : {}),
+      repositoryAccess: config.repositoryAccess ?? NO_REPOSITORIES,
       ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
     },

@@ -12,7 +12,7 @@ import {parseArgs} from 'node:util'
 
 import {userGithubToken} from '../adapters/local/github.js'
 import {startHttpServer} from '../api/http-server.js'
-import {createApiRouter} from '../api/router.js'
+import {createApiRouter, type RouterLogger} from '../api/router.js'
 import {LOCAL_HOST, LocalPaths, packageRoot} from '../adapters/local/paths.js'
 import {localConsole} from '../api/console-server.js'
 import {requireLocalToken} from '../api/local-token.js'
@@ -22,6 +22,9 @@ import {createLocalPlatform} from './local.js'
 const RECONCILE_INTERVAL_MS = 3000
 
 async function main(): Promise<void> {
+  // Everything this process and its workspaces create (the database and its WAL, logs, clones)
+  // is the user's alone.
+  process.umask(0o077)
   const {values} = parseArgs({options: {'data-dir': {type: 'string'}, port: {type: 'string'}, runtime: {type: 'string'}, image: {type: 'string'}}})
   const paths = new LocalPaths(values['data-dir'] as string)
   const port = Number(values.port)
@@ -31,7 +34,16 @@ async function main(): Promise<void> {
   const runtime: LocalRuntimeChoice = values.runtime === 'docker' ? {kind: 'docker', image: values.image as string} : {kind: 'process'}
   const platform = createLocalPlatform({dataDir: paths.dataDir, apiUrl: url, env: process.env, githubToken: await userGithubToken(process.env), runtime})
   const web = localConsole({port, token, consoleDir: join(packageRoot(), 'dist', 'console')})
-  const http = await startHttpServer({router: requireLocalToken(createApiRouter(platform.services)), host: LOCAL_HOST, port, identify: web.identify, intercept: web.intercept})
+  const router = requireLocalToken(createApiRouter(platform.services, {logger: serverLogLogger}))
+  const http = await startHttpServer({
+    router,
+    host: LOCAL_HOST,
+    port,
+    identify: web.identify,
+    intercept: web.intercept,
+    loopbackHostsOnly: true,
+    onError: (error) => log(`request failed: ${String((error as Error)?.stack ?? error)}`),
+  })
   const state: ServerState = {pid: process.pid, port: http.port, url: `${http.url}/`, dataDir: paths.dataDir, runtime: runtime.kind, ...(runtime.kind === 'docker' ? {image: runtime.image} : {}), startedAt: new Date().toISOString()}
   writeFileSync(paths.server, JSON.stringify(state, undefined, 2), {mode: 0o600})
   log(`listening on ${state.url}`)
@@ -68,6 +80,13 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+/** The router's failures (every 5xx) into server.log; one line per request would drown them. */
+const serverLogLogger: RouterLogger = {
+  info() {},
+  warn: (message, extra) => log(`${message} ${JSON.stringify(extra ?? {})}`),
+  error: (message, extra) => log(`${message} ${JSON.stringify(extra ?? {})}`),
 }
 
 function log(message: string): void {

@@ -12,9 +12,10 @@ import {userInfo} from 'node:os'
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github.js'
 import {DockerRuntime} from '../adapters/local/docker-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
-import {LocalRepoRegistry} from '../adapters/local/repo-registry.js'
+import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
 import {invalidInput} from '../core/errors.js'
+import {ANY_REPOSITORY, parseRepositoryAccess, REPOSITORIES_SETTING} from '../core/repository-access.js'
 import {isSessionTerminal} from '../core/state-machine.js'
 import {randomIds, systemClock} from '../core/ids.js'
 import type {TaskRuntime, TaskSpec} from '../core/ports.js'
@@ -52,7 +53,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
   const paths = new LocalPaths(options.dataDir)
   const pageTokenKey = randomBytes(32)
   const db = openLocalDatabase(paths.database)
-  const repos = new LocalRepoRegistry(db, join(paths.dataDir, 'repos'))
+  const repos = new LocalRepoRegistry(db, join(paths.dataDir, 'repos'), importLimits(options.env))
   const root = packageRoot()
   const isLocalRepo = (repo: string) => repos.cloneUrlOf(repo) !== undefined
   const githubOptions = {isLocalRepo, githubToken: options.githubToken, apiUrl: options.env.GITHUB_API_URL}
@@ -113,6 +114,9 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
       // One machine has no Spot market: every local session is "on demand".
       defaultCapacity: 'FARGATE',
       agentApiUrl: options.apiUrl,
+      // Locally the repositories are reached with the user's own GitHub token or are on this
+      // machine: any of them, unless DEVFLOW_REPOSITORIES (in the environment of `local up`) narrows it.
+      repositoryAccess: options.env[REPOSITORIES_SETTING.env] ? parseRepositoryAccess(options.env[REPOSITORIES_SETTING.env] as string, REPOSITORIES_SETTING.env) : ANY_REPOSITORY,
     },
   })
 
@@ -143,4 +147,17 @@ function onPath(command: string, path: string | undefined): boolean {
 
 function packageVersion(root: string): string {
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {version: string}).version
+}
+
+/** DEVFLOW_LOCAL_IMPORT_MAX_FILES / DEVFLOW_LOCAL_IMPORT_MAX_MB (in the environment of `local up`) change the snapshot limits. */
+function importLimits(env: NodeJS.ProcessEnv): ImportLimits {
+  const positive = (name: string): number | undefined => {
+    const value = Number(env[name])
+    return env[name] && Number.isInteger(value) && value > 0 ? value : undefined
+  }
+  const megabytes = positive('DEVFLOW_LOCAL_IMPORT_MAX_MB')
+  return {
+    maxFiles: positive('DEVFLOW_LOCAL_IMPORT_MAX_FILES') ?? DEFAULT_IMPORT_LIMITS.maxFiles,
+    maxBytes: megabytes === undefined ? DEFAULT_IMPORT_LIMITS.maxBytes : megabytes * 1024 * 1024,
+  }
 }

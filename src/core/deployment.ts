@@ -29,6 +29,8 @@ export const OUTPUT_KEYS = {
   taskRoleArn: 'WorkspaceTaskRoleArn',
   /** Only under `-c devflow:emulator=moto`. */
   emulator: 'Emulator',
+  /** The repository allow-list as JSON (core/repository-access.ts), for `api serve` and admin mode. */
+  repositories: 'RepositoryAllowList',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -82,6 +84,8 @@ export const LAMBDA_ENV = {
   notifySecret: 'DEVFLOW_NOTIFY_SECRET',
   /** The stage's SNS topic, which budget alerts and session failures are published to. */
   alertTopicArn: 'DEVFLOW_ALERT_TOPIC_ARN',
+  /** The repository allow-list (core/repository-access.ts); unset: no repository is allowed. */
+  repositories: 'DEVFLOW_REPOSITORIES',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
 } as const

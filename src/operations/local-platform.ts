@@ -19,6 +19,8 @@ import {conflict, DevflowError, invalidInput, isDevflowError, timedOut, unavaila
 import {isSessionTerminal} from '../core/state-machine.js'
 import {LOCAL_HOST, LOCAL_STAGE, LocalPaths} from '../adapters/local/paths.js'
 import {claudeApiKey} from '../adapters/local/secret-file.js'
+// A zombie counts as exited: the server's parent (`local up`) is gone, and PID 1 may not reap it.
+import {isAlive, stopRecordedWorkspaces} from '../adapters/local/process-runtime.js'
 import type {ConfigFile} from '../cli/config.js'
 import {consoleLoginLink} from './console-link.js'
 
@@ -67,15 +69,6 @@ export interface DownResult {
   readonly stoppedSessions: string[]
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T
@@ -113,9 +106,21 @@ async function assertPortFree(port: number): Promise<void> {
   })
 }
 
+/**
+ * The data dir, owner-only (0700), even when it already existed with wider rights; the database
+ * and the log in it too (0600). The server runs with umask 077 for what it creates later.
+ */
+export function ensurePrivateDataDir(paths: LocalPaths): void {
+  mkdirSync(paths.dataDir, {recursive: true, mode: 0o700})
+  chmodSync(paths.dataDir, 0o700)
+  for (const file of [paths.database, `${paths.database}-wal`, `${paths.database}-shm`, paths.log, paths.secrets]) {
+    if (existsSync(file)) chmodSync(file, 0o600)
+  }
+}
+
 /** The local API token, created on first use with owner-only permissions. */
 export function ensureToken(paths: LocalPaths): string {
-  mkdirSync(paths.dataDir, {recursive: true, mode: 0o700})
+  ensurePrivateDataDir(paths)
   if (!existsSync(paths.token)) writeFileSync(paths.token, `${randomBytes(32).toString('base64url')}\n`, {mode: 0o600})
   chmodSync(paths.token, 0o600)
   return readFileSync(paths.token, 'utf8').trim()
@@ -170,7 +175,7 @@ export async function localUp(options: {
   const runtimeArgs = runtime.kind === 'docker' ? ['--runtime', 'docker', '--image', runtime.image] : ['--runtime', 'process']
   ensureToken(paths)
   rmSync(paths.server, {force: true})
-  const log = openSync(paths.log, 'a')
+  const log = openSync(paths.log, 'a', 0o600)
   let pid: number
   try {
     const child = spawn(process.execPath, [...process.execArgv, serverMain(), '--data-dir', paths.dataDir, '--port', String(options.port), ...runtimeArgs], {
@@ -253,7 +258,11 @@ export async function localStatus(dataDir: string): Promise<StatusResult> {
 export async function localDown(dataDir: string, timeoutMs = 60_000): Promise<DownResult> {
   const paths = new LocalPaths(dataDir)
   const pid = runningPid(paths)
-  if (pid === undefined) return {wasRunning: false, dataDir: paths.dataDir, stoppedSessions: []}
+  if (pid === undefined) {
+    // A server that crashed left its workspaces running: stop the ones recorded in the data dir.
+    const orphans = await stopRecordedWorkspaces(paths.dataDir, 'Stopped by `devflow local down`: the local server was not running.')
+    return {wasRunning: false, dataDir: paths.dataDir, stoppedSessions: orphans}
+  }
   const shutdownFile = join(paths.dataDir, 'last-shutdown.json')
   rmSync(shutdownFile, {force: true})
   process.kill(pid, 'SIGTERM')

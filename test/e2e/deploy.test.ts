@@ -16,7 +16,8 @@ import {CliSandbox} from '../helpers/cli.js'
 import {FakeGithub} from '../helpers/fake-github.js'
 import {moto, type Moto, TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
 
-const MOTO = ['-c', 'devflow:emulator=moto']
+// The emulated stage allows the fake GitHub's repository: with no devflow:repositories a stage allows none.
+const MOTO = ['-c', 'devflow:emulator=moto', '-c', 'devflow:repositories=octo/hello']
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`
 
 describe('e2e: devflow deploy / diff / destroy (against moto_server)', function () {

@@ -9,6 +9,7 @@
  *   process checking every user request's SigV4 signature, and a TestAgent for it.
  * What it creates, keeps and resets, and what a test may rely on: platform-fixture.md.
  */
+import {ANY_REPOSITORY} from '../../src/core/repository-access.js'
 import {DynamoDBClient, ScanCommand} from '@aws-sdk/client-dynamodb'
 import {CreateClusterCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, type Task} from '@aws-sdk/client-ecs'
 import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand} from '@aws-sdk/client-ec2'
@@ -214,6 +215,7 @@ export class PlatformFixture {
       githubDeliveriesTable: config.githubDeliveriesTable,
       taskRoleArn: config.taskRoleArn ?? '',
       emulator: config.emulator ?? '',
+      repositories: JSON.stringify(config.repositoryAccess),
       pageTokenKeySecretArn: config.pageTokenKeySecretArn,
       region: TEST_REGION,
     }
@@ -381,6 +383,8 @@ async function createPlatformResources(
     githubLabel: 'devflow',
     version: '0.0.0-test',
     maxAttempts: 1,
+    // Every repository: which ones the App reaches is the fake GitHub's say (only REPO).
+    repositoryAccess: ANY_REPOSITORY,
   }
   return {config, secrets: arns}
 }

@@ -208,6 +208,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env[LAMBDA_ENV.version]).to.match(/^\d+\.\d+\.\d+/)
           expect(JSON.stringify(env[LAMBDA_ENV.taskRoleArn])).to.match(/WorkspacesTaskRole.*Arn/)
           expect(env).not.to.have.property(LAMBDA_ENV.emulator)
+          // No devflow:repositories in the context: no repository may be started on.
+          expect(env[LAMBDA_ENV.repositories]).to.equal('{"default":[]}')
           expect(env[LAMBDA_ENV.maxActiveSessionsPerUser]).to.equal(stage === 'dev' ? '3' : '5')
           expect(env).to.have.property(LAMBDA_ENV.pageTokenKeySecretArn)
         }
@@ -417,6 +419,22 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
     const app = buildApp({context: {...cdkJsonContext, 'aws:cdk:bundling-stacks': [], 'devflow:stages': 'dev', 'devflow:imageDigest': digest}, nag: false})
     const template = Template.fromStack(app.node.findChild(stackIdFor('dev')) as never)
     expect(JSON.stringify(template.findResources('AWS::ECS::TaskDefinition'))).to.contain(`@${digest}`)
+  })
+
+  it('carries devflow:repositories (a list or JSON) into the functions and the outputs, and refuses a bad one at synth', () => {
+    const access = {default: ['octo/app'], principals: {'arn:aws:sts::123456789012:assumed-role/Dev/*': ['octo/*']}}
+    for (const value of [access, JSON.stringify(access)]) {
+      const app = buildApp({context: {...cdkJsonContext, 'aws:cdk:bundling-stacks': [], 'devflow:stages': 'dev', 'devflow:repositories': value}, nag: false})
+      const template = Template.fromStack(app.node.findChild(stackIdFor('dev')) as never)
+      // The functions of the session services (the console's and custom resources have other settings).
+      const services = Object.values(template.findResources('AWS::Lambda::Function'))
+        .map((fn) => (fn.Properties?.Environment as {Variables?: Record<string, unknown>} | undefined)?.Variables ?? {})
+        .filter((env) => env[LAMBDA_ENV.sessionsTable] !== undefined)
+      expect(services).to.have.length.greaterThan(10)
+      for (const env of services) expect(JSON.parse(String(env[LAMBDA_ENV.repositories]))).to.deep.equal(access)
+      expect(JSON.parse(template.toJSON().Outputs[OUTPUT_KEYS.repositories].Value)).to.deep.equal(access)
+    }
+    expect(() => buildApp({context: {...cdkJsonContext, 'devflow:stages': 'dev', 'devflow:repositories': 'not a repo'}, nag: false})).to.throw(/devflow:repositories is not a repository allow-list/)
   })
 
   it('moto mode leaves out only what moto cannot create, and nothing without the key', () => {

@@ -6,7 +6,7 @@
  * Prompts reach the fake through helpers.bash's queue_prompt, the way the bats tests queue them.
  */
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -171,5 +171,27 @@ describe('container/test/fixtures/fake-api.py answers as the agent API does', fu
       const [fakeAnswer, real] = await both(method, route, undefined, {}, {fake: 'wrong', real: 'wrong'})
       expectSameAnswer(fakeAnswer, real, `${method} ${route} with a wrong token`)
     }
+  })
+
+  // Last: it ends the real session.
+  it('an ended session (the fake\'s `gone`): what every route answers the agent of a stopped session', async () => {
+    const ids = await queuePrompt('Interrupted work')
+    await both('GET', 'prompts/next?wait=0')
+    const stopped = await h.call('DELETE', `/sessions/${session.id}`, {user: 'ada'})
+    expect(stopped.status).to.equal(200)
+    writeFileSync(join(state, 'gone'), '')
+    for (const [method, route, body] of [
+      ['POST', 'heartbeat', {state: 'idle'}],
+      ['GET', 'prompts/next?wait=0', undefined],
+      ['POST', 'github-token', undefined],
+      ['POST', 'prompts/{prompt}/events', {events: [{type: 'log', text: 'still here'}]}],
+      ['POST', 'prompts/{prompt}/result', {status: 'SUCCEEDED', summary: 'Done anyway.'}],
+    ] as const) {
+      const [fakeAnswer, real] = await both(method, route, body, ids)
+      expectSameAnswer(fakeAnswer, real, `${method} ${route} after the stop`)
+    }
+    const [heartbeatFake] = await both('POST', 'heartbeat', {state: 'idle'})
+    expect(heartbeatFake).to.deep.include({status: 409})
+    expect(heartbeatFake.body.error.code).to.equal('SESSION_ENDED')
   })
 })

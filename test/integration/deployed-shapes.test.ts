@@ -75,6 +75,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       [LAMBDA_ENV.maxActiveSessionsPerUser]: '2',
       [LAMBDA_ENV.stage]: STAGE,
       [LAMBDA_ENV.version]: '0.0.0-test',
+      [LAMBDA_ENV.repositories]: JSON.stringify(config.repositoryAccess),
     }
   })
   after(async () => {

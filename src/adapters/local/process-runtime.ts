@@ -4,7 +4,8 @@
  * in its own process group so that stopping it reaches every child (the agent, git, code-server).
  *
  * Everything describe() needs is kept in files, so the server can restart meanwhile:
- *   <dataDir>/sessions/<id>/task.json      pid (= process group id) and start time
+ *   <dataDir>/sessions/<id>/task.json      pid (= process group id), start time, and the kernel's
+ *                                          start time of that pid (so a reused pid is never signalled)
  *   <dataDir>/sessions/<id>/exit-code      written by the wrapper shell when the entrypoint ends
  *   <dataDir>/sessions/<id>/stop-reason    written by stop() before it signals the group
  *   <dataDir>/sessions/<id>/output.log     the entrypoint's stdout and stderr
@@ -12,7 +13,7 @@
  *                                          reads and deletes it): never in the environment
  */
 import {spawn} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {constants} from 'node:os'
 import {createServer, type AddressInfo} from 'node:net'
 import {join} from 'node:path'
@@ -63,6 +64,58 @@ interface TaskFile {
   readonly startedAt: string
   /** The port code-server binds on 127.0.0.1 when it is installed. */
   readonly editorPort: number
+  /** Linux: field 22 of /proc/<pid>/stat (clock ticks after boot) when the process was started. */
+  readonly procStart?: string
+}
+
+/** Linux: when the process with this pid started (ticks after boot); undefined without procfs or process. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+/** The task's own process still runs under its pid (not another process that got the pid since). */
+function isTaskAlive(task: TaskFile): boolean {
+  if (!isAlive(task.pid)) return false
+  if (task.procStart === undefined) return true
+  const now = processStartTime(task.pid)
+  return now === undefined || now === task.procStart
+}
+
+/** TERM to the task's process group, KILL after the grace period; a pid now someone else's is left alone. */
+async function stopTaskGroup(dir: string, reason: string, graceMs: number): Promise<boolean> {
+  const taskText = readText(join(dir, 'task.json'))
+  if (!taskText) return false
+  const task = JSON.parse(taskText) as TaskFile
+  if (!isTaskAlive(task)) return false
+  if (!existsSync(join(dir, 'stop-reason'))) writeFileSync(join(dir, 'stop-reason'), reason)
+  signalGroup(task.pid, 'SIGTERM')
+  const deadline = Date.now() + graceMs
+  while (isTaskAlive(task) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  if (!isReused(task)) signalGroup(task.pid, 'SIGKILL')
+  return true
+}
+
+/** Another process runs under the task's pid now: its group is not the task's. */
+function isReused(task: TaskFile): boolean {
+  if (task.procStart === undefined || !isAlive(task.pid)) return false
+  const now = processStartTime(task.pid)
+  return now !== undefined && now !== task.procStart
+}
+
+/**
+ * Stops every workspace process recorded under the data dir that still runs (`local down` when
+ * the server is gone and cannot stop its sessions itself). Returns the ids of the sessions stopped.
+ */
+export async function stopRecordedWorkspaces(dataDir: string, reason: string, graceMs = 15_000): Promise<string[]> {
+  const root = join(dataDir, 'sessions')
+  const ids = existsSync(root) ? readdirSync(root) : []
+  const stopped = await Promise.all(ids.map(async (id) => ((await stopTaskGroup(join(root, id), reason, graceMs)) ? id : undefined)))
+  return stopped.filter((id): id is string => id !== undefined)
 }
 
 /** A port that is free right now, for the session's editor. */
@@ -78,7 +131,7 @@ export async function freePort(): Promise<number> {
  * Whether the wrapper shell (the task's "PID 1") still runs: the task lives exactly as long. A
  * zombie counts as ended: after a server restart nothing may be reaping the old wrappers.
  */
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
   } catch (error) {
@@ -174,7 +227,8 @@ export class ProcessRuntime implements TaskRuntime {
         child.once('spawn', () => resolve(child.pid as number))
       })
       child.unref()
-      const task: TaskFile = {pid, startedAt: new Date().toISOString(), editorPort}
+      const procStart = processStartTime(pid)
+      const task: TaskFile = {pid, startedAt: new Date().toISOString(), editorPort, ...(procStart ? {procStart} : {})}
       writeFileSync(join(dir, 'task.json'), JSON.stringify(task))
       return {taskArn: `${PROCESS_TASK_PREFIX}${spec.sessionId}`, capacity: 'FARGATE'}
     } catch (error) {
@@ -193,9 +247,9 @@ export class ProcessRuntime implements TaskRuntime {
     const taskText = readText(join(dir, 'task.json'))
     if (!taskText) return undefined
     const task = JSON.parse(taskText) as TaskFile
-    if (isAlive(task.pid)) return {taskArn, lastStatus: 'RUNNING', desiredStatus: 'RUNNING'}
+    if (isTaskAlive(task)) return {taskArn, lastStatus: 'RUNNING', desiredStatus: 'RUNNING'}
     // Like a container's end: whatever the entrypoint left running in its group goes with it.
-    signalGroup(task.pid, 'SIGKILL')
+    if (!isReused(task)) signalGroup(task.pid, 'SIGKILL')
 
     const stopReason = readText(join(dir, 'stop-reason'))
     const exitText = readText(join(dir, 'exit-code'))
@@ -217,16 +271,7 @@ export class ProcessRuntime implements TaskRuntime {
   async stop(taskArn: string, reason: string): Promise<void> {
     const sessionId = this.sessionIdOf(taskArn)
     if (!sessionId) return
-    const dir = this.sessionDir(sessionId)
-    const taskText = readText(join(dir, 'task.json'))
-    if (!taskText) return
-    const {pid} = JSON.parse(taskText) as TaskFile
-    if (!isAlive(pid)) return
-    if (!existsSync(join(dir, 'stop-reason'))) writeFileSync(join(dir, 'stop-reason'), reason)
-    signalGroup(pid, 'SIGTERM')
-    const deadline = Date.now() + this.stopGraceMs
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
-    signalGroup(pid, 'SIGKILL')
+    await stopTaskGroup(this.sessionDir(sessionId), reason, this.stopGraceMs)
   }
 
   async ping(): Promise<void> {

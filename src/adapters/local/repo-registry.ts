@@ -9,14 +9,14 @@
  * data dir whose `main` holds the directory's files. The agent's branches land there.
  */
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, realpathSync, rmSync, statSync} from 'node:fs'
+import {existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {basename, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type Database from 'better-sqlite3'
 
-import {invalidInput} from '../../core/errors.js'
+import {invalidInput, isDevflowError} from '../../core/errors.js'
 import type {RepositoryResolver} from '../../core/ports.js'
 import {parseRepoRef, type RepoRef} from '../../core/validation.js'
 
@@ -27,11 +27,20 @@ export function looksLikeLocalPath(input: string): boolean {
   return /^(file:\/\/|\/|\.{1,2}(\/|$)|~(\/|$))/.test(input.trim())
 }
 
+/** How large a plain directory may be to be imported as a snapshot (a git repository is cloned in place, unbounded). */
+export interface ImportLimits {
+  readonly maxFiles: number
+  readonly maxBytes: number
+}
+
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = {maxFiles: 20_000, maxBytes: 500 * 1024 * 1024}
+
 export class LocalRepoRegistry implements RepositoryResolver {
   constructor(
     private readonly db: Database.Database,
     /** Where snapshots of plain directories are kept. */
     private readonly snapshotDir: string,
+    private readonly limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
   ) {
     db.exec('CREATE TABLE IF NOT EXISTS local_repos (name TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, clone_url TEXT NOT NULL)')
   }
@@ -54,6 +63,7 @@ export class LocalRepoRegistry implements RepositoryResolver {
     if (!existsSync(path) || !statSync(path).isDirectory()) {
       throw invalidInput('REPO_PATH_NOT_FOUND', `${path} does not exist or is not a directory.`, 'Pass the path of a git repository on this machine, or a GitHub owner/name.')
     }
+    refuseTooBroad(path)
     const known = this.db.prepare('SELECT name FROM local_repos WHERE path = ?').get(path) as {name: string} | undefined
     if (known) return `${LOCAL_REPO_OWNER}/${known.name}`
     const stem = basename(path).replace(/\.git$/, '').replace(/[^\w.-]/g, '-').replace(/^\.+/, '').slice(0, 90) || 'repo'
@@ -61,7 +71,7 @@ export class LocalRepoRegistry implements RepositoryResolver {
       const name = n === 1 ? stem : `${stem}-${n}`
       const taken = this.db.prepare('SELECT 1 FROM local_repos WHERE name = ?').get(name)
       if (!taken) {
-        const cloneUrl = isRepositoryRoot(path) ? path : snapshot(path, join(this.snapshotDir, `${name}.git`))
+        const cloneUrl = isRepositoryRoot(path) ? path : snapshot(path, join(this.snapshotDir, `${name}.git`), this.limits)
         this.db.prepare('INSERT INTO local_repos (name, path, clone_url) VALUES (?, ?, ?)').run(name, path, cloneUrl)
         return `${LOCAL_REPO_OWNER}/${name}`
       }
@@ -92,8 +102,49 @@ function isRepositoryRoot(path: string): boolean {
   }
 }
 
+/** `/`, the home directory and the directories above it are never a repository to work on. */
+function refuseTooBroad(path: string): void {
+  const real = realpathSync(path)
+  const home = realpathSync(homedir())
+  if (real === '/' || real === home || home.startsWith(`${real}/`)) {
+    throw invalidInput(
+      'REPO_PATH_TOO_BROAD',
+      `${path} is ${real === '/' ? 'the root directory' : real === home ? 'your home directory' : 'a directory above your home directory'}; it cannot be a session's repository.`,
+      'Pass the directory of one project, for example --repo "$HOME/src/my-app".',
+    )
+  }
+}
+
+/** The files a snapshot would take (what .gitignore keeps out excluded); refuses more than the limits. */
+function checkImportSize(path: string, env: NodeJS.ProcessEnv, limits: ImportLimits): void {
+  let listing: string
+  try {
+    listing = execFileSync('git', ['ls-files', '-z', '--others', '--exclude-standard'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env, maxBuffer: 256 * 1024 * 1024})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOBUFS') throw error
+    listing = '\0'.repeat(limits.maxFiles + 1)
+  }
+  const files = listing.split('\0').filter(Boolean)
+  const tooLarge = (what: string) =>
+    invalidInput(
+      'REPO_IMPORT_TOO_LARGE',
+      `${path} is not a git repository, and importing it as a snapshot would copy ${what}.`,
+      `Make it a git repository (\`git init && git add -A && git commit -m init\`: it is then cloned in place, at any size), list build output and dependencies in its .gitignore, or pass a smaller directory.`,
+    )
+  if (files.length > limits.maxFiles) throw tooLarge(`more than ${limits.maxFiles} files`)
+  let bytes = 0
+  for (const file of files) {
+    try {
+      bytes += lstatSync(join(path, file)).size
+    } catch {
+      // Gone since the listing: git add will not take it either.
+    }
+    if (bytes > limits.maxBytes) throw tooLarge(`more than ${Math.round(limits.maxBytes / 1024 / 1024)} MB`)
+  }
+}
+
 /** Imports the directory's files (minus what its .gitignore excludes) as `main` of a new bare repository. */
-function snapshot(path: string, bare: string): string {
+function snapshot(path: string, bare: string, limits: ImportLimits): string {
   try {
     mkdirSync(bare, {recursive: true})
     git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
@@ -107,11 +158,13 @@ function snapshot(path: string, bare: string): string {
       GIT_COMMITTER_NAME: 'DevFlow',
       GIT_COMMITTER_EMAIL: 'devflow@users.noreply.devflow.local',
     }
+    checkImportSize(path, env, limits)
     git(['add', '--all', '.'], env)
     git(['commit', '--quiet', '--allow-empty', '-m', `Snapshot of ${path}`], env)
     return bare
   } catch (error) {
     rmSync(bare, {recursive: true, force: true})
+    if (isDevflowError(error)) throw error
     throw invalidInput('REPO_SNAPSHOT_FAILED', `Could not import ${path} as a repository: ${(error as {stderr?: string}).stderr?.trim() || (error as Error).message}`, 'Make it a git repository (`git init && git add -A && git commit -m init`) and pass its path again.', {
       cause: error,
     })

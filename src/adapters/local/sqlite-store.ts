@@ -7,7 +7,7 @@
  * Each row keeps the record as JSON beside the columns that are queried or conditioned on, so a
  * new optional field in the models needs no migration.
  */
-import {mkdirSync} from 'node:fs'
+import {chmodSync, closeSync, mkdirSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
 
 import Database from 'better-sqlite3'
@@ -45,7 +45,12 @@ CREATE TABLE IF NOT EXISTS prompt_events (
 /** Opens (and creates when missing) the database file; WAL so the CLI can read while the server writes. */
 export function openLocalDatabase(file: string): Database.Database {
   try {
-    if (file !== ':memory:') mkdirSync(dirname(file), {recursive: true})
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), {recursive: true, mode: 0o700})
+      // Created owner-only before SQLite opens it (SQLite keeps an existing file's mode).
+      closeSync(openSync(file, 'a', 0o600))
+      chmodSync(file, 0o600)
+    }
     const db = new Database(file)
     db.pragma('journal_mode = WAL')
     db.pragma('busy_timeout = 5000')

@@ -17,7 +17,8 @@ export default class LocalDown extends BaseCommand<typeof LocalDown> {
     const result = await localDown(dataDir)
     this.terminal.stopProgress()
     if (!result.wasRunning) {
-      this.terminal.print('The local platform was not running.')
+      const orphans = result.stoppedSessions
+      this.terminal.print(`The local platform was not running.${orphans.length > 0 ? ` Stopped ${orphans.length} workspace(s) it had left running: ${orphans.join(', ')}.` : ''}`)
     } else {
       const sessions = result.stoppedSessions.length
       this.terminal.print(`Stopped the local platform${sessions > 0 ? ` and ${sessions} session(s): ${result.stoppedSessions.join(', ')}` : ''}. Your history stays in ${result.dataDir}.`)

@@ -9,6 +9,7 @@ import type {BudgetLimits} from '../budgets.js'
 import type {CapacityProvider} from '../models.js'
 import type {Notifier} from '../notifications.js'
 import type {PriceOverride} from '../pricing.js'
+import {NO_REPOSITORIES, type RepositoryAccess} from '../repository-access.js'
 import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
@@ -54,6 +55,8 @@ export interface CoreSettings {
   readonly prices?: PriceOverride
   /** The stage's budgets (`devflow:budgets`); none apply when unset. */
   readonly budgets?: BudgetLimits
+  /** Which repositories each caller may start sessions on (core/repository-access.ts). */
+  readonly repositoryAccess: RepositoryAccess
   /** How many active sessions one user may have; unset: no limit (a stage setting on AWS). */
   readonly maxActiveSessionsPerUser?: number
 }
@@ -70,6 +73,7 @@ export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
   pollIntervalMs: 1000,
   retentionSeconds: RETENTION_SECONDS,
   containerName: 'workspace',
+  repositoryAccess: NO_REPOSITORIES,
 }
 
 export interface CoreDeps {

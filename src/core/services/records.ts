@@ -134,13 +134,17 @@ async function cancelOpenPrompts(deps: CoreDeps, sessionId: string, message: str
   do {
     const page = await deps.prompts.list(sessionId, {limit: 100, nextToken})
     for (const prompt of page.items) {
-      if (isPromptTerminal(prompt.status)) continue
-      await updatePromptWithRetry(deps, prompt, (current) =>
-        isPromptTerminal(current.status) ? undefined : {status: 'CANCELLED', leaseUntil: undefined, error: {code: 'SESSION_ENDED', message}},
-      )
+      if (!isPromptTerminal(prompt.status)) await cancelPrompt(deps, prompt, message)
     }
     nextToken = page.nextToken
   } while (nextToken)
+}
+
+/** Cancels a prompt no agent will run because its session ended (a terminal prompt stays as it is). */
+export async function cancelPrompt(deps: CoreDeps, prompt: PromptRecord, message: string): Promise<PromptRecord> {
+  return updatePromptWithRetry(deps, prompt, (current) =>
+    isPromptTerminal(current.status) ? undefined : {status: 'CANCELLED', leaseUntil: undefined, error: {code: 'SESSION_ENDED', message}},
+  )
 }
 
 /**

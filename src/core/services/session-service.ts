@@ -25,8 +25,9 @@ import {
 import {isSessionActive, isSessionTerminal} from '../state-machine.js'
 import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDuration, parseMemory, parseRepoRef, type RepoRef, validateCapacity} from '../validation.js'
 import type {CoreDeps} from './index.js'
-import {endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
+import {cancelPrompt, endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
+import {assertRepositoryAllowed} from '../repository-access.js'
 import {parseRequest} from './parse.js'
 import {budgetLimits, budgetSpend, notify, reachedThresholds, sessionRecordCost, sessionRef} from './spend.js'
 import {usageReport} from './usage.js'
@@ -42,6 +43,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     async start(caller, input, origin) {
       const request = parseRequest(StartSessionRequest, input)
       const plan = planSession(deps, request)
+      assertRepositoryAllowed(deps.settings.repositoryAccess, caller.userId, plan.repo)
       const id = request.idempotencyKey ? sessionIdForIdempotencyKey(caller.userId, request.idempotencyKey) : deps.ids.sessionId()
       if (request.idempotencyKey) {
         const existing = await deps.sessions.get(id)
@@ -124,14 +126,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       }
       if (request.text.trim() === '') throw invalidInput('PROMPT_EMPTY', 'The prompt is empty.', 'Say what the agent should do, for example "add a health check endpoint".')
       const session = await loadOwnedSession(deps, caller, sessionId)
-      if (session.status !== 'PROVISIONING' && session.status !== 'RUNNING') {
-        throw conflict(
-          'SESSION_WRONG_STATE',
-          `Session ${session.id} is ${session.status}; prompts can only be queued while it is PROVISIONING or RUNNING.`,
-          isSessionTerminal(session.status) ? 'Start a new session with `devflow session start`.' : 'Wait until the session is running, then try again.',
-          {details: {status: session.status}},
-        )
-      }
+      assertAcceptsPrompts(session)
       const decision = decidePromptStart(await budgetSpend(deps, session), budgetLimits(deps), deps.clock.now())
       if (!decision.ok) throw decision.error
       for (let attempt = 1; ; attempt++) {
@@ -151,10 +146,19 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         }
         try {
           await deps.prompts.create(record)
-          return toPrompt(record)
         } catch (error) {
           if (!(isDevflowError(error) && error.code === 'PROMPT_SEQ_TAKEN') || attempt >= MAX_SEQ_ATTEMPTS) throw error
+          continue
         }
+        // A stop records the end, then cancels the open prompts it lists. If its list missed this
+        // prompt, the list ran before the write, so this (strongly consistent) read after the
+        // write sees the end: the prompt that lost the race is cancelled here instead.
+        const after = await loadOwnedSession(deps, caller, session.id)
+        if (!acceptsPrompts(after)) {
+          await cancelPrompt(deps, record, 'The session ended while the prompt was being queued.')
+          assertAcceptsPrompts(after)
+        }
+        return toPrompt(record)
       }
     },
 
@@ -249,6 +253,23 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       return {status: ok ? 'ok' : 'degraded', version: deps.settings.version, checks}
     },
   }
+}
+
+/** The states in which a prompt may be queued. */
+const PROMPT_ACCEPTING_STATUSES = ['PROVISIONING', 'RUNNING'] as const
+
+function acceptsPrompts(session: SessionRecord): boolean {
+  return (PROMPT_ACCEPTING_STATUSES as readonly string[]).includes(session.status)
+}
+
+function assertAcceptsPrompts(session: SessionRecord): void {
+  if (acceptsPrompts(session)) return
+  throw conflict(
+    'SESSION_WRONG_STATE',
+    `Session ${session.id} is ${session.status}; prompts can only be queued while it is PROVISIONING or RUNNING.`,
+    isSessionTerminal(session.status) ? 'Start a new session with `devflow session start`.' : 'Wait until the session is running, then try again.',
+    {details: {status: session.status}},
+  )
 }
 
 interface SessionPlan {

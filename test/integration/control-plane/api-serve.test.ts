@@ -38,6 +38,8 @@ describe('devflow api serve', function () {
         DEVFLOW_EMULATOR: h.config.emulator ?? '',
         DEVFLOW_TASK_ROLE_ARN: h.config.taskRoleArn ?? '',
         DEVFLOW_GITHUB_APP_SECRET_ARN: h.config.githubAppSecretArn,
+        DEVFLOW_REPOSITORIES: REPO,
+        ...extraEnv,
       },
     })
     let stderr = ''
@@ -71,8 +73,8 @@ describe('devflow api serve', function () {
     expect(server.stderr()).not.to.match(/DEVFLOW_SESSION_TOKEN|Bearer/)
   })
 
-  it('takes the caller from the SigV4 access key', async () => {
-    const server = serve(['--port', '0'])
+  it('takes the caller from the SigV4 access key under --trust-unsigned', async () => {
+    const server = serve(['--port', '0', '--trust-unsigned'])
     const url = await server.url
     const anonymous = await fetch(`${url}/sessions`)
     expect(anonymous.status).to.equal(401)
@@ -108,12 +110,76 @@ describe('devflow api serve', function () {
     expect(await server.exit).to.equal(0)
   })
 
+  /** Runs `api serve` expecting it to refuse to start: its exit code and JSON error. */
+  async function refusal(args: string[], extraEnv: Record<string, string> = {}) {
+    const server = serve([...args, '--port', '0', '--json'], extraEnv)
+    server.url.catch(() => undefined)
+    let stdout = ''
+    server.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    const code = await server.exit
+    return {code, error: JSON.parse(stdout).error as {code: string; message: string; hint: string}, stderr: server.stderr()}
+  }
+
+  it('refuses to start without a way to know the caller (exit 2)', async () => {
+    const {code, error, stderr} = await refusal([])
+    expect(code).to.equal(2)
+    expect(error.code).to.equal('API_SERVE_CALLER_UNSET')
+    expect(error.hint).to.include('DEVFLOW_API_SIGV4_PRINCIPALS').and.to.include('--trust-unsigned')
+    expect(stderr).not.to.include('listening on')
+  })
+
+  it('refuses a non-loopback --host unless signatures are verified (exit 2)', async () => {
+    for (const args of [['--host', '0.0.0.0', '--user', 'alice'], ['--host', '0.0.0.0', '--trust-unsigned'], ['--host', '::', '--user', 'alice']]) {
+      const {code, error} = await refusal(args)
+      expect(code, args.join(' ')).to.equal(2)
+      expect(error.code).to.equal('API_SERVE_HOST_NOT_LOOPBACK')
+      expect(error.hint).to.include('DEVFLOW_API_SIGV4_PRINCIPALS')
+    }
+    const ambiguous = await refusal(['--user', 'alice'], {DEVFLOW_API_SIGV4_PRINCIPALS: JSON.stringify({AKIDTEST: {secretAccessKey: 's', userArn: 'arn:aws:iam::123456789012:user/a'}})})
+    expect(ambiguous.code).to.equal(2)
+    expect(ambiguous.error.code).to.equal('API_SERVE_CALLER_AMBIGUOUS')
+  })
+
+  it('serves any host with verified principals, and a forged unsigned Credential= is refused', async () => {
+    const principals = {AKIDTEST: {secretAccessKey: 'secret', userArn: 'arn:aws:iam::123456789012:user/a'}}
+    const server = serve(['--port', '0', '--host', '0.0.0.0'], {DEVFLOW_API_SIGV4_PRINCIPALS: JSON.stringify(principals)})
+    const url = (await server.url).replace('0.0.0.0', '127.0.0.1')
+    const forged = await fetch(`${url}/sessions`, {
+      headers: {authorization: 'AWS4-HMAC-SHA256 Credential=AKIDTEST/20261129/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=abc'},
+    })
+    expect(forged.status).to.equal(403)
+    server.child.kill('SIGTERM')
+    expect(await server.exit).to.equal(0)
+  })
+
+  it('answers a loopback server\'s requests only when their Host is a loopback name (DNS rebinding)', async () => {
+    const server = serve(['--port', '0', '--user', 'alice'])
+    const url = new URL(await server.url)
+    const {request} = await import('node:http')
+    const ask = (host: string) =>
+      new Promise<{status: number; body: string}>((resolve, reject) => {
+        const req = request({host: '127.0.0.1', port: url.port, path: '/sessions', headers: {host}}, (res) => {
+          let body = ''
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()))
+          res.on('end', () => resolve({status: res.statusCode ?? 0, body}))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    const rebound = await ask(`evil.example:${url.port}`)
+    expect(rebound.status).to.equal(403)
+    expect(JSON.parse(rebound.body).error.code).to.equal('HOST_NOT_ALLOWED')
+    for (const host of [`127.0.0.1:${url.port}`, `localhost:${url.port}`, 'localhost']) expect((await ask(host)).status, host).to.equal(200)
+    server.child.kill('SIGTERM')
+    expect(await server.exit).to.equal(0)
+  })
+
   it('fails with PORT_IN_USE and exit code 5 when the port is taken', async () => {
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
     const port = (blocker.address() as {port: number}).port
     try {
-      const server = serve(['--port', String(port), '--json'])
+      const server = serve(['--port', String(port), '--user', 'alice', '--json'])
       server.url.catch(() => undefined)
       let stdout = ''
       server.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))

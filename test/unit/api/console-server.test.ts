@@ -65,7 +65,7 @@ describe('local console server: sign-in, cookies, Host and CSRF checks', functio
     port = await freePort()
     platform = createLocalPlatform({dataDir: join(dir, 'data'), apiUrl: `http://127.0.0.1:${port}`, env: {}, runtime: {kind: 'process'}})
     const web = localConsole({port, token: TOKEN, consoleDir})
-    server = await startHttpServer({router: requireLocalToken(createApiRouter(platform.services)), host: '127.0.0.1', port, identify: web.identify, intercept: web.intercept})
+    server = await startHttpServer({router: requireLocalToken(createApiRouter(platform.services)), host: '127.0.0.1', port, identify: web.identify, intercept: web.intercept, loopbackHostsOnly: true})
   })
 
   after(async function () {

@@ -1,8 +1,9 @@
 import {execFileSync} from 'node:child_process'
 import {mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import type {IncomingMessage} from 'node:http'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {existsSync} from 'node:fs'
+import {homedir, tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
 
 import {expect} from 'chai'
 
@@ -95,6 +96,42 @@ describe('local platform rules', function () {
       db.close()
     })
 
+    it('refuses /, the home directory and what lies above it (REPO_PATH_TOO_BROAD)', async function () {
+      const db = openLocalDatabase(join(dir, 'db'))
+      const registry = new LocalRepoRegistry(db, join(dir, 'repos'))
+      for (const path of ['/', homedir(), dirname(homedir()), 'file:///', '~']) {
+        expect(() => registry.register(path, '/'), path).to.throw(DevflowError).with.property('code', 'REPO_PATH_TOO_BROAD')
+      }
+      expect(registry.cloneUrlOf('local/local')).to.equal(undefined)
+      db.close()
+    })
+
+    it('refuses to import a directory over the file-count or size limit, leaving nothing behind (REPO_IMPORT_TOO_LARGE)', async function () {
+      const db = openLocalDatabase(join(dir, 'db'))
+      const project = join(dir, 'big')
+      await mkdir(project)
+      for (let i = 0; i < 5; i++) await writeFile(join(project, `f${i}.txt`), 'x'.repeat(1000))
+      const byCount = new LocalRepoRegistry(db, join(dir, 'repos'), {maxFiles: 4, maxBytes: 1_000_000})
+      const count = (() => {
+        try {
+          byCount.register(project, '/')
+        } catch (error) {
+          return error as DevflowError
+        }
+      })()
+      expect(count?.code).to.equal('REPO_IMPORT_TOO_LARGE')
+      expect(count?.message).to.include('more than 4 files')
+      expect(count?.hint).to.include('git init')
+      const bySize = new LocalRepoRegistry(db, join(dir, 'repos'), {maxFiles: 100, maxBytes: 4000})
+      expect(() => bySize.register(project, '/')).to.throw(DevflowError).with.property('code', 'REPO_IMPORT_TOO_LARGE')
+      expect(existsSync(join(dir, 'repos', 'big.git'))).to.equal(false)
+      expect(bySize.cloneUrlOf('local/big')).to.equal(undefined)
+      // What .gitignore keeps out does not count.
+      await writeFile(join(project, '.gitignore'), 'f[0-3].txt\n')
+      expect(byCount.register(project, '/')).to.equal('local/big')
+      db.close()
+    })
+
     it('refuses a path that does not exist', async function () {
       const db = openLocalDatabase(join(dir, 'db'))
       const registry = new LocalRepoRegistry(db, join(dir, 'repos'))
@@ -129,5 +166,17 @@ describe('local platform rules', function () {
     expect((await stat(paths.token)).mode & 0o777).to.equal(0o600)
     expect(ensureToken(paths)).to.equal(token)
     expect((await readFile(paths.token, 'utf8')).trim()).to.equal(token)
+  })
+
+  it('makes the data dir owner-only (0700) and the database 0600, even when they existed wider', async function () {
+    const paths = new LocalPaths(join(dir, 'data'))
+    await mkdir(paths.dataDir, {mode: 0o755})
+    await writeFile(paths.log, '', {mode: 0o644})
+    ensureToken(paths)
+    expect((await stat(paths.dataDir)).mode & 0o777).to.equal(0o700)
+    expect((await stat(paths.log)).mode & 0o777).to.equal(0o600)
+    const db = openLocalDatabase(paths.database)
+    db.close()
+    expect((await stat(paths.database)).mode & 0o777).to.equal(0o600)
   })
 })
