@@ -136,7 +136,7 @@ export class ControlPlaneApi extends Construct {
     this.routes = ROUTES.map((route) => {
       const fn = build(functionId(route.lambda), route.lambda, Duration.seconds(route.timeoutSeconds ?? props.defaultTimeout?.toSeconds() ?? 10))
       const method = this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn), {
-        authorizationType: route.auth === 'agent' ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
+        authorizationType: route.auth === 'agent' || route.auth === 'github' ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
       })
       if (route.auth === 'github') {
         Validations.of(method).acknowledge(

@@ -219,7 +219,7 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         for (const route of ROUTES) {
           templates[stage].hasResourceProperties('AWS::ApiGateway::Method', {
             HttpMethod: route.method,
-            AuthorizationType: route.auth === 'agent' ? 'NONE' : 'AWS_IAM',
+            AuthorizationType: route.auth === 'agent' || route.auth === 'github' ? 'NONE' : 'AWS_IAM',
             Integration: Match.objectLike({Type: 'AWS_PROXY'}),
           })
         }

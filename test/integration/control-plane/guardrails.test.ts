@@ -10,6 +10,7 @@ import type {AddressInfo} from 'node:net'
 import {expect} from 'chai'
 
 import {WebhookNotifier} from '../../../src/adapters/http/webhook-notifier.js'
+import {fargateRate} from '../../../src/core/pricing.js'
 import {REPO, usePlatform} from '../../helpers/platform-fixture.js'
 
 interface Delivery {
@@ -17,13 +18,9 @@ interface Delivery {
   data: {kind: string; sessionId?: string; reason?: string; outcome?: string; alert?: {scope: string; thresholdPercent: number; sessionId: string}}
 }
 
-/** 1 vCPU and 4 GB on FARGATE in us-east-1 (src/core/pricing.ts): USD per hour. */
-const HOURLY_USD = 0.04048 + 4 * 0.004445
-
-function taskEnv(task: {overrides?: {containerOverrides?: Array<{name?: string; environment?: Array<{name?: string; value?: string}>}>}}): Record<string, string> {
-  const container = task.overrides?.containerOverrides?.find((c) => c.name === 'workspace')
-  return Object.fromEntries((container?.environment ?? []).map((e) => [e.name ?? '', e.value ?? '']))
-}
+/** 1 vCPU and 4 GB on FARGATE_SPOT (the fixture's dev capacity) in us-east-1: USD per hour. */
+const SPOT = fargateRate('us-east-1', 'FARGATE_SPOT')
+const HOURLY_USD = SPOT.vcpuHourUsd + 4 * SPOT.gbHourUsd
 
 describe('control plane: guardrails on moto', function () {
   this.timeout(60_000)
@@ -57,7 +54,7 @@ describe('control plane: guardrails on moto', function () {
   async function runningSession(user: string, body: Record<string, unknown> = {}) {
     const started = await h.call('POST', '/sessions', {user, body: {repo: REPO, idleTimeout: '4h', ttl: '8h', ...body}})
     expect(started.status, JSON.stringify(started.body)).to.equal(201)
-    const token = taskEnv((await h.tasks()).find((t) => t.taskArn === started.body.taskArn) ?? {}).DEVFLOW_SESSION_TOKEN
+    const {token} = await h.bootstrap(started.body.id, started.body.taskArn)
     await h.call('POST', `/agent/sessions/${started.body.id}/heartbeat`, {token, body: {state: 'working'}})
     return {id: started.body.id as string, taskArn: started.body.taskArn as string, token}
   }
@@ -167,7 +164,9 @@ describe('control plane: guardrails on moto', function () {
   it('the reaper stops a session whose compute cost passed its budget, with stopReason BUDGET, and says so', async () => {
     const {id, taskArn} = await runningSession('rex', {budgetUsd: 0.05})
     await h.call('GET', `/sessions/${id}`, {user: 'rex'})
-    h.advance(60 * 60 * 1000)
+    // Past the budget at the Spot price: 4 hours cost about 0.07 USD.
+    h.advance(4 * 60 * 60 * 1000)
+    expect(4 * HOURLY_USD).to.be.above(0.05)
 
     const report = await h.services.reapSessions()
     expect(report.stopped).to.deep.include({sessionId: id, reason: 'BUDGET'})
