@@ -28,6 +28,9 @@ interface Prompt {
 }
 
 function whyNot(): string | undefined {
+  // An image left in buildah's storage by an earlier build is of an older tree: only the image built
+  // in this run (.ci/run with DEVFLOW_CI_IMAGE_BUILD=1, or by hand with that variable) is tested.
+  if (process.env.DEVFLOW_CI_IMAGE_BUILD !== '1') return 'DEVFLOW_CI_IMAGE_BUILD=1 is not set (bench/image-build.sh builds the image first)'
   if (process.getuid?.() !== 0) return 'buildah with vfs storage needs root here'
   try {
     execFileSync('buildah', ['--root', join(BUILDAH_ROOT, 'storage'), '--runroot', join(BUILDAH_ROOT, 'run'), '--storage-driver', 'vfs', 'inspect', '--type', 'image', IMAGE], {stdio: 'ignore'})
