@@ -12,6 +12,7 @@ import {userInfo} from 'node:os'
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github.js'
 import {DockerRuntime} from '../adapters/local/docker-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
+import {FileConversationStore} from '../adapters/local/file-conversation-store.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
 import {invalidInput} from '../core/errors.js'
@@ -87,6 +88,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     tokens: new LocalTokenIssuer(githubOptions),
     pullRequests: new LocalPullRequestOpener(githubOptions),
     repositories: repos,
+    conversations: new FileConversationStore(paths.dataDir, systemClock),
     agentKey: {
       async ensureKey() {
         if (apiKey()) return
