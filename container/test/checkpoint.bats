@@ -33,11 +33,10 @@ wait_for() {
   "$CONTAINER_DIR/entrypoint.sh" 2>"$TEST_ROOT/entrypoint.log" 3>&- &
   entrypoint=$!
   wait_for '[ -n "$(results_for p-aaaaaaaaaaaaaaaaaaaa)" ]'
-  # What the editor changed after the prompt, and the transcript the CLI keeps for its session.
+  # What the editor changed after the prompt.
   printf 'unsaved work\n' >"$REPO_DIR/notes.txt"
   claude_id=$(cat "$STATE_DIR/claude-session-id")
-  mkdir -p "$(project_dir)"
-  printf '{"type":"user","message":"write first.txt"}\n' >"$(project_dir)/$claude_id.jsonl"
+  [ -f "$(project_dir)/$claude_id.jsonl" ]
 
   kill -TERM "$entrypoint"
   wait "$entrypoint" || { cat "$TEST_ROOT/entrypoint.log"; false; }
@@ -49,7 +48,9 @@ wait_for() {
   [ "$(jq -r .branch "$API_STATE/checkpoint.json")" = "$branch" ]
   [ "$(jq -r .commit "$API_STATE/checkpoint.json")" = "$(git --git-dir="$REMOTE" rev-parse "$branch")" ]
   [ "$(jq -r .claudeSessionId "$API_STATE/checkpoint.json")" = "$claude_id" ]
-  [ "$(gzip -dc "$API_STATE/conversation.jsonl.gz")" = '{"type":"user","message":"write first.txt"}' ]
+  # The CLI's transcript of the session, as it kept it.
+  [ "$(gzip -dc "$API_STATE/conversation.jsonl.gz")" = "$(cat "$(project_dir)/$claude_id.jsonl")" ]
+  gzip -dc "$API_STATE/conversation.jsonl.gz" | grep -q "write first.txt from the prompt"
   # Proven as the bootstrap call is (the nonce), never with the agent's token.
   [ "$(requests '.method == "POST" and (.path | endswith("/checkpoint"))' | jq -r .auth)" = "Bearer bootstrap-nonce" ]
   grep -q "checkpoint saved: $branch at" "$TEST_ROOT/entrypoint.log"
@@ -81,9 +82,10 @@ wait_for() {
   [ "$status" -eq 0 ]
   [[ "$output" == *"resumed on devflow/$SESSION_ID"* ]]
   [[ "$output" == *"restored the Claude Code conversation $CLAUDE_ID"* ]]
-  [ "$(cat "$(project_dir)/$CLAUDE_ID.jsonl")" = '{"type":"user","message":"the earlier conversation"}' ]
+  [ "$(head -n 1 "$(project_dir)/$CLAUDE_ID.jsonl")" = '{"type":"user","message":"the earlier conversation"}' ]
   # The stub ran in the clone on the checkpoint's branch, resuming the restored session.
   [ "$(jq -c '.args | index("--resume") as $i | .[$i + 1]' "$STUB_CLAUDE_LOG")" = "\"$CLAUDE_ID\"" ]
+  [ "$(jq .resumedLines "$STUB_CLAUDE_LOG")" = 1 ]
   [ "$(remote_file "devflow/$SESSION_ID" first.txt)" = "written by the first task" ]
   [ "$(remote_file "devflow/$SESSION_ID" second.txt)" = "after the resume" ]
 }

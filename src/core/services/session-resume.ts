@@ -63,6 +63,11 @@ function resumeChanges(deps: CoreDeps, current: SessionRecord, bootstrapNonceHas
   }
 }
 
+/** An ended session whose workspace ran: a workspace that never did has neither a checkpoint nor a pushed branch to come back to. */
+export function isResumable(record: SessionRecord): boolean {
+  return isSessionTerminal(record.status) && (record.checkpoint !== undefined || record.agentReadyAt !== undefined)
+}
+
 function assertResumable(record: SessionRecord): void {
   if (!isSessionTerminal(record.status)) {
     throw conflict(
@@ -74,8 +79,7 @@ function assertResumable(record: SessionRecord): void {
       {details: {status: record.status}},
     )
   }
-  // A workspace that never ran has neither a checkpoint nor a pushed branch to come back to.
-  if (!record.checkpoint && !record.agentReadyAt) {
+  if (!isResumable(record)) {
     throw conflict(
       'SESSION_NOT_RESUMABLE',
       `Session ${record.id} is ${record.status} and its workspace never started, so there is no checkpoint to resume${record.error ? ` (${record.error.code}: ${record.error.message})` : ''}.`,

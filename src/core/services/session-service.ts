@@ -27,7 +27,7 @@ import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDurati
 import type {CoreDeps} from './index.js'
 import {cancelPrompt, endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
-import {resumeSession} from './session-resume.js'
+import {isResumable, resumeSession} from './session-resume.js'
 import {assertRepositoryAllowed} from '../repository-access.js'
 import {parseRequest} from './parse.js'
 import {budgetLimits, budgetSpend, notify, reachedThresholds, sessionRecordCost, sessionRef} from './spend.js'
@@ -218,9 +218,9 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     async addBudget(caller, sessionId, input) {
       const request = parseRequest(AddBudgetRequest, input)
       const record = await loadOwnedSession(deps, caller, sessionId)
-      // A session the reaper stopped at its budget is raised so that `session resume` can go on.
-      if (isSessionTerminal(record.status) && record.stopReason !== 'BUDGET') {
-        throw conflict('SESSION_WRONG_STATE', `Session ${record.id} is ${record.status}; only a live session's budget (or a budget-stopped one's) can be raised.`, 'Start a new session with `devflow session start --budget USD`.', {
+      // An ended session that `session resume` can start again (one stopped at its budget, say) may be raised too.
+      if (isSessionTerminal(record.status) && !isResumable(record)) {
+        throw conflict('SESSION_WRONG_STATE', `Session ${record.id} is ${record.status} and cannot be resumed; only a live or resumable session's budget can be raised.`, 'Start a new session with `devflow session start --budget USD`.', {
           details: {status: record.status},
         })
       }
