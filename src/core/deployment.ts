@@ -31,6 +31,8 @@ export const OUTPUT_KEYS = {
   emulator: 'Emulator',
   /** The repository allow-list as JSON (core/repository-access.ts), for `api serve` and admin mode. */
   repositories: 'RepositoryAllowList',
+  /** Where stopped sessions' Claude conversations are kept for `session resume`. */
+  conversationsBucket: 'ConversationsBucketName',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
