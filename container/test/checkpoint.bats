@@ -22,6 +22,7 @@ project_dir() {
   printf '%s/.claude/projects/%s' "$HOME" "$(printf '%s' "$REPO_DIR" | sed 's/[^A-Za-z0-9]/-/g')"
 }
 
+# wait_for CONDITION: evaluates the shell condition until it holds (up to 15 s).
 wait_for() {
   local _
   for _ in $(seq 1 300); do eval "$1" && return 0; sleep 0.05; done
@@ -32,6 +33,7 @@ wait_for() {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa $'write first.txt from the prompt'
   "$CONTAINER_DIR/entrypoint.sh" 2>"$TEST_ROOT/entrypoint.log" 3>&- &
   entrypoint=$!
+  # shellcheck disable=SC2016 # evaluated by wait_for
   wait_for '[ -n "$(results_for p-aaaaaaaaaaaaaaaaaaaa)" ]'
   # What the editor changed after the prompt.
   printf 'unsaved work\n' >"$REPO_DIR/notes.txt"

@@ -20,6 +20,12 @@ import {ROOT} from '../helpers/cli.js'
 const cdkJsonContext = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>
 
 type Resource = {Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string}
+interface BucketProperties {
+  BucketEncryption: {ServerSideEncryptionConfiguration: Array<{BucketKeyEnabled?: boolean; ServerSideEncryptionByDefault: {SSEAlgorithm: string; KMSMasterKeyID: {'Fn::GetAtt': [string, string]}}}>}
+  PublicAccessBlockConfiguration: unknown
+  OwnershipControls: unknown
+  LoggingConfiguration: Record<string, unknown>
+}
 
 describe('infra: the conversation bucket (session resume)', function () {
   this.timeout(180_000)
@@ -45,11 +51,11 @@ describe('infra: the conversation bucket (session resume)', function () {
     describe(`stage ${stage}`, () => {
       it('encrypts with its own rotating KMS key, blocks public access, retains bucket and key', () => {
         const [, bucket] = bucketOf(stage)
-        const props = bucket.Properties as Record<string, any>
+        const props = bucket.Properties as unknown as BucketProperties
         const sse = props.BucketEncryption.ServerSideEncryptionConfiguration[0]
         expect(sse.ServerSideEncryptionByDefault.SSEAlgorithm).to.equal('aws:kms')
         expect(sse.BucketKeyEnabled).to.equal(true)
-        const keyId = sse.ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0] as string
+        const keyId = sse.ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0]
         const key = (templates[stage].toJSON().Resources as Record<string, Resource>)[keyId]
         expect(key.Type).to.equal('AWS::KMS::Key')
         expect(key.Properties?.EnableKeyRotation).to.equal(true)
@@ -88,7 +94,7 @@ describe('infra: the conversation bucket (session resume)', function () {
         expect(onBucket).to.have.length(1)
         expect(onBucket[0].Action).to.deep.equal(['s3:GetObject', 's3:PutObject'])
         expect(onBucket[0].Resource).to.deep.equal({'Fn::Join': ['', [{'Fn::GetAtt': [bucketId, 'Arn']}, `/${CONVERSATIONS_PREFIX}*`]]})
-        const keyId = ((bucketOf(stage)[1].Properties as Record<string, any>).BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0]) as string
+        const keyId = (bucketOf(stage)[1].Properties as unknown as BucketProperties).BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0]
         const onKey = statements('ControlPlaneFunctionRole').filter((s) => JSON.stringify(s.Resource).includes(keyId))
         expect(onKey.flatMap((s) => [s.Action].flat()).sort()).to.deep.equal(['kms:Decrypt', 'kms:GenerateDataKey'])
         const everyOther = policies.filter(([, p]) => !JSON.stringify((p.Properties as {Roles: unknown}).Roles).includes('ControlPlaneFunctionRole'))
