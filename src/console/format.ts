@@ -51,10 +51,13 @@ export function repositoryPicker(choices: {readonly items: readonly string[]; re
   return {names, owners, free: choices.any || owners.length > 0}
 }
 
-/** An owner id as people read it: `cognito:<sub>` is a console user, an assumed role's ARN its session name. */
+/** An owner id as people read it: an assumed role's ARN by its session name, a console user by the start of its subject. */
 export function ownerLabel(userId: string): string {
   const assumed = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/.exec(userId)
   if (assumed) return `${assumed[2]} (${assumed[1]})`
   const user = /^arn:[\w-]+:iam::\d{12}:user\/(?:.*\/)?(.+)$/.exec(userId)
-  return user ? user[1] : userId
+  if (user) return user[1]
+  // A subject is a UUID: its first group tells users apart in a table; the cell's title has it whole.
+  const cognito = /^cognito:([0-9a-f]{8})-[0-9a-f-]{27}$/.exec(userId)
+  return cognito ? `cognito:${cognito[1]}…` : userId
 }

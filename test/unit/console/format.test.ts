@@ -55,6 +55,7 @@ describe('console: display helpers and API errors', function () {
   it('labels owners as people read them', function () {
     expect(ownerLabel('arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/ada@example.com')).to.equal('ada@example.com (devflow-dev-developer)')
     expect(ownerLabel('arn:aws:iam::123456789012:user/team/ada')).to.equal('ada')
+    expect(ownerLabel('cognito:0e06df01-04e7-4ebb-9afb-fed83c3155ae')).to.equal('cognito:0e06df01…')
     expect(ownerLabel('cognito:7c1f3e0a')).to.equal('cognito:7c1f3e0a')
     expect(ownerLabel('github:octocat')).to.equal('github:octocat')
   })
