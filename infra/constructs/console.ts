@@ -262,7 +262,7 @@ export class DevflowConsole extends Construct {
     const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {cognitoUserPools: [this.userPool], authorizerName: 'devflow-console'})
     for (const {route, fn} of props.routes) {
       if (route.auth !== 'iam') continue
-      this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn), {authorizationType: apigateway.AuthorizationType.COGNITO, authorizer})
+      this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn, {allowTestInvoke: false}), {authorizationType: apigateway.AuthorizationType.COGNITO, authorizer})
     }
     for (const method of this.api.methods.filter((m) => m.httpMethod === 'OPTIONS')) {
       Validations.of(method).acknowledge(
