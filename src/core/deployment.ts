@@ -33,6 +33,8 @@ export const OUTPUT_KEYS = {
   repositories: 'RepositoryAllowList',
   /** Where stopped sessions' Claude conversations are kept for `session resume`. */
   conversationsBucket: 'ConversationsBucketName',
+  /** The IAM roles whose sessions are the stage's admins (core/admins.ts): the operator role. */
+  adminRoleArns: 'AdminRoleArns',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -90,6 +92,8 @@ export const LAMBDA_ENV = {
   conversationsBucket: 'DEVFLOW_CONVERSATIONS_BUCKET',
   /** The repository allow-list (core/repository-access.ts); unset: no repository is allowed. */
   repositories: 'DEVFLOW_REPOSITORIES',
+  /** Comma-separated IAM role ARNs whose sessions are the stage's admins (core/admins.ts): the operator role. */
+  adminRoleArns: 'DEVFLOW_ADMIN_ROLE_ARNS',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
 } as const
