@@ -19,6 +19,7 @@ import {GithubIssues} from '../adapters/github/issues.js'
 import {GithubWebhookVerifier} from '../adapters/github/webhook.js'
 import {DynamoDeliveryStore} from '../adapters/aws/dynamo-delivery-store.js'
 import {DynamoTriggerQueue} from '../adapters/aws/dynamo-trigger-queue.js'
+import {parseMaxSessionsPerRepo} from '../core/github/queue.js'
 import {DEFAULT_TRIGGER_LABEL} from '../core/github/trigger.js'
 import {DynamoPromptStore} from '../adapters/aws/dynamo-prompt-store.js'
 import {DynamoSessionStore} from '../adapters/aws/dynamo-session-store.js'
@@ -136,7 +137,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       githubDeliveriesTable: read('githubDeliveriesTable') ?? TABLE_NAMES.githubDeliveries,
       githubLabel: read('githubLabel') ?? DEFAULT_TRIGGER_LABEL,
       ...(read('githubAllowedRepos') ? {githubAllowedRepos: list(read('githubAllowedRepos'))} : {}),
-      githubMaxSessionsPerRepo: optionalCount(read('githubMaxSessionsPerRepo'), LAMBDA_ENV.githubMaxSessionsPerRepo),
+      ...(read('githubMaxSessionsPerRepo') ? {githubMaxSessionsPerRepo: parseMaxSessionsPerRepo(read('githubMaxSessionsPerRepo') as string, LAMBDA_ENV.githubMaxSessionsPerRepo)} : {}),
       agentApiUrl: read('agentApiUrl') ?? fallbackAgentApiUrl,
       stage: read('stage'),
       taskRoleArn: read('taskRoleArn'),

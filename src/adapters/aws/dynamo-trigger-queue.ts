@@ -7,9 +7,9 @@
  * deliveries asks only for `kind = "delivery"`, so these items never show there.
  *
  * A take and a settle are single conditional UpdateItems on `state` (and the lease); the lock is a
- * conditional PutItem.
+ * conditional PutItem, let go by expiring it (the control plane may not DeleteItem).
  */
-import {DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand} from '@aws-sdk/lib-dynamodb'
+import {type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand} from '@aws-sdk/lib-dynamodb'
 
 import {DELIVERIES_BY_TIME_INDEX} from '../../core/deployment.js'
 import {byQueueOrder, newQueueItem, type NewQueuedTrigger, type QueueSettle, type QueueState, QueuedTrigger, queueKey, type TriggerQueue} from '../../core/github/queue.js'
@@ -139,7 +139,16 @@ export class DynamoTriggerQueue implements TriggerQueue {
 
   async unlock(repo: string, holder: string): Promise<void> {
     try {
-      await this.client.send(new DeleteCommand({TableName: this.tableName, Key: {delivery_id: LOCK_PREFIX + queueKey(repo)}, ConditionExpression: 'holder = :holder', ExpressionAttributeValues: {':holder': holder}}))
+      // Released by expiring it: the control plane's role has no DeleteItem (the TTL removes items).
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: {delivery_id: LOCK_PREFIX + queueKey(repo)},
+          UpdateExpression: 'SET lock_until = :released',
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: {':holder': holder, ':released': ''},
+        }),
+      )
     } catch (error) {
       // Someone took over an expired lock: it is theirs now.
       if (!isConditionFailure(error)) translate(error, 'Unlocking the repository\'s GitHub queue')

@@ -16,6 +16,8 @@
  */
 import {z} from 'zod'
 
+import {invalidInput} from '../errors.js'
+
 import {ErrorInfo, SessionSource} from '../models.js'
 import {DELIVERY_ID_PATTERN, DELIVERY_RETENTION_SECONDS} from './deliveries.js'
 
@@ -24,6 +26,18 @@ export type QueueState = z.infer<typeof QueueState>
 
 /** Sessions from GitHub one repository may have at once, unless the stage says otherwise. */
 export const DEFAULT_MAX_SESSIONS_PER_REPO = 3
+/** The stage setting: the config key, its environment variable and the deploy context key. */
+export const MAX_SESSIONS_PER_REPO_SETTING = {key: 'githubMaxSessionsPerRepo', env: 'DEVFLOW_GITHUB_MAX_SESSIONS_PER_REPO', context: 'devflow:githubMaxSessionsPerRepo'} as const
+
+/** The one rule for the setting's value, wherever it is given: a whole number from 1 to 100. */
+export function parseMaxSessionsPerRepo(value: string, where: string = MAX_SESSIONS_PER_REPO_SETTING.key): number {
+  const count = Number(value.trim())
+  if (value.trim() === '' || !Number.isInteger(count) || count < 1 || count > 100) {
+    throw invalidInput('INVALID_MAX_SESSIONS_PER_REPO', `${where} must be a whole number from 1 to 100, not "${value}".`, 'Give how many sessions from GitHub one repository may have at once, for example 3.')
+  }
+  return count
+}
+
 /** How long a drain keeps a taken item (or the repository's drain lock) from the others. */
 export const QUEUE_LEASE_SECONDS = 120
 
