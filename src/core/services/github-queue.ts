@@ -14,6 +14,7 @@
 import {randomUUID} from 'node:crypto'
 
 import {isDevflowError} from '../errors.js'
+import type {DeliveryStore} from '../github/deliveries.js'
 import {type LivingCommentState, renderLivingComment} from '../github/living-comment.js'
 import type {GithubWorkClient} from '../github/ports.js'
 import {type NewQueuedTrigger, QUEUE_LEASE_SECONDS, type QueuedTrigger, queueKey, type TriggerQueue} from '../github/queue.js'
@@ -25,6 +26,8 @@ import type {CoreDeps} from './index.js'
 
 export interface GithubQueueDeps {
   readonly queue: TriggerQueue
+  /** The delivery that queued an item is told the session and prompt it got (`devflow github status`, a redelivery). */
+  readonly deliveries: Pick<DeliveryStore, 'recordWork'>
   readonly client: Pick<GithubWorkClient, 'createComment' | 'updateComment' | 'findComment'>
   readonly maxSessionsPerRepo: number
 }
@@ -87,7 +90,12 @@ export function createGithubQueue(deps: CoreDeps, github: GithubQueueDeps, sessi
       sessionId = started.session.id
       const prompt = await promptOf(caller, item, sessionId, started.created)
       const settled = await github.queue.settle(item.id, ['STARTING'], {state: 'STARTED', at: deps.clock.now().toISOString(), sessionId, promptId: prompt.id})
-      if (settled) await editComment(item, prompt.id, {state: 'queued', sender: item.sender, sessionId})
+      if (!settled) return
+      await editComment(item, prompt.id, {state: 'queued', sender: item.sender, sessionId})
+      await github.deliveries.recordWork(item.id, {sessionId, promptId: prompt.id}).catch((error: unknown) => {
+        // The delivery's record may be gone (its retention is the queue item's): the item holds the same.
+        deps.log?.warn('could not record the started work on its delivery', {delivery: item.id, error: error instanceof Error ? error.message : String(error)})
+      })
     } catch (error) {
       const info: ErrorInfo = isDevflowError(error) ? {code: error.code, message: error.message} : {code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error)}
       deps.log?.warn('could not start a queued GitHub trigger', {delivery: item.id, code: info.code})

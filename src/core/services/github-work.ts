@@ -73,7 +73,7 @@ const PROGRESS_EDIT_INTERVAL_MS = 10_000
 
 export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, sessions: SessionApi): {api: GithubWorkApi; observer: PromptObserver; queue: GithubQueue} {
   const lastProgressEdit = new Map<string, number>()
-  const queue = createGithubQueue(deps, {queue: github.queue, client: github.client, maxSessionsPerRepo: github.maxSessionsPerRepo ?? DEFAULT_MAX_SESSIONS_PER_REPO}, sessions)
+  const queue = createGithubQueue(deps, {queue: github.queue, deliveries: github.deliveries, client: github.client, maxSessionsPerRepo: github.maxSessionsPerRepo ?? DEFAULT_MAX_SESSIONS_PER_REPO}, sessions)
 
   /** The living comment of a prompt: keyed by the prompt id, on the pull request or the issue of the session's source. */
   async function findLivingComment(source: SessionSource, promptId: string): Promise<{number: number; comment: IssueComment} | undefined> {

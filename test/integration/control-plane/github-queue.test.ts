@@ -90,6 +90,8 @@ describe('GitHub webhooks: the per-repository limit of sessions from GitHub, and
     expect(comments, 'still one comment, edited in place').to.have.length(1)
     expect(comments[0].body).to.contain('DevFlow: queued').and.contain(prompts[0].id).and.contain(String(started!.session_id))
     expect(comments[0].history[0]).to.contain('DevFlow: waiting for a free slot')
+    const record = (await h.scan('deliveries')).find((d) => d.delivery_id === second.delivery.id)
+    expect(record, 'the delivery learns the work it got').to.include({status: 'DONE', outcome: 'queued', session_id: started!.session_id, prompt_id: prompts[0].id})
   })
 
   it('starts waiting triggers in the order they came, one per freed slot, when the reaper ends sessions', async function () {
