@@ -33,6 +33,7 @@ import {GithubWebhookVerifier} from '../adapters/github/webhook.js'
 import {MAX_SESSIONS_PER_REPO_SETTING, parseMaxSessionsPerRepo} from '../core/github/queue.js'
 import {DEFAULT_TRIGGER_LABEL} from '../core/github/trigger.js'
 import type {GithubWorkDeps} from '../core/services/index.js'
+import type {DeliveryRecord} from '../core/github/deliveries.js'
 import {guardrailSettings, stageNotifier} from './guardrails.js'
 
 /** The one user of the local platform. */
@@ -169,6 +170,16 @@ function localGithubWork(db: ReturnType<typeof openLocalDatabase>, dataDir: stri
     settings: {label: env.DEVFLOW_GITHUB_LABEL || DEFAULT_TRIGGER_LABEL, ...(allowed.length > 0 ? {allowedRepos: allowed} : {})},
     ...(limit ? {maxSessionsPerRepo: parseMaxSessionsPerRepo(limit, MAX_SESSIONS_PER_REPO_SETTING.env)} : {}),
   }
+}
+
+/**
+ * What `devflow github status --stage local` reads: the local webhook secret and the deliveries in
+ * the data dir's database (no App: the local platform uses the user's token). close() releases it.
+ */
+export function openLocalGithubStatus(dataDir: string): {webhookSecretSet: boolean; recentDeliveries(limit: number): Promise<DeliveryRecord[]>; close(): void} {
+  const db = openLocalDatabase(new LocalPaths(dataDir).database)
+  const store = new SqliteDeliveryStore(db)
+  return {webhookSecretSet: getLocalSecret(dataDir, 'github-webhook-secret') !== undefined, recentDeliveries: (limit) => store.recent(limit), close: () => db.close()}
 }
 
 function onPath(command: string, path: string | undefined): boolean {

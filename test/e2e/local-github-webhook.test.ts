@@ -181,4 +181,13 @@ describe('e2e: GitHub webhooks on the local platform (devflow local, the fake Gi
     expect(comments[0].history[0]).to.contain('DevFlow: waiting for a free slot')
     expect(github.pulls.filter((p) => p.repo === REPO && p.title === 'Waiting work')).to.have.length(1)
   })
+  it('`devflow github status --stage local` shows the local webhook URL, the secret and the deliveries from SQLite', async function () {
+    const status = await run(['github', 'status', '--stage', 'local', '--json'])
+    expect(status.exitCode, status.stderr).to.equal(0)
+    const json = status.json<{webhook: {url: string; secretSet: boolean}; deliveries: Array<{event: string; outcome?: string; status: string}>}>()
+    expect(json.webhook).to.deep.equal({url: `${url()}/github/webhook`, secretSet: true})
+    expect(json.deliveries.map((d) => d.outcome)).to.include.members(['start', 'queued', 'stop'])
+    const human = await run(['github', 'status', '--stage', 'local'])
+    expect(human.stdout).to.contain('your own GitHub token').and.contain(`${url()}/github/webhook`)
+  })
 })
