@@ -134,6 +134,10 @@ describe('e2e: GitHub webhooks on the local platform (devflow local, the fake Gi
     expect(comments[0].history[0]).to.contain('DevFlow: queued')
     expect(git(['show', `devflow/${sessionId}:health.txt`], join(dir, 'remotes', `${REPO}.git`))).to.equal('ok')
 
+    const listed = await run(['session', 'list', '--all', '--stage', 'local', '--json'])
+    expect(listed.exitCode, listed.stderr).to.equal(0)
+    expect(listed.json<{items: Array<{id: string; userId?: string; owner?: string}>}>().items.map((i) => i.id), 'the local admin sees the session from GitHub').to.include(sessionId)
+
     const again = await postDelivery(url(), d, SECRET)
     expect(again.status).to.equal(200)
     expect(again.body).to.include({duplicate: true})
