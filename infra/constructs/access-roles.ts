@@ -1,6 +1,8 @@
 import {type aws_apigateway as apigateway, type CfnElement, aws_iam as iam, Stack, Validations} from 'aws-cdk-lib'
 import {Construct} from 'constructs'
 
+import {TASK_TAGS} from '../../src/core/deployment.js'
+
 import type {SessionData} from './data.js'
 import type {PlatformSecrets} from './secrets.js'
 import type {WorkspaceCompute} from './workspace-compute.js'
@@ -19,9 +21,22 @@ export interface AccessRolesProps {
  *  - `devflow-<stage>-operator`: admin mode (`--admin`): the items and tasks the control plane
  *    itself touches, and reading the GitHub App and page-token secrets.
  *  - `devflow-<stage>-developer`: the session commands in API mode: invoking the API's user routes,
- *    reading the stack's outputs, and `session open`'s ECS Exec port forward.
+ *    reading the stack's outputs, and `session open`'s ECS Exec port forward to the caller's own
+ *    tasks only (below).
  * The tests hold every call the CLI makes in admin mode to the operator role's statements.
+ *
+ * A session's owner is the caller's principal ARN, for this role
+ * `arn:aws:sts::<account>:assumed-role/devflow-<stage>-developer/<session name>`, and its task is
+ * tagged `devflow:owner` with it. IAM has no policy variable holding an assumed role's session
+ * name or full session ARN (`aws:PrincipalArn` is the role's ARN, `aws:userid` is
+ * `<role id>:<session name>` with an id the stack cannot know), so the trust policy makes the
+ * person carry it: an IAM user may assume the role only with the session name `${aws:username}`
+ * and the session tag `devflow-user` set to the same name, and the task statements compare the
+ * task's owner tag with the ARN built from `${aws:PrincipalTag/devflow-user}`.
  */
+
+/** The session tag naming the person who assumed the developer role (its value is the session name). */
+export const DEVELOPER_SESSION_TAG = 'devflow-user'
 export class AccessRoles extends Construct {
   readonly operator: iam.Role
   readonly developer: iam.Role
@@ -40,11 +55,19 @@ export class AccessRoles extends Construct {
     props.secrets.grantReadGithubApp(this.operator)
     props.secrets.grantReadPageTokenKey(this.operator)
 
+    const developerRoleName = `devflow-${props.stageName}-developer`
     this.developer = new iam.Role(this, 'Developer', {
-      roleName: `devflow-${props.stageName}-developer`,
-      assumedBy: account,
-      description: 'DevFlow developers: session commands through the API, and session open',
+      roleName: developerRoleName,
+      assumedBy: account.withConditions({StringEquals: {'sts:RoleSessionName': '${aws:username}'}}),
+      description: 'DevFlow developers: session commands through the API, and session open on their own tasks',
     })
+    this.developer.assumeRolePolicy?.addStatements(
+      new iam.PolicyStatement({
+        actions: ['sts:TagSession'],
+        principals: [account],
+        conditions: {StringEquals: {[`aws:RequestTag/${DEVELOPER_SESSION_TAG}`]: '${aws:username}'}},
+      }),
+    )
     this.developer.addToPolicy(
       new iam.PolicyStatement({
         actions: ['execute-api:Invoke'],
@@ -53,11 +76,16 @@ export class AccessRoles extends Construct {
     )
     this.developer.addToPolicy(new iam.PolicyStatement({actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId]}))
     const tasks = stack.formatArn({service: 'ecs', resource: 'task', resourceName: `${props.compute.cluster.clusterName}/*`})
-    this.developer.addToPolicy(new iam.PolicyStatement({actions: ['ecs:DescribeTasks'], resources: [tasks], conditions: {ArnEquals: {'ecs:cluster': props.compute.cluster.clusterArn}}}))
+    // ECS (DescribeTasks) and Session Manager (StartSession on an ECS target) both read the task's tags as aws:ResourceTag.
+    const ownTasks = {StringEquals: {[`aws:ResourceTag/${TASK_TAGS.owner}`]: `arn:${stack.partition}:sts::${stack.account}:assumed-role/${developerRoleName}/\${aws:PrincipalTag/${DEVELOPER_SESSION_TAG}}`}}
+    this.developer.addToPolicy(
+      new iam.PolicyStatement({actions: ['ecs:DescribeTasks'], resources: [tasks], conditions: {ArnEquals: {'ecs:cluster': props.compute.cluster.clusterArn}, ...ownTasks}}),
+    )
+    this.developer.addToPolicy(new iam.PolicyStatement({actions: ['ssm:StartSession'], resources: [tasks], conditions: ownTasks}))
     this.developer.addToPolicy(
       new iam.PolicyStatement({
         actions: ['ssm:StartSession'],
-        resources: [tasks, stack.formatArn({service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-StartPortForwardingSession'})],
+        resources: [stack.formatArn({service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-StartPortForwardingSession'})],
       }),
     )
     const logicalId = (construct: Construct) => `<${stack.getLogicalId(construct.node.defaultChild as CfnElement)}>`
