@@ -1,4 +1,4 @@
-import {type aws_apigateway as apigateway, type CfnElement, aws_iam as iam, Stack, Validations} from 'aws-cdk-lib'
+import {type aws_apigateway as apigateway, type aws_ecr as ecr, type CfnElement, aws_iam as iam, Stack, Validations} from 'aws-cdk-lib'
 import {Construct} from 'constructs'
 
 import {TASK_TAGS} from '../../src/core/deployment.js'
@@ -13,17 +13,22 @@ export interface AccessRolesProps {
   readonly compute: WorkspaceCompute
   readonly secrets: PlatformSecrets
   readonly api: apigateway.RestApi
+  /** The workspace image repository `devflow image push` pushes to. */
+  readonly images: ecr.IRepository
 }
 
 /**
  * The two roles people assume to use a stage, trusted by the account (an administrator decides who
  * may assume them):
  *  - `devflow-<stage>-operator`: admin mode (`--admin`): the items and tasks the control plane
- *    itself touches, and reading the GitHub App and page-token secrets.
+ *    itself touches, and reading the GitHub App and page-token secrets; and the stage's upkeep
+ *    after a deploy: `secrets set|status`, `github status`, `image push` (ECR push, the next
+ *    revision of the workspace task definition).
  *  - `devflow-<stage>-developer`: the session commands in API mode: invoking the API's user routes,
  *    reading the stack's outputs, and `session open`'s ECS Exec port forward to the caller's own
  *    tasks only (below).
- * The tests hold every call the CLI makes in admin mode to the operator role's statements.
+ * The tests hold every call those CLI commands make to the operator role's statements
+ * (deployed-shapes.test.ts, operator-commands-iam.test.ts).
  *
  * A session's owner is the caller's principal ARN, for this role
  * `arn:aws:sts::<account>:assumed-role/devflow-<stage>-developer/<session name>`, and its task is
@@ -54,6 +59,10 @@ export class AccessRoles extends Construct {
     props.compute.grantRunAndStopTasks(this.operator)
     props.secrets.grantReadGithubApp(this.operator)
     props.secrets.grantReadPageTokenKey(this.operator)
+    props.secrets.grantWriteValues(this.operator)
+    props.images.grantPush(this.operator)
+    this.operator.addToPolicy(new iam.PolicyStatement({actions: ['ecr:DescribeImages'], resources: [props.images.repositoryArn]}))
+    props.compute.grantRegisterWorkspaceRevisions(this.operator)
 
     const developerRoleName = `devflow-${props.stageName}-developer`
     this.developer = new iam.Role(this, 'Developer', {

@@ -164,7 +164,7 @@ export class PlatformStack extends Stack {
       })
     }
 
-    this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api})
+    this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api, images: this.images.repository})
 
     const authDomainPrefix = consoleAuthDomainPrefix(this.node, stage.name)
     const consoleHeaders = new ConsoleHeaders(this, 'ConsoleHeaders', {authDomainPrefix})

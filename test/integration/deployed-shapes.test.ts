@@ -368,7 +368,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       const statements = resolver.statementsOfRole('AccessDeveloper')
       const resourceTags = (arn: string) => (arn === taskArn ? tags : undefined)
       // The role's trust policy makes whoever assumes it carry their user name as session name and as this tag.
-      const as = (sessionName?: string) => ({resourceTags, principal: sessionName ? {[`aws:PrincipalTag/${DEVELOPER_SESSION_TAG}`]: sessionName} : {}})
+      const as = (sessionName?: string): Partial<CallContext> => ({resourceTags, principal: sessionName ? {[`aws:PrincipalTag/${DEVELOPER_SESSION_TAG}`]: sessionName} : {}})
       expect(denials(calls, statements, as('alice@example.com')), 'the owner').to.deep.equal([])
       const asBob = denials(calls, statements, as('bob@example.com'))
       expect(asBob, 'another developer').to.have.length(2)
