@@ -21,9 +21,10 @@ export interface AccessRolesProps {
  * The two roles people assume to use a stage, trusted by the account (an administrator decides who
  * may assume them):
  *  - `devflow-<stage>-operator`: admin mode (`--admin`): the items and tasks the control plane
- *    itself touches, and reading the GitHub App and page-token secrets; and the stage's upkeep
- *    after a deploy: `secrets set|status`, `github status`, `image push` (ECR push, the next
- *    revision of the workspace task definition).
+ *    itself touches, and reading the GitHub App and page-token secrets; as a stage admin
+ *    (core/admins.ts), `GET /admin/sessions` through the API; and the stage's upkeep after a
+ *    deploy: `secrets set|status`, `github status`, `image push` (ECR push, the next revision of
+ *    the workspace task definition).
  *  - `devflow-<stage>-developer`: the session commands in API mode: invoking the API's user routes,
  *    reading the stack's outputs, and `session open`'s ECS Exec port forward to the caller's own
  *    tasks only (below).
@@ -63,6 +64,8 @@ export class AccessRoles extends Construct {
     props.images.grantPush(this.operator)
     this.operator.addToPolicy(new iam.PolicyStatement({actions: ['ecr:DescribeImages'], resources: [props.images.repositoryArn]}))
     props.compute.grantRegisterWorkspaceRevisions(this.operator)
+    // `session list --all` in API mode: every user's sessions, for the stage's admins (core/admins.ts).
+    this.operator.addToPolicy(new iam.PolicyStatement({actions: ['execute-api:Invoke'], resources: [props.api.arnForExecuteApi('GET', '/admin/sessions', props.api.deploymentStage.stageName)]}))
 
     const developerRoleName = `devflow-${props.stageName}-developer`
     this.developer = new iam.Role(this, 'Developer', {
@@ -80,7 +83,7 @@ export class AccessRoles extends Construct {
     this.developer.addToPolicy(
       new iam.PolicyStatement({
         actions: ['execute-api:Invoke'],
-        resources: [props.api.arnForExecuteApi('*', '/sessions', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('*', '/sessions/*', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('GET', '/health', props.api.deploymentStage.stageName)],
+        resources: [props.api.arnForExecuteApi('*', '/sessions', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('*', '/sessions/*', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('GET', '/health', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('GET', '/repositories', props.api.deploymentStage.stageName)],
       }),
     )
     this.developer.addToPolicy(new iam.PolicyStatement({actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId]}))
