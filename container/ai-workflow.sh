@@ -50,7 +50,9 @@ POLL_WAIT_SECONDS=${POLL_WAIT_SECONDS:-20}
 BACKOFF_INITIAL_MS=${BACKOFF_INITIAL_MS:-1000}
 BACKOFF_MAX_MS=${BACKOFF_MAX_MS:-30000}
 HEARTBEAT_INTERVAL_SECONDS=${HEARTBEAT_INTERVAL_SECONDS:-60}
-EVENT_FLUSH_INTERVAL_SECONDS=${EVENT_FLUSH_INTERVAL_SECONDS:-2}
+# How soon Claude Code's output reaches the API (and its end is noticed): what a person watching can
+# tell apart from "at once"; a flush with nothing new costs a line count, no request.
+EVENT_FLUSH_INTERVAL_SECONDS=${EVENT_FLUSH_INTERVAL_SECONDS:-0.25}
 PUSH_ATTEMPTS=${PUSH_ATTEMPTS:-3}
 # How often a result is retried while stopping; without a stop it is retried until it lands.
 STOP_RESULT_ATTEMPTS=${STOP_RESULT_ATTEMPTS:-3}
