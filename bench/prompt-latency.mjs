@@ -6,9 +6,9 @@
 // Runs the built CLI (run `npm run build` first) with the platform's default timings: no
 // DEVFLOW_POLL_INTERVAL_MS, no POLL_WAIT_SECONDS, no EVENT_FLUSH_INTERVAL_SECONDS.
 import {execFileSync, spawn} from 'node:child_process'
-import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
-import {tmpdir} from 'node:os'
+import {availableParallelism, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -61,10 +61,11 @@ const env = {
   FAKE_DOCKER_STATE: join(dir, 'docker'),
 }
 
-/** Runs the CLI; resolves with its stdout and wall time, rejects on a non-zero exit. */
+/** Runs the CLI; resolves with its stdout, wall time and wall-clock span, rejects on a non-zero exit. */
 function devflow(args) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
+    const startedAt = Date.now()
     const child = spawn('node', [cli, ...args], {cwd: home, env, stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
@@ -72,7 +73,7 @@ function devflow(args) {
     child.stderr.on('data', (chunk) => (stderr += chunk))
     child.on('close', (code) => {
       const ms = performance.now() - started
-      if (code === 0) resolve({stdout, ms})
+      if (code === 0) resolve({stdout, ms, startedAt, endedAt: Date.now()})
       else reject(new Error(`devflow ${args.join(' ')} exited ${code}: ${stderr.slice(0, 2000)}`))
     })
   })
@@ -99,12 +100,23 @@ try {
 
   // One prompt first: the agent's first claim also sends the repository setup's events.
   await devflow(['session', 'prompt', started.id, '--stage', 'local', '--wait', '--timeout', '60s', '--json', 'warm up'])
+  const token = (await readFile(join(home, '.local', 'share', 'devflow', 'local', 'token'), 'utf8')).trim()
   const samples = []
+  const steps = {start: [], claim: [], run: [], follow: []}
   for (let i = 0; i < prompts; i++) {
-    const {stdout, ms} = await devflow(['session', 'prompt', started.id, '--stage', 'local', '--wait', '--timeout', '60s', '--json', `prompt ${i}`])
+    const {stdout, ms, startedAt, endedAt} = await devflow(['session', 'prompt', started.id, '--stage', 'local', '--wait', '--timeout', '60s', '--json', `prompt ${i}`])
     const prompt = JSON.parse(stdout)
     if (prompt.status !== 'SUCCEEDED') throw new Error(`prompt ${prompt.id} ended ${prompt.status}`)
     samples.push(ms)
+    // Where the time went, from the server's timestamps (same machine, same clock).
+    const events = await (await fetch(`http://127.0.0.1:${port}/sessions/${started.id}/prompts/${prompt.id}/events?after=0`, {headers: {authorization: `Bearer ${token}`}})).json()
+    const queued = Date.parse(prompt.createdAt)
+    const firstEvent = Date.parse(events.items[0]?.at ?? prompt.updatedAt)
+    const ended = Date.parse(prompt.updatedAt)
+    steps.start.push(queued - startedAt)
+    steps.claim.push(firstEvent - queued)
+    steps.run.push(ended - firstEvent)
+    steps.follow.push(endedAt - ended)
   }
   const cliStart = percentile(bare_, 50)
   const p50 = percentile(samples, 50)
@@ -114,6 +126,13 @@ try {
   console.log(`  end to end   p50 ${f(p50)}  p95 ${f(p95)}  (target p50 <= ${f(TARGET_MS)}: ${p50 <= TARGET_MS ? 'met' : 'NOT met'})`)
   console.log(`  CLI start    p50 ${f(cliStart)} (devflow --version)`)
   console.log(`  platform     p50 ${f(p50 - cliStart)} (end to end minus the CLI's start)`)
+  console.log('  where it goes (p50):')
+  console.log(`    CLI start to the prompt queued       ${f(percentile(steps.start, 50))}`)
+  console.log(`    queued to the agent's first event    ${f(percentile(steps.claim, 50))} (claim, the agent's start, Claude's first line, a flush)`)
+  console.log(`    first event to the result            ${f(percentile(steps.run, 50))} (the agent's run, commit check and report)`)
+  console.log(`    result to the CLI's exit             ${f(percentile(steps.follow, 50))} (the long poll's answer, the prompt read, output)`)
+  const load = (await readFile('/proc/loadavg', 'utf8').catch(() => '?')).split(' ')[0]
+  console.log(`  (load average ${load} on ${availableParallelism()} cores: the agent's steps are processes, slower on a busy machine)`)
   await devflow(['session', 'stop', started.id, '--stage', 'local'])
 } finally {
   if (up) await devflow(['local', 'down']).catch((error) => console.error(String(error)))

@@ -314,12 +314,13 @@ run_prompt() {
   [ -z "$budget" ] || args+=(--max-budget-usd "$budget")
   session_id=$(cat "$STATE_DIR/claude-session-id" 2>/dev/null || true)
   [ -z "$session_id" ] || args+=(--resume "$session_id")
-  heartbeat working
   log "prompt $pid: running Claude Code${session_id:+ (resuming $session_id)}"
   # The agent's shell gets neither the session token nor the editor password.
   (cd "$REPO_DIR" && exec env -u DEVFLOW_SESSION_TOKEN -u EDITOR_PASSWORD "$CLAUDE_BIN" "${args[@]}") \
     <"$pdir/prompt.txt" >"$pdir/stream.jsonl" 2>"$pdir/claude.err" &
   CLAUDE_PID=$!
+  # While Claude Code starts, not before: the first output reaches the user one request sooner.
+  heartbeat working
   [ "$STOPPING" -eq 0 ] || stop_claude
   while kill -0 "$CLAUDE_PID" 2>/dev/null; do
     interruptible_sleep "$EVENT_FLUSH_INTERVAL_SECONDS"
