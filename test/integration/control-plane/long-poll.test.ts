@@ -7,8 +7,12 @@
  */
 import {expect} from 'chai'
 
+import {HttpSessionApi} from '../../../src/adapters/http/api-client.js'
+import type {PromptEvent} from '../../../src/core/models.js'
 import type {Clock} from '../../../src/core/ports.js'
 import {createCoreServices} from '../../../src/core/services/index.js'
+import {followPrompt} from '../../../src/operations/session-wait.js'
+import {rejection} from '../../helpers/assertions.js'
 import {REPO, usePlatform} from '../../helpers/platform-fixture.js'
 
 const USER = 'arn:aws:iam::123456789012:user/poller'
@@ -128,5 +132,39 @@ describe('control plane: long polls', function () {
     expect(answer.body.items.map((e: {text: string}) => e.text)).to.deep.equal(['from afar'])
     // Within a store poll interval of the write (plus a moto round trip or two).
     expect(ms).to.be.within(300, 2500)
+  })
+
+  describe('the CLI following a prompt (session prompt --wait, logs --follow)', () => {
+    // The API mode's client, with the fixture's stand-in for SigV4: no fixed sleep of its own.
+    const httpApi = () => new HttpSessionApi({endpoint: h.server.url, authorizer: {authorize: async (request) => ({...request.headers, 'x-test-user': USER})}})
+    const caller = {userId: 'self'}
+
+    it('returns as soon as the prompt ends, with every event, in API mode and in admin mode', async () => {
+      for (const mode of ['api', 'admin'] as const) {
+        const pid = await runningPrompt()
+        slowStorePoll()
+        // Admin mode: the core services in the CLI's own process (here the server's, so woken in-process).
+        const api = mode === 'api' ? httpApi() : h.services.sessions
+        const seen: PromptEvent[] = []
+        const following = timed(() => followPrompt(api, mode === 'api' ? caller : {userId: USER}, sessionId, pid, {intervalMs: 10_000, timeoutMs: 30_000, onEvent: (e) => seen.push(e)}))
+        await later(300)
+        await h.call('POST', `/agent/sessions/${sessionId}/prompts/${pid}/events`, {token, body: {events: [{type: 'log', text: 'one'}]}})
+        await later(200)
+        await h.call('POST', `/agent/sessions/${sessionId}/prompts/${pid}/events`, {token, body: {events: [{type: 'log', text: 'two'}]}})
+        await h.call('POST', `/agent/sessions/${sessionId}/prompts/${pid}/result`, {token, body: {status: 'SUCCEEDED', summary: 'Done.'}})
+        const {value: prompt, ms} = await following
+        expect([prompt.status, prompt.result?.summary], mode).to.deep.equal(['SUCCEEDED', 'Done.'])
+        expect(seen.map((e) => e.text), mode).to.deep.equal(['one', 'two'])
+        expect(ms, mode).to.be.within(500, 2500)
+      }
+    })
+
+    it('gives up at its timeout with PROMPT_WAIT_TIMEOUT, not a wait later', async () => {
+      const pid = await runningPrompt()
+      const {value: error, ms} = await timed(() => rejection(followPrompt(httpApi(), caller, sessionId, pid, {intervalMs: 10_000, timeoutMs: 1500, onEvent: () => {}})))
+      expect(error).to.include({code: 'PROMPT_WAIT_TIMEOUT'})
+      expect(error.message).to.include('still RUNNING')
+      expect(ms).to.be.within(1400, 3500)
+    })
   })
 })
