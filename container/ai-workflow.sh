@@ -151,16 +151,18 @@ heartbeat_if_due() {
 # Sends the stream lines not sent yet as event batches. Returns 1 when the API did not take them
 # (they are sent with a later flush).
 flush_events() {
-  local pdir=$1 pid=$2 sent total count status
+  local pdir=$1 pid=$2 sent=0 total count status events
   [ -f "$pdir/stream.jsonl" ] || return 0
-  sent=$(cat "$pdir/events.sent" 2>/dev/null || echo 0)
+  # Runs every EVENT_FLUSH_INTERVAL_SECONDS: as few processes as it can (bash reads the counter).
+  [ ! -f "$pdir/events.sent" ] || sent=$(<"$pdir/events.sent")
+  sent=${sent:-0}
   total=$(wc -l <"$pdir/stream.jsonl")
   while [ "$sent" -lt "$total" ]; do
     count=$((total - sent))
     [ "$count" -le 25 ] || count=25
-    sed -n "$((sent + 1)),$((sent + count))p" "$pdir/stream.jsonl" |
-      "$JQ_BIN" -R -s -c -f "$DEVFLOW_LIB_DIR/stream-events.jq" | sed 's/^/{"events":/; s/$/}/' >"$TMP_DIR/events.json"
-    if [ "$("$JQ_BIN" '.events | length' "$TMP_DIR/events.json")" -gt 0 ]; then
+    events=$(sed -n "$((sent + 1)),$((sent + count))p" "$pdir/stream.jsonl" | "$JQ_BIN" -R -s -c -f "$DEVFLOW_LIB_DIR/stream-events.jq")
+    if [ -n "$events" ] && [ "$events" != "[]" ]; then
+      printf '{"events":%s}\n' "$events" >"$TMP_DIR/events.json"
       api_request POST "prompts/$pid/events" "$TMP_DIR/events.json" "$TMP_DIR/events.out"
       status=$API_STATUS
       if session_is_over "$status" "$TMP_DIR/events.out"; then

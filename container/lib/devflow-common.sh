@@ -92,7 +92,8 @@ api_request() {
     fi
     break
   done
-  API_STATUS=$(cat "$out.status" 2>/dev/null)
+  API_STATUS=
+  [ ! -f "$out.status" ] || API_STATUS=$(<"$out.status")
   [[ "$API_STATUS" =~ ^[0-9]{3}$ ]] || API_STATUS=000
 }
 
