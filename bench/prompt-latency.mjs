@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// The platform's own latency around a prompt: `devflow session prompt --wait` end to end (the CLI
-// as a process) on the local platform, with the stub agent of container/test/fixtures (a `claude`
-// that answers at once), p50/p95 over PROMPTS prompts (default 10), beside the CLI's bare start
-// (`devflow --version`) so that what the platform adds is visible. Target: p50 <= 1 s.
-// Runs the built CLI (run `npm run build` first) with the platform's default timings: no
-// DEVFLOW_POLL_INTERVAL_MS, no POLL_WAIT_SECONDS, no EVENT_FLUSH_INTERVAL_SECONDS.
+// The platform's own latency around a prompt, on the local platform, p50/p95 over PROMPTS prompts
+// (default 10), with the platform's default timings (no DEVFLOW_POLL_INTERVAL_MS,
+// POLL_WAIT_SECONDS or EVENT_FLUSH_INTERVAL_SECONDS). Runs the built CLI (`npm run build` first).
+//  1. `devflow session prompt --wait` end to end (the CLI as a process) with the real agent loop
+//     (container/ai-workflow.sh) and the stub `claude` of container/test/fixtures, which answers
+//     at once; with where the time goes, from the server's timestamps. Target: p50 <= 1 s.
+//  2. The same with an agent that costs nothing (bench/lib/instant-agent.mjs), from the CLI and
+//     from plain HTTP requests (POST the prompt, long-poll its events to the end): what is left is
+//     the platform's own (router, store, the long polls' wake-ups) and the CLI's start.
 import {execFileSync, spawn} from 'node:child_process'
 import {mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
@@ -79,37 +82,50 @@ function devflow(args) {
   })
 }
 
-let up = false
-try {
-  const bare = join(dir, 'app.git')
-  const work = join(dir, 'app')
-  git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-  git(['clone', '--quiet', bare, work])
-  await writeFile(join(work, 'README.md'), '# app\n')
-  git(['add', 'README.md'], work)
-  git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
-  git(['push', '--quiet', 'origin', 'main'], work)
+function f(ms) {
+  return `${Math.round(ms)} ms`
+}
 
+const bare = join(dir, 'app.git')
+const work = join(dir, 'app')
+git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
+git(['clone', '--quiet', bare, work])
+await writeFile(join(work, 'README.md'), '# app\n')
+git(['add', 'README.md'], work)
+git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
+git(['push', '--quiet', 'origin', 'main'], work)
+
+/** One platform run: `local up` with `extraEnv`, a session, a warm-up prompt, then `measure`. */
+async function withPlatform(extraEnv, measure) {
+  Object.assign(env, extraEnv)
   const port = await freePort()
   await devflow(['local', 'up', '--port', String(port)])
-  up = true
-  const started = JSON.parse((await devflow(['session', 'start', '--stage', 'local', '--repo', bare, '--wait', '--timeout', '60s', '--json'])).stdout)
+  try {
+    const session = JSON.parse((await devflow(['session', 'start', '--stage', 'local', '--repo', bare, '--wait', '--timeout', '60s', '--json'])).stdout)
+    // The agent's first prompt also sends the repository setup's events.
+    await devflow(['session', 'prompt', session.id, '--stage', 'local', '--wait', '--timeout', '60s', '--json', 'warm up'])
+    const token = (await readFile(join(home, '.local', 'share', 'devflow', 'local', 'token'), 'utf8')).trim()
+    const api = (method, path, body) =>
+      fetch(`http://127.0.0.1:${port}/${path}`, {method, headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'}, ...(body ? {body: JSON.stringify(body)} : {})}).then((r) => r.json())
+    await measure(session.id, api)
+    await devflow(['session', 'stop', session.id, '--stage', 'local'])
+  } finally {
+    await devflow(['local', 'down']).catch((error) => console.error(String(error)))
+    for (const key of Object.keys(extraEnv)) delete env[key]
+  }
+}
 
-  const bare_ = []
-  for (let i = 0; i < 5; i++) bare_.push((await devflow(['--version'])).ms)
-
-  // One prompt first: the agent's first claim also sends the repository setup's events.
-  await devflow(['session', 'prompt', started.id, '--stage', 'local', '--wait', '--timeout', '60s', '--json', 'warm up'])
-  const token = (await readFile(join(home, '.local', 'share', 'devflow', 'local', 'token'), 'utf8')).trim()
+/** N runs of `session prompt --wait`; with `steps`, where each one's time went. */
+async function cliPrompts(sessionId, api, steps) {
   const samples = []
-  const steps = {start: [], claim: [], run: [], follow: []}
   for (let i = 0; i < prompts; i++) {
-    const {stdout, ms, startedAt, endedAt} = await devflow(['session', 'prompt', started.id, '--stage', 'local', '--wait', '--timeout', '60s', '--json', `prompt ${i}`])
+    const {stdout, ms, startedAt, endedAt} = await devflow(['session', 'prompt', sessionId, '--stage', 'local', '--wait', '--timeout', '60s', '--json', `prompt ${i}`])
     const prompt = JSON.parse(stdout)
     if (prompt.status !== 'SUCCEEDED') throw new Error(`prompt ${prompt.id} ended ${prompt.status}`)
     samples.push(ms)
-    // Where the time went, from the server's timestamps (same machine, same clock).
-    const events = await (await fetch(`http://127.0.0.1:${port}/sessions/${started.id}/prompts/${prompt.id}/events?after=0`, {headers: {authorization: `Bearer ${token}`}})).json()
+    if (!steps) continue
+    // Same machine, same clock: the server's timestamps split the run.
+    const events = await api('GET', `sessions/${sessionId}/prompts/${prompt.id}/events?after=0`)
     const queued = Date.parse(prompt.createdAt)
     const firstEvent = Date.parse(events.items[0]?.at ?? prompt.updatedAt)
     const ended = Date.parse(prompt.updatedAt)
@@ -118,24 +134,58 @@ try {
     steps.run.push(ended - firstEvent)
     steps.follow.push(endedAt - ended)
   }
-  const cliStart = percentile(bare_, 50)
-  const p50 = percentile(samples, 50)
-  const p95 = percentile(samples, 95)
-  const f = (ms) => `${Math.round(ms)} ms`
-  console.log(`session prompt --wait, local platform, stub agent, ${prompts} prompts:`)
-  console.log(`  end to end   p50 ${f(p50)}  p95 ${f(p95)}  (target p50 <= ${f(TARGET_MS)}: ${p50 <= TARGET_MS ? 'met' : 'NOT met'})`)
-  console.log(`  CLI start    p50 ${f(cliStart)} (devflow --version)`)
-  console.log(`  platform     p50 ${f(p50 - cliStart)} (end to end minus the CLI's start)`)
-  console.log('  where it goes (p50):')
-  console.log(`    CLI start to the prompt queued       ${f(percentile(steps.start, 50))}`)
-  console.log(`    queued to the agent's first event    ${f(percentile(steps.claim, 50))} (claim, the agent's start, Claude's first line, a flush)`)
-  console.log(`    first event to the result            ${f(percentile(steps.run, 50))} (the agent's run, commit check and report)`)
-  console.log(`    result to the CLI's exit             ${f(percentile(steps.follow, 50))} (the long poll's answer, the prompt read, output)`)
+  return samples
+}
+
+/** N prompts sent and followed over plain HTTP, as the CLI does it, without the CLI's start. */
+async function httpPrompts(sessionId, api) {
+  const samples = []
+  for (let i = 0; i < prompts; i++) {
+    const started = performance.now()
+    const prompt = await api('POST', `sessions/${sessionId}/prompts`, {text: `http ${i}`})
+    let after = 0
+    for (;;) {
+      const page = await api('GET', `sessions/${sessionId}/prompts/${prompt.id}/events?after=${after}&wait=20`)
+      after = page.items.at(-1)?.seq ?? after
+      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(page.status) && !page.nextToken) break
+    }
+    samples.push(performance.now() - started)
+  }
+  return samples
+}
+
+const line = (label, samples) => `${label} p50 ${f(percentile(samples, 50))}  p95 ${f(percentile(samples, 95))}`
+
+try {
+  const cliStart = []
+  for (let i = 0; i < 5; i++) cliStart.push((await devflow(['--version'])).ms)
+
+  const steps = {start: [], claim: [], run: [], follow: []}
+  let loop
+  await withPlatform({}, async (sessionId, api) => {
+    loop = await cliPrompts(sessionId, api, steps)
+  })
+  let instantCli
+  let instantHttp
+  await withPlatform({AI_WORKFLOW_BIN: join(root, 'bench', 'lib', 'instant-agent.mjs')}, async (sessionId, api) => {
+    instantCli = await cliPrompts(sessionId, api)
+    instantHttp = await httpPrompts(sessionId, api)
+  })
+
+  const p50 = percentile(loop, 50)
+  console.log(`Prompt latency on the local platform, ${prompts} prompts each:`)
+  console.log(`  ${line('session prompt --wait, agent loop + stub claude:', loop)}  (target p50 <= ${f(TARGET_MS)}: ${p50 <= TARGET_MS ? 'met' : 'NOT met'})`)
+  console.log('    where it goes (p50):')
+  console.log(`      CLI start to the prompt queued      ${f(percentile(steps.start, 50))} (the CLI process: node, oclif, the command's modules)`)
+  console.log(`      queued to the agent's first event   ${f(percentile(steps.claim, 50))} (claim, the agent's steps, Claude's first line, a flush)`)
+  console.log(`      first event to the result           ${f(percentile(steps.run, 50))} (the agent's run, commit check and report)`)
+  console.log(`      result to the CLI's exit            ${f(percentile(steps.follow, 50))} (the long poll's answer, the prompt read, output)`)
+  console.log(`  ${line('session prompt --wait, an agent that costs nothing:', instantCli)}`)
+  console.log(`  ${line('HTTP only (POST + events long poll), same agent:   ', instantHttp)}  (the platform's own)`)
+  console.log(`  CLI start (devflow --version) p50 ${f(percentile(cliStart, 50))}`)
   const load = (await readFile('/proc/loadavg', 'utf8').catch(() => '?')).split(' ')[0]
-  console.log(`  (load average ${load} on ${availableParallelism()} cores: the agent's steps are processes, slower on a busy machine)`)
-  await devflow(['session', 'stop', started.id, '--stage', 'local'])
+  console.log(`  (load average ${load} on ${availableParallelism()} cores: every agent step and the CLI are processes, slower on a busy machine)`)
 } finally {
-  if (up) await devflow(['local', 'down']).catch((error) => console.error(String(error)))
   if (process.env.BENCH_KEEP) console.log(`kept ${dir}`)
   else await rm(dir, {recursive: true, force: true})
 }
