@@ -241,6 +241,9 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         expect(settings.find((m) => m.ResourcePath === '/*')).to.include({ThrottlingRateLimit: {dev: 20, prod: 100}[stage]})
         const longPoll = functions.find(([id]) => id.includes('AgentNextPrompt'))
         expect(longPoll?.[1].Properties?.Timeout).to.equal(29)
+        // The events long poll (wait <= 20 s) too, inside API Gateway's 29 s integration timeout.
+        const eventsPoll = functions.find(([id]) => id.includes('GetPromptEvents'))
+        expect(eventsPoll?.[1].Properties?.Timeout).to.equal(29)
       })
 
       it('I-9: the lambda/ entries are still the 501 placeholders allowed until the control plane lands', () => {

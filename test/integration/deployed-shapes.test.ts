@@ -277,6 +277,23 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       expect([status(huge), body(huge).error.code]).to.deep.equal([400, 'INVALID_PARAMETER'])
     })
 
+    it('get-prompt-events as a long poll: `wait` from the query string, answered at once when events are there, empty after the wait, a bad wait refused', async () => {
+      const params = {id: sessions.first ?? '', pid: sessions.prompt ?? ''}
+      const started = performance.now()
+      const [ready, waited, clamped, bad] = await invoke('get-prompt-events', [
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '0', wait: '20'}}),
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '2', wait: '1'}}),
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '1', wait: '3600'}}),
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '0', wait: 'soon'}}),
+      ])
+      // The events are there (and the last one after seq 1): no wait of 20 s or more happened.
+      expect(performance.now() - started).to.be.below(15_000)
+      expect([status(ready), body(ready).items.length, body(ready).status]).to.deep.equal([200, 2, 'RUNNING'])
+      expect([status(waited), body(waited)]).to.deep.equal([200, {items: [], status: 'RUNNING'}])
+      expect([status(clamped), body(clamped).items.map((e: {seq: number}) => e.seq)]).to.deep.equal([200, [2]])
+      expect([status(bad), body(bad).error.code]).to.deep.equal([400, 'INVALID_PARAMETER'])
+    })
+
     it('agent-prompt-result, get-prompt, agent-github-token, get-editor, health and stop-session', async () => {
       const params = {id: sessions.first ?? '', pid: sessions.prompt ?? ''}
       const id = {id: sessions.first ?? ''}
