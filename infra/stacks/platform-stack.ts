@@ -167,7 +167,7 @@ export class PlatformStack extends Stack {
       })
     }
 
-    this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api})
+    this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api, images: this.images.repository})
     // Sessions of the operator role are the stage's admins on the API too (GET /admin/sessions).
     for (const fn of this.api.functions) fn.addEnvironment(LAMBDA_ENV.adminRoleArns, this.access.operator.roleArn)
 

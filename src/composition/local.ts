@@ -11,6 +11,7 @@ import {userInfo} from 'node:os'
 
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github.js'
 import {DockerRuntime} from '../adapters/local/docker-runtime.js'
+import {ImportGatedRuntime} from '../adapters/local/import-gated-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
@@ -75,7 +76,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     const key = claudeApiKey(paths.dataDir, options.env)
     return {...(key ? {ANTHROPIC_API_KEY: key} : {}), ...(cloneUrl ? {REPO_URL: cloneUrl} : {})}
   }
-  const runtime: TaskRuntime =
+  const workspaces =
     options.runtime.kind === 'docker'
       ? new DockerRuntime({
           dataDir: paths.dataDir,
@@ -92,6 +93,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
           // Host processes run as the user, with the user's tools on PATH.
           environment: (spec) => ({...options.env, ...workspaceSecrets(spec)}),
         })
+  // A plain directory is imported in the background: its sessions start once it is done.
+  const runtime: TaskRuntime = new ImportGatedRuntime(workspaces, (spec) => repos.pendingImport(spec.environment.REPO ?? ''))
   const apiKey = () => claudeApiKey(paths.dataDir, options.env)
   const services = createCoreServices({
     sessions: new SqliteSessionStore(db),

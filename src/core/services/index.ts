@@ -14,6 +14,7 @@ import {NO_REPOSITORIES, type RepositoryAccess} from '../repository-access.js'
 import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
+import {type ChangeSignals, createChangeSignals, signallingStores} from './change-signals.js'
 import {createGithubWork, type GithubWorkApi, type GithubWorkDeps} from './github-work.js'
 import {createReaper, type ReapReport} from './reaper.js'
 import {createSessionService} from './session-service.js'
@@ -101,6 +102,11 @@ export interface CoreDeps {
   /** Where prompt, session and budget news goes (the stage's webhook, its SNS topic); nothing is sent when not given. */
   notifier?: Notifier
   /**
+   * Wakes this process's long polls when a write they wait for lands here (change-signals.ts);
+   * createCoreServices makes one when not given. Pass one to share it between service sets.
+   */
+  signals?: ChangeSignals
+  /**
    * Told after a session ended (records.ts: endSession, and a STOPPING session found stopped).
    * Set by createCoreServices, not by a composition root: the GitHub queue drains then.
    */
@@ -120,8 +126,9 @@ export type {ReapReport} from './reaper.js'
 export type {GithubWorkApi, GithubWorkDeps, WebhookResponse} from './github-work.js'
 
 export function createCoreServices(given: CoreDeps): CoreServices {
+  const signals = given.signals ?? createChangeSignals()
   // One copy the services share, so the session-end listener below reaches all of them.
-  const deps: CoreDeps = {...given}
+  const deps: CoreDeps = {...given, signals, ...signallingStores(given, signals)}
   const sessions = createSessionService(deps)
   const github = deps.github ? createGithubWork(deps, deps.github, sessions) : undefined
   if (github) deps.sessionEnded = github.queue.sessionEnded
