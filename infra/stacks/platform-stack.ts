@@ -55,6 +55,8 @@ export interface PlatformStackProps extends StackProps {
   readonly notifications?: NotificationSettings
   /** Which repositories sessions may be started on. @default none */
   readonly repositories?: RepositoryAccess
+  /** Sessions from GitHub webhooks one repository may have at once. @default the stage's */
+  readonly githubMaxSessionsPerRepo?: number
 }
 
 /** One stage of DevFlow: wires the constructs together and emits OUTPUT_KEYS. Nothing else. */
@@ -138,6 +140,7 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.version]: DEVFLOW_VERSION,
         [LAMBDA_ENV.githubDeliveriesTable]: this.data.githubDeliveries.tableName,
         [LAMBDA_ENV.githubLabel]: stage.githubLabel,
+        [LAMBDA_ENV.githubMaxSessionsPerRepo]: String(props.githubMaxSessionsPerRepo ?? stage.githubMaxSessionsPerRepo),
         ...(stage.githubAllowedRepos ? {[LAMBDA_ENV.githubAllowedRepos]: stage.githubAllowedRepos.join(',')} : {}),
         [LAMBDA_ENV.budgets]: JSON.stringify(props.budgets ?? stage.budgets),
         ...(props.prices ? {[LAMBDA_ENV.prices]: JSON.stringify(props.prices)} : {}),

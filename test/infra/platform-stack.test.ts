@@ -204,6 +204,7 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env[LAMBDA_ENV.containerName]).to.equal('workspace')
           expect(env[LAMBDA_ENV.stage]).to.equal(stage)
           expect(env[LAMBDA_ENV.githubLabel]).to.equal('devflow')
+          expect(env[LAMBDA_ENV.githubMaxSessionsPerRepo]).to.equal('3')
           expect(env, LAMBDA_ENV.githubDeliveriesTable).to.have.property(LAMBDA_ENV.githubDeliveriesTable)
           expect(env[LAMBDA_ENV.version]).to.match(/^\d+\.\d+\.\d+/)
           expect(JSON.stringify(env[LAMBDA_ENV.taskRoleArn])).to.match(/WorkspacesTaskRole.*Arn/)

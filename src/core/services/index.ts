@@ -7,7 +7,7 @@ import {RETENTION_SECONDS} from '../deployment.js'
 import type {AdminPolicy} from '../admins.js'
 import type {AgentApi} from '../agent-api.js'
 import type {BudgetLimits} from '../budgets.js'
-import type {CapacityProvider} from '../models.js'
+import type {CapacityProvider, SessionRecord} from '../models.js'
 import type {Notifier} from '../notifications.js'
 import type {PriceOverride} from '../pricing.js'
 import {NO_REPOSITORIES, type RepositoryAccess} from '../repository-access.js'
@@ -106,6 +106,11 @@ export interface CoreDeps {
    * createCoreServices makes one when not given. Pass one to share it between service sets.
    */
   signals?: ChangeSignals
+  /**
+   * Told after a session ended (records.ts: endSession, and a STOPPING session found stopped).
+   * Set by createCoreServices, not by a composition root: the GitHub queue drains then.
+   */
+  sessionEnded?: (session: SessionRecord) => Promise<void>
 }
 
 export interface CoreServices {
@@ -122,13 +127,21 @@ export type {GithubWorkApi, GithubWorkDeps, WebhookResponse} from './github-work
 
 export function createCoreServices(given: CoreDeps): CoreServices {
   const signals = given.signals ?? createChangeSignals()
+  // One copy the services share, so the session-end listener below reaches all of them.
   const deps: CoreDeps = {...given, signals, ...signallingStores(given, signals)}
   const sessions = createSessionService(deps)
   const github = deps.github ? createGithubWork(deps, deps.github, sessions) : undefined
+  if (github) deps.sessionEnded = github.queue.sessionEnded
+  const reap = createReaper(deps)
   return {
     sessions,
     agent: createAgentService(deps, github?.observer),
     ...(github ? {github: github.api} : {}),
-    reapSessions: createReaper(deps),
+    async reapSessions() {
+      const report = await reap()
+      // Also what a drain that lost its repository's lock to another left behind.
+      await github?.queue.drainAll()
+      return report
+    },
   }
 }

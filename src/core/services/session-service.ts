@@ -391,9 +391,11 @@ export async function reconcile(deps: CoreDeps, record: SessionRecord): Promise<
   if (!task || task.lastStatus === 'STOPPED') {
     const stoppedAt = task?.stoppedAt ?? deps.clock.now().toISOString()
     if (record.status === 'STOPPING') {
-      return updateSessionWithRetry(deps, record, (c) =>
+      const stopped = await updateSessionWithRetry(deps, record, (c) =>
         c.status === 'STOPPING' ? {status: 'STOPPED', ...(c.taskStartedAt && !c.taskStoppedAt ? {taskStoppedAt: stoppedAt} : {})} : undefined,
       )
+      await deps.sessionEnded?.(stopped)
+      return stopped
     }
     const outcome = taskOutcome(task)
     const ended = await endSession(deps, record, outcome.status, outcome.error, 'TASK_EXITED', stoppedAt)
