@@ -10,6 +10,7 @@ import {App, Validations} from 'aws-cdk-lib'
 import {AwsSolutionsChecks} from 'cdk-nag'
 
 import {invalidInput} from '../src/core/errors.js'
+import {parseMaxSessionsPerRepo} from '../src/core/github/queue.js'
 import {budgetLimitsFrom, egressSettingsFrom, notificationSettingsFrom, priceOverrideFrom} from './guardrails.js'
 import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../src/core/repository-access.js'
 import {PlatformStack} from './stacks/platform-stack.js'
@@ -54,6 +55,7 @@ export function buildApp(options: BuildAppOptions = {}): App {
       prices: priceOverrideFrom(context),
       notifications: notificationSettingsFrom(context),
       repositories: repositoriesFrom(context),
+      githubMaxSessionsPerRepo: maxSessionsPerRepoFrom(context),
     })
   }
   return app
@@ -114,6 +116,11 @@ function repositoriesFrom(context: Record<string, unknown>): RepositoryAccess {
   const value = context[CONTEXT_KEYS.repositories]
   if (value === undefined || value === null || value === '') return NO_REPOSITORIES
   return parseRepositoryAccess(typeof value === 'string' ? value : JSON.stringify(value), `The context ${CONTEXT_KEYS.repositories}`)
+}
+
+function maxSessionsPerRepoFrom(context: Record<string, unknown>): number | undefined {
+  const raw = optionalString(context, CONTEXT_KEYS.githubMaxSessionsPerRepo)
+  return raw === undefined ? undefined : parseMaxSessionsPerRepo(raw, CONTEXT_KEYS.githubMaxSessionsPerRepo)
 }
 
 function optionalString(context: Record<string, unknown>, key: string): string | undefined {
