@@ -118,6 +118,8 @@ export const TABLE_NAMES = {
   events: 'devflow-prompt-events',
   /** Webhook deliveries by X-GitHub-Delivery (core/github/deliveries.ts). */
   githubDeliveries: 'devflow-github-deliveries',
+  /** The warm pool's tasks and counters (core/warm-pool.ts). */
+  warmPool: 'devflow-warm-pool',
 } as const
 /** The sessions table's index of a user's sessions by creation time (DESIGN.md "Data"). */
 export const SESSIONS_BY_USER_INDEX = 'user_id-created_at-index'

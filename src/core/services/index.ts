@@ -16,6 +16,7 @@ import {createAgentService} from './agent-service.js'
 import {createGithubWork, type GithubWorkApi, type GithubWorkDeps} from './github-work.js'
 import {createReaper, type ReapReport} from './reaper.js'
 import {createSessionService} from './session-service.js'
+import {createWarmPool, type WarmPoolApi, type WarmPoolDeps} from './warm-pool.js'
 
 export interface CoreSettings {
   /** Reported by `GET /health`. */
@@ -97,6 +98,8 @@ export interface CoreDeps {
   github?: GithubWorkDeps
   /** Where prompt, session and budget news goes (the stage's webhook, its SNS topic); nothing is sent when not given. */
   notifier?: Notifier
+  /** The warm pool (services/warm-pool.ts); every start runs a cold task when not given. */
+  warmPool?: WarmPoolDeps
 }
 
 export interface CoreServices {
@@ -106,10 +109,13 @@ export interface CoreServices {
   github?: GithubWorkApi
   /** Stops idle and expired sessions and hands back prompts whose lease expired (the scheduled reaper). */
   reapSessions(): Promise<ReapReport>
+  /** Present when the deps have `warmPool`: the pool keeper (run with the reaper) and the warm tasks' routes. */
+  warmPool?: WarmPoolApi
 }
 
 export type {ReapReport} from './reaper.js'
 export type {GithubWorkApi, GithubWorkDeps, WebhookResponse} from './github-work.js'
+export type {WarmAssignment, WarmPoolApi, WarmPoolDeps, WarmPoolReport, WarmPoolStatus, WarmRegistration} from './warm-pool.js'
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
   const sessions = createSessionService(deps)
@@ -119,5 +125,6 @@ export function createCoreServices(deps: CoreDeps): CoreServices {
     agent: createAgentService(deps, github?.observer),
     ...(github ? {github: github.api} : {}),
     reapSessions: createReaper(deps),
+    ...(deps.warmPool ? {warmPool: createWarmPool(deps, deps.warmPool)} : {}),
   }
 }

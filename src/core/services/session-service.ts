@@ -27,6 +27,7 @@ import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDurati
 import type {CoreDeps} from './index.js'
 import {cancelPrompt, endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
+import {takeFromWarmPool} from './warm-start.js'
 import {assertRepositoryAllowed} from '../repository-access.js'
 import {parseRequest} from './parse.js'
 import {budgetLimits, budgetSpend, notify, reachedThresholds, sessionRecordCost, sessionRef} from './spend.js'
@@ -88,7 +89,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         }
         throw error
       }
-      const started = await startTask(deps, record, bootstrapNonce, caller)
+      const started = (await takeFromWarmPool(deps, record)) ?? (await startTask(deps, record, bootstrapNonce, caller))
       return {session: present(started), created: true}
     },
 
