@@ -7,6 +7,7 @@
  *
  * Request bodies are parsed with the zod schemas below once, in the service (src/core/services).
  */
+import type {WarmPoolStatus} from './warm-pool.js'
 import {z} from 'zod'
 
 import type {Page, Prompt, PromptEvent, Session, SessionSource, SessionStatus} from './models.js'
@@ -122,6 +123,8 @@ export interface Health {
   readonly status: 'ok' | 'degraded'
   readonly version: string
   readonly checks: Record<string, {status: 'ok' | 'error'; message?: string}>
+  /** When the platform keeps a warm pool (core/warm-pool.ts): its size, hits and misses. */
+  readonly warmPool?: WarmPoolStatus
 }
 
 export interface SessionApi {

@@ -56,6 +56,20 @@ export interface WarmPoolCounters {
   readonly misses: number
 }
 
+/** The pool at a glance (`GET /health`'s `warmPool`, `devflow doctor`). */
+export interface WarmPoolStatus {
+  /** The size the keeper keeps it at this hour. */
+  readonly target: number
+  readonly starting: number
+  /** Ready to be taken. */
+  readonly warm: number
+  readonly assigned: number
+  readonly hits: number
+  readonly misses: number
+  readonly cpu: number
+  readonly memory: number
+}
+
 export interface WarmPoolStore {
   /** Throws a `conflict` DevflowError (WARM_TASK_EXISTS) when the id is taken. */
   create(record: WarmTaskRecord): Promise<void>

@@ -115,7 +115,7 @@ export interface CoreServices {
 
 export type {ReapReport} from './reaper.js'
 export type {GithubWorkApi, GithubWorkDeps, WebhookResponse} from './github-work.js'
-export type {WarmAssignment, WarmPoolApi, WarmPoolDeps, WarmPoolReport, WarmPoolStatus, WarmRegistration} from './warm-pool.js'
+export type {WarmAssignment, WarmPoolApi, WarmPoolDeps, WarmPoolReport, WarmRegistration} from './warm-pool.js'
 
 export function createCoreServices(deps: CoreDeps): CoreServices {
   const sessions = createSessionService(deps)

@@ -28,6 +28,7 @@ import type {CoreDeps} from './index.js'
 import {cancelPrompt, endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
 import {takeFromWarmPool} from './warm-start.js'
+import {warmPoolStatus} from './warm-pool.js'
 import {assertRepositoryAllowed} from '../repository-access.js'
 import {parseRequest} from './parse.js'
 import {budgetLimits, budgetSpend, notify, reachedThresholds, sessionRecordCost, sessionRef} from './spend.js'
@@ -250,8 +251,10 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         }
       }
       await Promise.all([probe('sessions', () => deps.sessions.ping()), probe('runtime', () => deps.runtime.ping())])
+      let warmPool: Health['warmPool']
+      if (deps.warmPool) await probe('warmPool', async () => void (warmPool = await warmPoolStatus(deps, deps.warmPool as NonNullable<CoreDeps['warmPool']>)))
       const ok = Object.values(checks).every((c) => c.status === 'ok')
-      return {status: ok ? 'ok' : 'degraded', version: deps.settings.version, checks}
+      return {status: ok ? 'ok' : 'degraded', version: deps.settings.version, checks, ...(warmPool ? {warmPool} : {})}
     },
   }
 }

@@ -16,7 +16,7 @@ import type {SessionRecord} from '../models.js'
 import type {RepoToken} from '../ports.js'
 import {isSessionTerminal} from '../state-machine.js'
 import {parseRepoRef} from '../validation.js'
-import {WARM_ID_PATTERN, WARM_POOL_OWNER, type WarmPoolSettings, type WarmPoolStore, type WarmTaskRecord, warmTarget} from '../warm-pool.js'
+import {WARM_ID_PATTERN, WARM_POOL_OWNER, type WarmPoolSettings, type WarmPoolStatus, type WarmPoolStore, type WarmTaskRecord, warmTarget} from '../warm-pool.js'
 import type {CoreDeps} from './index.js'
 import {updateSessionWithRetry} from './records.js'
 import {gitAuthor, runSpecWithFallback} from './task-start.js'
@@ -46,17 +46,6 @@ export interface WarmAssignment {
   readonly githubToken: RepoToken
   /** The session's plain environment (SESSION_ID, REPO, BRANCH, GIT_AUTHOR_*, a local REPO_URL). */
   readonly environment: Readonly<Record<string, string>>
-}
-
-export interface WarmPoolStatus {
-  readonly target: number
-  readonly starting: number
-  readonly warm: number
-  readonly assigned: number
-  readonly hits: number
-  readonly misses: number
-  readonly cpu: number
-  readonly memory: number
 }
 
 export interface WarmPoolReport {
@@ -152,7 +141,7 @@ export function createWarmPool(deps: CoreDeps, pool: WarmPoolDeps): WarmPoolApi 
         }
         const left = deadline - deps.clock.now().getTime()
         if (left <= 0) return undefined
-        await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, left))
+        await sleepUntilWoken(deps, pool, warmId, Math.min(deps.settings.pollIntervalMs, left))
       }
     },
 
@@ -225,21 +214,24 @@ export function createWarmPool(deps: CoreDeps, pool: WarmPoolDeps): WarmPoolApi 
       return stopped
     },
 
-    async status() {
-      const records = await store.list()
-      const counters = await store.counters()
-      const count = (status: WarmTaskRecord['status']) => records.filter((r) => r.status === status).length
-      return {
-        target: warmTarget(settings, deps.clock.now()),
-        starting: count('STARTING'),
-        warm: count('WARM'),
-        assigned: count('ASSIGNED'),
-        hits: counters.hits,
-        misses: counters.misses,
-        cpu: settings.cpu,
-        memory: settings.memory,
-      }
-    },
+    status: () => warmPoolStatus(deps, pool),
+  }
+}
+
+/** The pool's size and record of hits and misses (`GET /health`, `devflow doctor`). */
+export async function warmPoolStatus(deps: CoreDeps, pool: WarmPoolDeps): Promise<WarmPoolStatus> {
+  const records = await pool.store.list()
+  const counters = await pool.store.counters()
+  const count = (status: WarmTaskRecord['status']) => records.filter((r) => r.status === status).length
+  return {
+    target: warmTarget(pool.settings, deps.clock.now()),
+    starting: count('STARTING'),
+    warm: count('WARM'),
+    assigned: count('ASSIGNED'),
+    hits: counters.hits,
+    misses: counters.misses,
+    cpu: pool.settings.cpu,
+    memory: pool.settings.memory,
   }
 }
 
@@ -283,6 +275,7 @@ export async function takeWarmTask(deps: CoreDeps, pool: WarmPoolDeps, record: S
         ? {status: 'PROVISIONING', taskArn: taken.taskArn, capacity: taken.capacity, warm: true, ...(taken.editorPassword ? {editorPassword: taken.editorPassword} : {}), bootstrapNonceHash: undefined}
         : undefined,
     )
+    wake(pool, taken.id)
     if (stored.taskArn !== taken.taskArn) {
       // A stop that came in meanwhile wins: the task must not outlive it.
       await deps.runtime.stop(taken.taskArn, 'The session was stopped while it started.')
@@ -333,6 +326,30 @@ async function handOver(deps: CoreDeps, pool: WarmPoolDeps, warm: WarmTaskRecord
       ...pool.settings.sessionEnvironment?.(session.repo),
     },
   }
+}
+
+/**
+ * A claim poll waiting in this process is woken by an assignment made in this process (the local
+ * server, one warm Lambda): the hand-over then costs no poll interval. Elsewhere the poll interval
+ * bounds it.
+ */
+const waiting = new WeakMap<WarmPoolDeps, Map<string, () => void>>()
+
+async function sleepUntilWoken(deps: CoreDeps, pool: WarmPoolDeps, warmId: string, ms: number): Promise<void> {
+  const waiters = waiting.get(pool) ?? new Map<string, () => void>()
+  waiting.set(pool, waiters)
+  let wakeUp = () => {}
+  const woken = new Promise<void>((resolve) => (wakeUp = resolve))
+  waiters.set(warmId, wakeUp)
+  try {
+    await Promise.race([deps.clock.sleep(ms), woken])
+  } finally {
+    if (waiters.get(warmId) === wakeUp) waiters.delete(warmId)
+  }
+}
+
+function wake(pool: WarmPoolDeps, warmId: string): void {
+  waiting.get(pool)?.get(warmId)?.()
 }
 
 function checkProof(deps: CoreDeps, record: WarmTaskRecord, proof: WorkspaceProof, refused: Error): void {
