@@ -294,8 +294,8 @@ main() {
   mkdir -p "$WORKSPACE_DIR"
   clone_repository
   run_repository_setup
-  # A warm task's editor runs already.
-  [ -n "$EDITOR_PID" ] || start_editor
+  # A warm task started its editor (or found none) before it was assigned.
+  [ -n "${WARM_EDITOR_TRIED:-}" ] || start_editor
   unset EDITOR_PASSWORD
   "$AI_WORKFLOW_BIN" &
   AGENT_PID=$!

@@ -140,6 +140,8 @@ wait_for_assignment() {
   mkdir -p "$WORKSPACE_DIR"
   # The editor serves the workspace directory; the clone appears in it once a session is assigned.
   REPO_DIR=$WORKSPACE_DIR start_editor
+  # shellcheck disable=SC2034 # read by entrypoint.sh once a session is assigned
+  WARM_EDITOR_TRIED=1
   claim_session
   rm -rf "$WARM_DIR"
   check_environment

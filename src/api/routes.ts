@@ -53,3 +53,6 @@ export const GITHUB_WEBHOOK_PATH = '/github/webhook'
 
 /** Not an API route: runs on a schedule and stops idle or expired sessions. */
 export const REAPER_LAMBDA = 'reap-sessions'
+
+/** The event of the warm pool's every-minute schedule: the reaper function then runs only the pool keeper. */
+export const WARM_POOL_KEEPER_TASK = 'warm-pool'

@@ -31,6 +31,8 @@ export const OUTPUT_KEYS = {
   emulator: 'Emulator',
   /** The repository allow-list as JSON (core/repository-access.ts), for `api serve` and admin mode. */
   repositories: 'RepositoryAllowList',
+  /** The warm pool's table (core/warm-pool.ts). */
+  warmPoolTable: 'WarmPoolTableName',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -88,6 +90,11 @@ export const LAMBDA_ENV = {
   repositories: 'DEVFLOW_REPOSITORIES',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
+  /** The warm pool (core/warm-pool.ts): its table, its size outside the schedule (`devflow:warmTasks`), the schedule (`devflow:warmSchedule`) and the recycle age in seconds. */
+  warmPoolTable: 'DEVFLOW_WARM_POOL_TABLE',
+  warmTasks: 'DEVFLOW_WARM_TASKS',
+  warmSchedule: 'DEVFLOW_WARM_SCHEDULE',
+  warmMaxAgeSeconds: 'DEVFLOW_WARM_MAX_AGE_SECONDS',
 } as const
 
 /**

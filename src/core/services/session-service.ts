@@ -90,7 +90,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         }
         throw error
       }
-      const started = (await takeFromWarmPool(deps, record)) ?? (await startTask(deps, record, bootstrapNonce, caller))
+      const started = (await takeFromWarmPool(deps, record, caller.apiBaseUrl)) ?? (await startTask(deps, record, bootstrapNonce, caller))
       return {session: present(started), created: true}
     },
 

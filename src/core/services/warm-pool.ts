@@ -236,11 +236,11 @@ export async function warmPoolStatus(deps: CoreDeps, pool: WarmPoolDeps): Promis
 }
 
 /** Runs one warm task of the pool's size and records it STARTING; no orphan when the record cannot be written. */
-export async function startWarmTask(deps: CoreDeps, pool: WarmPoolDeps): Promise<string> {
+export async function startWarmTask(deps: CoreDeps, pool: WarmPoolDeps, fallbackApiUrl?: string): Promise<string> {
   const {store, settings} = pool
   const id = newWarmId()
   const nonce = deps.ids.secret(32)
-  const apiUrl = deps.settings.agentApiUrl
+  const apiUrl = deps.settings.agentApiUrl ?? fallbackApiUrl
   if (!apiUrl) throw invalidInput('WARM_POOL_NO_API_URL', 'The warm pool needs the API URL its tasks call back.', 'Set the agent API URL of the stage (DEVFLOW_AGENT_API_URL); the stack sets it when it deploys.')
   const spec = {sessionId: id, owner: WARM_POOL_OWNER, cpu: settings.cpu, memory: settings.memory, environment: {DEVFLOW_WARM_ID: id, DEVFLOW_API_URL: apiUrl.replace(/\/+$/, '')}, bootstrapNonce: nonce}
   const started = await runSpecWithFallback(deps, {...spec, capacity: settings.capacity})

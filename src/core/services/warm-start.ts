@@ -7,7 +7,8 @@ import type {SessionRecord} from '../models.js'
 import type {CoreDeps} from './index.js'
 import {startWarmTask, takeWarmTask} from './warm-pool.js'
 
-export async function takeFromWarmPool(deps: CoreDeps, record: SessionRecord): Promise<SessionRecord | undefined> {
+/** @param apiUrl where the replacement calls back when the stage names no agent API URL (the start's own request) */
+export async function takeFromWarmPool(deps: CoreDeps, record: SessionRecord, apiUrl?: string): Promise<SessionRecord | undefined> {
   const pool = deps.warmPool
   if (!pool) return undefined
   let taken: SessionRecord | undefined
@@ -19,7 +20,7 @@ export async function takeFromWarmPool(deps: CoreDeps, record: SessionRecord): P
   }
   if (taken && pool.settings.refillOnTake !== false) {
     // One for one: concurrent starts each replace the task they took, so refills never overshoot.
-    await startWarmTask(deps, pool).catch((error: unknown) => deps.log?.warn('refilling the warm pool failed', {error: error instanceof Error ? error.message : String(error)}))
+    await startWarmTask(deps, pool, apiUrl).catch((error: unknown) => deps.log?.warn('refilling the warm pool failed', {error: error instanceof Error ? error.message : String(error)}))
   }
   return taken
 }
