@@ -71,13 +71,10 @@ export class SessionData extends Construct {
       sortKey: {name: 'received_at', type: dynamodb.AttributeType.STRING},
       projectionType: dynamodb.ProjectionType.ALL,
     })
-    // Disposable state (tasks that run now), so neither recovery nor retention: it goes with the stack.
     this.warmPool = new dynamodb.Table(this, 'WarmPool', {
       ...common,
       tableName: TABLE_NAMES.warmPool,
       partitionKey: {name: 'warm_id', type: dynamodb.AttributeType.STRING},
-      removalPolicy: RemovalPolicy.DESTROY,
-      deletionProtection: false,
     })
     if (!props.pointInTimeRecovery) {
       Validations.of(this).acknowledge({id: 'AwsSolutions-DDB3', reason: 'Point-in-time recovery is a prod setting (infra/stages.ts); other stages hold disposable data.'})

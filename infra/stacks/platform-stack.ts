@@ -213,6 +213,18 @@ export class PlatformStack extends Stack {
         reason: 'A secret referred to by name: Secrets Manager appends six random characters to its ARN, matched by the wildcard.',
       })
     }
+    if (warmTasks > 0 || warmSchedule !== undefined) {
+      // The keeper logs one `warm pool` line a minute (src/api/lambda.ts): the pool's size, hits and misses.
+      this.monitoring.dashboard.addWidgets(
+        new cloudwatch.LogQueryWidget({
+          title: 'Warm pool: target, warm, starting; hits and misses so far',
+          logGroupNames: [this.api.reaper.logGroup.logGroupName],
+          queryLines: ['filter message = "warm pool"', 'stats max(target) as target, min(warm) as warm, max(starting) as starting, max(hits) as hits, max(misses) as misses by bin(5m)'],
+          view: cloudwatch.LogQueryVisualizationType.LINE,
+          width: 12,
+        }),
+      )
+    }
     if (this.egressFirewall) {
       this.monitoring.dashboard.addWidgets(new cloudwatch.GraphWidget({title: 'Blocked DNS look-ups (egress allow-list)', left: [this.egressFirewall.metricBlockedQueries()], width: 12}))
     }

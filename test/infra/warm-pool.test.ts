@@ -54,6 +54,11 @@ describe('infra: the warm pool', function () {
     none.dev.resourcePropertiesCountIs('AWS::Events::Rule', {ScheduleExpression: 'rate(1 minute)'}, 0)
   })
 
+  it('puts the pool\'s size, hits and misses on the dashboard, from the keeper\'s log', () => {
+    const body = JSON.stringify(templates.dev.findResources('AWS::CloudWatch::Dashboard'))
+    expect(body).to.contain('Warm pool: target').and.contain('max(hits) as hits').and.contain('max(misses) as misses')
+  })
+
   it('grants the table with DeleteItem, and tagging a taken task with its owner and session tags only', () => {
     const statements = (template: Template) =>
       Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p as {Properties: {PolicyDocument: {Statement: Array<Record<string, unknown>>}}}).Properties.PolicyDocument.Statement)

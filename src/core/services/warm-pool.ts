@@ -166,6 +166,8 @@ export function createWarmPool(deps: CoreDeps, pool: WarmPoolDeps): WarmPoolApi 
             await store.remove(record.id)
             dropped.push(record.id)
           } else if (ageMs(record.startedAt) > settings.maxAgeSeconds * 1000) {
+            // Taken first with the assignment's own conditional write, so no start gets a task being stopped.
+            if (record.status === 'WARM' && !(await store.assign(record.id, 'recycled', nowIso()))) continue
             await stopAndRemove(record, 'Recycled by the warm pool: older than its maximum age.')
             recycled.push(record.id)
           } else if (record.status === 'STARTING' && ageMs(record.startedAt) > settings.startTimeoutSeconds * 1000) {
