@@ -32,6 +32,7 @@ import {toDevflowError} from '../adapters/aws/sdk-errors.js'
 import {SnsNotifier} from '../adapters/aws/sns-notifier.js'
 import {guardrailSettings, stageNotifier, TOPIC_EVENTS} from './guardrails.js'
 import type {ErrorTranslator} from '../api/router.js'
+import {CONSOLE_ADMIN_GROUP} from '../core/admins.js'
 import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../core/repository-access.js'
 
 export interface AwsPlatformConfig {
@@ -81,6 +82,8 @@ export interface AwsPlatformConfig {
   readonly warmTasks?: number
   readonly warmSchedule?: string
   readonly warmMaxAgeSeconds?: number
+  /** IAM roles whose sessions are admins (the operator role); console admins are the Cognito group CONSOLE_ADMIN_GROUP. */
+  readonly adminRoleArns?: readonly string[]
 }
 
 const REQUIRED = ['cluster', 'taskDefinition', 'subnets', 'githubAppSecretArn'] as const
@@ -153,6 +156,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       notifyFormat: read('notifyFormat'),
       notifySecret: read('notifySecret'),
       alertTopicArn: read('alertTopicArn'),
+      ...(read('adminRoleArns') ? {adminRoleArns: list(read('adminRoleArns'))} : {}),
       ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
       warmPoolTable: read('warmPoolTable'),
       warmTasks: optionalCount(read('warmTasks'), LAMBDA_ENV.warmTasks, 0),
@@ -229,6 +233,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       cluster: config.cluster,
       ...(config.taskRoleArn ? {workspaceRoleArn: config.taskRoleArn} : {}),
       repositoryAccess: config.repositoryAccess ?? NO_REPOSITORIES,
+      admins: {consoleGroups: [CONSOLE_ADMIN_GROUP], roleArns: config.adminRoleArns ?? []},
       ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
     },

@@ -33,6 +33,8 @@ export const OUTPUT_KEYS = {
   repositories: 'RepositoryAllowList',
   /** The warm pool's table (core/warm-pool.ts). */
   warmPoolTable: 'WarmPoolTableName',
+  /** The IAM roles whose sessions are the stage's admins (core/admins.ts): the operator role. */
+  adminRoleArns: 'AdminRoleArns',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -88,6 +90,8 @@ export const LAMBDA_ENV = {
   alertTopicArn: 'DEVFLOW_ALERT_TOPIC_ARN',
   /** The repository allow-list (core/repository-access.ts); unset: no repository is allowed. */
   repositories: 'DEVFLOW_REPOSITORIES',
+  /** Comma-separated IAM role ARNs whose sessions are the stage's admins (core/admins.ts): the operator role. */
+  adminRoleArns: 'DEVFLOW_ADMIN_ROLE_ARNS',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
   /** The warm pool (core/warm-pool.ts): its table, its size outside the schedule (`devflow:warmTasks`), the schedule (`devflow:warmSchedule`) and the recycle age in seconds. */

@@ -4,6 +4,7 @@
  * rules live in one place.
  */
 import {RETENTION_SECONDS} from '../deployment.js'
+import type {AdminPolicy} from '../admins.js'
 import type {AgentApi} from '../agent-api.js'
 import type {BudgetLimits} from '../budgets.js'
 import type {CapacityProvider} from '../models.js'
@@ -60,6 +61,8 @@ export interface CoreSettings {
   readonly repositoryAccess: RepositoryAccess
   /** How many active sessions one user may have; unset: no limit (a stage setting on AWS). */
   readonly maxActiveSessionsPerUser?: number
+  /** Who may list every user's sessions besides the CLI's --admin mode (core/admins.ts); nobody when unset. */
+  readonly admins?: AdminPolicy
 }
 
 export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
