@@ -188,6 +188,21 @@ export function warmPoolContract(name: string, make: () => Promise<WarmPlatformU
         expect((await rejection(pool().claim(id, pollToken, 0))).code).to.equal('WARM_TOKEN_INVALID')
       })
 
+      it('a poll between the assignment and its record on the session waits for the record', async () => {
+        const report = await pool().keep()
+        const id = report.started[0]
+        const record = (await kit.warm.get(id)) as WarmTaskRecord
+        const {pollToken} = await pool().register(id, await kit.proofOf(record))
+        const now = new Date().toISOString()
+        const session = {id: randomIds.sessionId(), userId: USER, repo: REPO, branch: 'main', status: 'PENDING' as const, capacity: 'FARGATE' as const, cpu: 1024, memory: 4096, createdAt: now, updatedAt: now, expiresAt: new Date(Date.now() + 3600_000).toISOString(), idleTimeoutSeconds: 1800, agentTokenHash: '', version: 0}
+        await kit.sessions.create(session)
+        // What a start's one conditional write does before it records the task on the session.
+        expect(await kit.warm.assign(id, session.id, now)).to.include({status: 'ASSIGNED'})
+        expect(await pool().claim(id, pollToken, 0)).to.equal(undefined)
+        await kit.sessions.update(session.id, 0, {status: 'PROVISIONING', taskArn: record.taskArn, warm: true})
+        expect(await pool().claim(id, pollToken, 0)).to.include({sessionId: session.id})
+      })
+
       it('falls back to a cold start when no warm task of the size is free, and counts the miss', async () => {
         await fill(1)
         const other = await start({cpu: 2048, memory: 8192})

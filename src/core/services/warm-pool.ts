@@ -131,7 +131,10 @@ export function createWarmPool(deps: CoreDeps, pool: WarmPoolDeps): WarmPoolApi 
       let touched = false
       for (let record: WarmTaskRecord | undefined = first; ; record = await store.get(warmId)) {
         if (!record) throw retired(warmId)
-        if (record.status === 'ASSIGNED' && record.sessionId) return handOver(deps, pool, record)
+        if (record.status === 'ASSIGNED' && record.sessionId) {
+          const assignment = await handOver(deps, pool, record)
+          if (assignment) return assignment
+        }
         if (!touched) {
           // One write per poll says the task is alive; a start does not hand a session to a silent task.
           touched = true
@@ -292,10 +295,15 @@ export async function takeWarmTask(deps: CoreDeps, pool: WarmPoolDeps, record: S
   return undefined
 }
 
-/** The claim poll that finds its task assigned: the agent token is minted once, as by the bootstrap call. */
-async function handOver(deps: CoreDeps, pool: WarmPoolDeps, warm: WarmTaskRecord): Promise<WarmAssignment> {
+/**
+ * The claim poll that finds its task assigned: the agent token is minted once, as by the bootstrap
+ * call. Undefined while the start that took the task has not recorded it on the session yet.
+ */
+async function handOver(deps: CoreDeps, pool: WarmPoolDeps, warm: WarmTaskRecord): Promise<WarmAssignment | undefined> {
   const sessionId = warm.sessionId as string
   const session = await deps.sessions.get(sessionId)
+  const recording = session?.status === 'PENDING' && session.taskArn === undefined
+  if (recording && deps.clock.now().getTime() - Date.parse(warm.assignedAt ?? warm.startedAt) < pool.settings.staleAfterSeconds * 1000) return undefined
   if (!session || isSessionTerminal(session.status) || session.taskArn !== warm.taskArn) {
     await pool.store.remove(warm.id)
     throw conflict('SESSION_ENDED', `The session warm task ${warm.id} was assigned to has ended.`, 'The workspace should shut down; the pool keeper replaces it.', {details: {status: session?.status}})
