@@ -11,6 +11,7 @@ import {AwsSolutionsChecks} from 'cdk-nag'
 
 import {invalidInput} from '../src/core/errors.js'
 import {parseWarmSchedule} from '../src/core/warm-pool.js'
+import {parseMaxSessionsPerRepo} from '../src/core/github/queue.js'
 import {budgetLimitsFrom, egressSettingsFrom, notificationSettingsFrom, priceOverrideFrom} from './guardrails.js'
 import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../src/core/repository-access.js'
 import {PlatformStack} from './stacks/platform-stack.js'
@@ -56,6 +57,7 @@ export function buildApp(options: BuildAppOptions = {}): App {
       prices: priceOverrideFrom(context),
       notifications: notificationSettingsFrom(context),
       repositories: repositoriesFrom(context),
+      githubMaxSessionsPerRepo: maxSessionsPerRepoFrom(context),
     })
   }
   return app
@@ -133,6 +135,11 @@ function warmScheduleFrom(context: Record<string, unknown>, key: string): string
   const raw = optionalString(context, key)
   if (raw !== undefined) parseWarmSchedule(raw, key)
   return raw
+}
+
+function maxSessionsPerRepoFrom(context: Record<string, unknown>): number | undefined {
+  const raw = optionalString(context, CONTEXT_KEYS.githubMaxSessionsPerRepo)
+  return raw === undefined ? undefined : parseMaxSessionsPerRepo(raw, CONTEXT_KEYS.githubMaxSessionsPerRepo)
 }
 
 function optionalString(context: Record<string, unknown>, key: string): string | undefined {

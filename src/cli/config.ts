@@ -28,6 +28,7 @@ import {z} from 'zod'
 
 import {OUTPUT_KEYS} from '../core/deployment.js'
 import {parseBudgetLimits} from '../core/budgets.js'
+import {DEFAULT_MAX_SESSIONS_PER_REPO, MAX_SESSIONS_PER_REPO_SETTING, parseMaxSessionsPerRepo} from '../core/github/queue.js'
 import {invalidInput} from '../core/errors.js'
 import {parseWebhookFormat, parseWebhookUrl} from '../core/notifications.js'
 
@@ -121,6 +122,13 @@ export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
     scope: 'stage',
     default: 'slack',
     parse: parseWebhookFormat,
+  },
+  githubMaxSessionsPerRepo: {
+    description: 'Sessions from GitHub webhooks one repository may have at once on the local platform; more wait in a queue (an AWS stage takes it at deploy: -c devflow:githubMaxSessionsPerRepo=N)',
+    env: MAX_SESSIONS_PER_REPO_SETTING.env,
+    scope: 'stage',
+    default: String(DEFAULT_MAX_SESSIONS_PER_REPO),
+    parse: (value) => String(parseMaxSessionsPerRepo(value)),
   },
 }
 
