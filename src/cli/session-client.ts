@@ -10,11 +10,9 @@ import {readFile} from 'node:fs/promises'
 
 import {HttpSessionApi} from '../adapters/http/api-client.js'
 import {bearerAuthorizer, sigV4Authorizer} from '../adapters/http/authorizers.js'
-import {type AwsEnvironment, resolveRegion} from '../adapters/aws/environment.js'
-import {findApiUrlInStack} from '../adapters/aws/cloudformation.js'
+import type {AwsEnvironment} from '../adapters/aws/environment.js'
 import {invalidInput, unauthenticated} from '../core/errors.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
-import {discoverApiEndpoint} from '../operations/api-endpoint.js'
 import type {ConfigFile} from './config.js'
 
 export type SessionMode = 'api' | 'admin' | 'local'
@@ -70,13 +68,23 @@ export async function openSessionClient(context: SessionClientContext): Promise<
     const token = await readLocalToken(local.tokenFile, context.stage)
     return {mode: 'local', api: new HttpSessionApi({endpoint, authorizer: bearerAuthorizer(token), userAgent: context.userAgent}), caller: REMOTE_CALLER, endpoint}
   }
-  const endpoint = context.endpoint ?? deployment?.apiUrl ?? (await discoverApiEndpoint({config: context.config, region: resolveRegion(context.aws), findApiUrl: (stackName) => findApiUrlInStack(context.aws, stackName)}, context.stage))
+  const endpoint = context.endpoint ?? deployment?.apiUrl ?? (await discoverEndpoint(context))
   return {
     mode: 'api',
     api: new HttpSessionApi({endpoint, authorizer: sigV4Authorizer({profile: context.aws.profile, region: context.aws.region ?? deployment?.region}), userAgent: context.userAgent}),
     caller: REMOTE_CALLER,
     endpoint,
   }
+}
+
+/** The stage's API URL from its CloudFormation stack: the only path that needs the CloudFormation client. */
+async function discoverEndpoint(context: SessionClientContext): Promise<string> {
+  const [{resolveRegion}, {findApiUrlInStack}, {discoverApiEndpoint}] = await Promise.all([
+    import('../adapters/aws/environment.js'),
+    import('../adapters/aws/cloudformation.js'),
+    import('../operations/api-endpoint.js'),
+  ])
+  return discoverApiEndpoint({config: context.config, region: resolveRegion(context.aws), findApiUrl: (stackName) => findApiUrlInStack(context.aws, stackName)}, context.stage)
 }
 
 async function readLocalToken(tokenFile: string | undefined, stage: string): Promise<string> {
