@@ -10,9 +10,10 @@ import {readFile} from 'node:fs/promises'
 
 import {HttpSessionApi} from '../adapters/http/api-client.js'
 import {bearerAuthorizer, sigV4Authorizer} from '../adapters/http/authorizers.js'
-import type {AwsEnvironment} from '../adapters/aws/environment.js'
+import {type AwsEnvironment, resolveRegion} from '../adapters/aws/environment.js'
 import {invalidInput, unauthenticated} from '../core/errors.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
+import {discoverApiEndpoint} from '../operations/api-endpoint.js'
 import type {ConfigFile} from './config.js'
 
 export type SessionMode = 'api' | 'admin' | 'local'
@@ -77,14 +78,10 @@ export async function openSessionClient(context: SessionClientContext): Promise<
   }
 }
 
-/** The stage's API URL from its CloudFormation stack: the only path that needs the CloudFormation client. */
+/** The stage's API URL from its CloudFormation stack: the only path that loads the CloudFormation client. */
 async function discoverEndpoint(context: SessionClientContext): Promise<string> {
-  const [{resolveRegion}, {findApiUrlInStack}, {discoverApiEndpoint}] = await Promise.all([
-    import('../adapters/aws/environment.js'),
-    import('../adapters/aws/cloudformation.js'),
-    import('../operations/api-endpoint.js'),
-  ])
-  return discoverApiEndpoint({config: context.config, region: resolveRegion(context.aws), findApiUrl: (stackName) => findApiUrlInStack(context.aws, stackName)}, context.stage)
+  const findApiUrl = async (stackName: string) => (await import('../adapters/aws/cloudformation.js')).findApiUrlInStack(context.aws, stackName)
+  return discoverApiEndpoint({config: context.config, region: resolveRegion(context.aws), findApiUrl}, context.stage)
 }
 
 async function readLocalToken(tokenFile: string | undefined, stage: string): Promise<string> {
