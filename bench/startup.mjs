@@ -3,21 +3,43 @@
 // run and interleaved (one sample of each in turn) so that load that comes and goes is shared:
 //  - bare `node -e 0` and `devflow --help`          target: --help <= 2.2x node
 //  - `session list` and `session status ID` in local mode (bearer token) and in API mode (SigV4),
-//    each against `devflow api serve` over moto (bench/lib/api-fixture.mjs)
+//    each against a replay server (a separate process) answering with what `devflow api serve`
+//    over moto answered (bench/lib/api-fixture.mjs) once: the figure is the CLI's own cost, not
+//    moto's
 //                                                   target: each <= 1.5x --help
 // Needs `npm run build` (it builds when the manifest is missing) and moto_server.
-import {execFileSync, spawnSync} from 'node:child_process'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {root, SESSION_ID, startApiFixture} from './lib/api-fixture.mjs'
+import {freePort, root, SESSION_ID, startApiFixture, waitFor} from './lib/api-fixture.mjs'
 
 const cli = join(root, 'bin', 'run.js')
 if (!existsSync(join(root, 'oclif.manifest.json'))) execFileSync('npm', ['run', 'build', '--silent'], {cwd: root, stdio: 'inherit'})
 const runs = Number(process.env.RUNS ?? 15)
 
+// The answers, recorded once from the real server; replayed by a process of its own (spawnSync
+// below blocks this one).
 const fixture = await startApiFixture()
+const recorded = {}
+for (const path of ['/sessions', `/sessions/${SESSION_ID}`]) {
+  const response = await fetch(`${fixture.url}${path}`)
+  if (response.status !== 200) throw new Error(`GET ${path}: ${response.status}`)
+  recorded[path.split('?')[0]] = await response.text()
+}
+fixture.close()
+const replayPort = await freePort()
+const replay = spawn(process.execPath, ['-e', `
+  const answers = ${JSON.stringify(recorded)}
+  require('node:http').createServer((req, res) => {
+    const body = answers[new URL(req.url, 'http://x').pathname]
+    res.writeHead(body ? 200 : 404, {'content-type': 'application/json'})
+    res.end(body ?? '{"error":{"code":"NOT_FOUND","message":"not recorded","hint":"-"}}')
+  }).listen(${replayPort}, '127.0.0.1')
+`], {stdio: 'ignore'})
+const replayUrl = `http://127.0.0.1:${replayPort}`
+await waitFor(`${replayUrl}/sessions`)
 const home = mkdtempSync(join(tmpdir(), 'devflow-startup-bench-'))
 try {
   mkdirSync(join(home, '.config', 'devflow'), {recursive: true})
@@ -26,8 +48,8 @@ try {
     join(home, '.config', 'devflow', 'config.json'),
     JSON.stringify({
       stages: {
-        local: {local: {apiUrl: fixture.url, tokenFile: join(home, 'token')}},
-        dev: {deployment: {apiUrl: fixture.url, region: 'us-east-1'}},
+        local: {local: {apiUrl: replayUrl, tokenFile: join(home, 'token')}},
+        dev: {deployment: {apiUrl: replayUrl, region: 'us-east-1'}},
       },
     }),
   )
@@ -65,6 +87,6 @@ try {
     console.log(`session ${verb.padEnd(6)} (${mode.padEnd(5)} mode)   ${fmt(stats[name])}   ${(stats[name].median / stats.help.median).toFixed(2)}x --help (target <= 1.5x)`)
   }
 } finally {
-  fixture.close()
+  replay.kill('SIGTERM')
   rmSync(home, {recursive: true, force: true})
 }
