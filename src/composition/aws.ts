@@ -28,6 +28,7 @@ import {toDevflowError} from '../adapters/aws/sdk-errors.js'
 import {SnsNotifier} from '../adapters/aws/sns-notifier.js'
 import {guardrailSettings, stageNotifier, TOPIC_EVENTS} from './guardrails.js'
 import type {ErrorTranslator} from '../api/router.js'
+import {CONSOLE_ADMIN_GROUP} from '../core/admins.js'
 import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../core/repository-access.js'
 
 export interface AwsPlatformConfig {
@@ -72,6 +73,8 @@ export interface AwsPlatformConfig {
   readonly maxAttempts?: number
   /** The repository allow-list; none: no repository may be started on. */
   readonly repositoryAccess?: RepositoryAccess
+  /** IAM roles whose sessions are admins (the operator role); console admins are the Cognito group CONSOLE_ADMIN_GROUP. */
+  readonly adminRoleArns?: readonly string[]
 }
 
 const REQUIRED = ['cluster', 'taskDefinition', 'subnets', 'githubAppSecretArn'] as const
@@ -144,6 +147,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       notifyFormat: read('notifyFormat'),
       notifySecret: read('notifySecret'),
       alertTopicArn: read('alertTopicArn'),
+      ...(read('adminRoleArns') ? {adminRoleArns: list(read('adminRoleArns'))} : {}),
       ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
     },
     origin,
@@ -214,6 +218,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       cluster: config.cluster,
       ...(config.taskRoleArn ? {workspaceRoleArn: config.taskRoleArn} : {}),
       repositoryAccess: config.repositoryAccess ?? NO_REPOSITORIES,
+      admins: {consoleGroups: [CONSOLE_ADMIN_GROUP], roleArns: config.adminRoleArns ?? []},
       ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
     },

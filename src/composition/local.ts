@@ -11,6 +11,7 @@ import {userInfo} from 'node:os'
 
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github.js'
 import {DockerRuntime} from '../adapters/local/docker-runtime.js'
+import {ImportGatedRuntime} from '../adapters/local/import-gated-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
@@ -19,6 +20,7 @@ import {ANY_REPOSITORY, parseRepositoryAccess, REPOSITORIES_SETTING} from '../co
 import {isSessionTerminal} from '../core/state-machine.js'
 import {randomIds, systemClock} from '../core/ids.js'
 import type {TaskRuntime, TaskSpec} from '../core/ports.js'
+import type {AdminPolicy} from '../core/admins.js'
 import type {Caller} from '../core/session-api.js'
 import {createCoreServices, type CoreServices, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
 import type {LocalRuntimeChoice} from '../operations/local-platform.js'
@@ -38,6 +40,8 @@ export interface LocalPlatformOptions {
   readonly env: NodeJS.ProcessEnv
   readonly githubToken?: string
   readonly stopGraceMs?: number
+  /** More admins than the local user (the browser tests' Cognito group). */
+  readonly admins?: Omit<AdminPolicy, 'principals'>
   readonly runtime: LocalRuntimeChoice
 }
 
@@ -62,7 +66,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     const key = claudeApiKey(paths.dataDir, options.env)
     return {...(key ? {ANTHROPIC_API_KEY: key} : {}), ...(cloneUrl ? {REPO_URL: cloneUrl} : {})}
   }
-  const runtime: TaskRuntime =
+  const workspaces =
     options.runtime.kind === 'docker'
       ? new DockerRuntime({
           dataDir: paths.dataDir,
@@ -79,6 +83,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
           // Host processes run as the user, with the user's tools on PATH.
           environment: (spec) => ({...options.env, ...workspaceSecrets(spec)}),
         })
+  // A plain directory is imported in the background: its sessions start once it is done.
+  const runtime: TaskRuntime = new ImportGatedRuntime(workspaces, (spec) => repos.pendingImport(spec.environment.REPO ?? ''))
   const apiKey = () => claudeApiKey(paths.dataDir, options.env)
   const services = createCoreServices({
     sessions: new SqliteSessionStore(db),
@@ -117,6 +123,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
       // Locally the repositories are reached with the user's own GitHub token or are on this
       // machine: any of them, unless DEVFLOW_REPOSITORIES (in the environment of `local up`) narrows it.
       repositoryAccess: options.env[REPOSITORIES_SETTING.env] ? parseRepositoryAccess(options.env[REPOSITORIES_SETTING.env] as string, REPOSITORIES_SETTING.env) : ANY_REPOSITORY,
+      // The one local user is the admin (it sees sessions GitHub webhooks started, too).
+      admins: {principals: [localUserId()], ...options.admins},
     },
   })
 

@@ -31,6 +31,8 @@ export const OUTPUT_KEYS = {
   emulator: 'Emulator',
   /** The repository allow-list as JSON (core/repository-access.ts), for `api serve` and admin mode. */
   repositories: 'RepositoryAllowList',
+  /** The IAM roles whose sessions are the stage's admins (core/admins.ts): the operator role. */
+  adminRoleArns: 'AdminRoleArns',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -86,6 +88,8 @@ export const LAMBDA_ENV = {
   alertTopicArn: 'DEVFLOW_ALERT_TOPIC_ARN',
   /** The repository allow-list (core/repository-access.ts); unset: no repository is allowed. */
   repositories: 'DEVFLOW_REPOSITORIES',
+  /** Comma-separated IAM role ARNs whose sessions are the stage's admins (core/admins.ts): the operator role. */
+  adminRoleArns: 'DEVFLOW_ADMIN_ROLE_ARNS',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
 } as const

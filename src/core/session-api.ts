@@ -9,13 +9,15 @@
  */
 import * as z from 'zod'
 
-import type {Page, Prompt, PromptEvent, Session, SessionSource, SessionStatus} from './models.js'
+import type {Page, Prompt, PromptEvent, PromptStatus, Session, SessionSource, SessionStatus} from './models.js'
 import {PrMode} from './models.js'
 
 /** Who is calling. `admin` sees every user's sessions (the CLI's --admin mode). */
 export interface Caller {
   readonly userId: string
   readonly admin?: boolean
+  /** A console caller's Cognito groups, from the verified ID token (core/admins.ts). */
+  readonly groups?: readonly string[]
   /**
    * The base URL the caller reached the API at (API Gateway stage URL, `devflow api serve`'s own
    * URL). A new session's agent calls back there unless the platform names an agent API URL.
@@ -86,11 +88,18 @@ export type UsageReport = z.infer<typeof UsageReport>
 export const NotificationTestResult = z.object({delivered: z.boolean(), status: z.number().int().optional(), error: z.string().optional()})
 export type NotificationTestResult = z.infer<typeof NotificationTestResult>
 
+/**
+ * `GET /repositories`: the stage's allow-list as it applies to the caller (core/repository-access.ts):
+ * `owner/name` and `owner/*` entries; `any` when every repository is allowed (`*`).
+ */
+export const RepositoryChoices = z.object({items: z.array(z.string()), any: z.boolean()})
+export type RepositoryChoices = z.infer<typeof RepositoryChoices>
+
 export interface ListSessionsOptions {
   readonly limit?: number
   readonly nextToken?: string
   readonly status?: SessionStatus
-  /** Every user's sessions; only for an admin caller. */
+  /** Every user's sessions (`GET /admin/sessions`); only for an admin caller (core/admins.ts). */
   readonly all?: boolean
 }
 
@@ -124,6 +133,27 @@ export interface Health {
   readonly checks: Record<string, {status: 'ok' | 'error'; message?: string}>
 }
 
+/**
+ * The longest `GET /sessions/{id}/prompts/{pid}/events?wait=` honoured; a longer one is clamped.
+ * API Gateway ends every integration after 29 s, so a wait must end well before that.
+ */
+export const MAX_EVENTS_WAIT_SECONDS = 20
+
+export interface PromptEventsOptions {
+  /**
+   * Long poll: when no event after `after` is there yet and the prompt has not ended, answer as
+   * soon as one of them happens, or after this many seconds (at most MAX_EVENTS_WAIT_SECONDS)
+   * with no events. 0 or unset: answer at once.
+   */
+  readonly waitSeconds?: number
+}
+
+/** A page of a prompt's events and the prompt's status when they were read. */
+export interface PromptEventsPage extends Page<PromptEvent> {
+  /** Absent only from a server older than the long poll. */
+  readonly status?: PromptStatus
+}
+
 export interface SessionApi {
   /** `created` is false when an idempotency key returned an existing session. */
   /** `origin.source`: set by the GitHub work service (core/services/github-work.ts), never from a request body. */
@@ -136,8 +166,8 @@ export interface SessionApi {
   enqueuePrompt(caller: Caller, sessionId: string, request: PromptRequest): Promise<Prompt>
   listPrompts(caller: Caller, sessionId: string, options: {limit?: number; nextToken?: string}): Promise<Page<Prompt>>
   getPrompt(caller: Caller, sessionId: string, promptId: string): Promise<Prompt>
-  /** Events with seq > `after`. */
-  promptEvents(caller: Caller, sessionId: string, promptId: string, after: number): Promise<Page<PromptEvent>>
+  /** Events with seq > `after`; with `waitSeconds`, a long poll (PromptEventsOptions). */
+  promptEvents(caller: Caller, sessionId: string, promptId: string, after: number, options?: PromptEventsOptions): Promise<PromptEventsPage>
   editor(caller: Caller, sessionId: string): Promise<EditorInfo>
   health(): Promise<Health>
   /** Raises the session's own budget and lifts its pause. */
@@ -146,4 +176,6 @@ export interface SessionApi {
   usage(caller: Caller, request: UsageRequest): Promise<UsageReport>
   /** Sends one test notification through the stage's notifier. */
   notifyTest(caller: Caller): Promise<NotificationTestResult>
+  /** The repositories the caller may start sessions on. */
+  repositories(caller: Caller): Promise<RepositoryChoices>
 }

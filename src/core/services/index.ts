@@ -4,6 +4,7 @@
  * rules live in one place.
  */
 import {RETENTION_SECONDS} from '../deployment.js'
+import type {AdminPolicy} from '../admins.js'
 import type {AgentApi} from '../agent-api.js'
 import type {BudgetLimits} from '../budgets.js'
 import type {CapacityProvider} from '../models.js'
@@ -13,6 +14,7 @@ import {NO_REPOSITORIES, type RepositoryAccess} from '../repository-access.js'
 import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
+import {type ChangeSignals, createChangeSignals, signallingStores} from './change-signals.js'
 import {createGithubWork, type GithubWorkApi, type GithubWorkDeps} from './github-work.js'
 import {createReaper, type ReapReport} from './reaper.js'
 import {createSessionService} from './session-service.js'
@@ -59,6 +61,8 @@ export interface CoreSettings {
   readonly repositoryAccess: RepositoryAccess
   /** How many active sessions one user may have; unset: no limit (a stage setting on AWS). */
   readonly maxActiveSessionsPerUser?: number
+  /** Who may list every user's sessions besides the CLI's --admin mode (core/admins.ts); nobody when unset. */
+  readonly admins?: AdminPolicy
 }
 
 export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
@@ -97,6 +101,11 @@ export interface CoreDeps {
   github?: GithubWorkDeps
   /** Where prompt, session and budget news goes (the stage's webhook, its SNS topic); nothing is sent when not given. */
   notifier?: Notifier
+  /**
+   * Wakes this process's long polls when a write they wait for lands here (change-signals.ts);
+   * createCoreServices makes one when not given. Pass one to share it between service sets.
+   */
+  signals?: ChangeSignals
 }
 
 export interface CoreServices {
@@ -111,7 +120,9 @@ export interface CoreServices {
 export type {ReapReport} from './reaper.js'
 export type {GithubWorkApi, GithubWorkDeps, WebhookResponse} from './github-work.js'
 
-export function createCoreServices(deps: CoreDeps): CoreServices {
+export function createCoreServices(given: CoreDeps): CoreServices {
+  const signals = given.signals ?? createChangeSignals()
+  const deps: CoreDeps = {...given, signals, ...signallingStores(given, signals)}
   const sessions = createSessionService(deps)
   const github = deps.github ? createGithubWork(deps, deps.github, sessions) : undefined
   return {

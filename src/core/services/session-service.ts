@@ -7,7 +7,7 @@ import {decidePromptStart, raisedSessionBudget} from '../budgets.js'
 import {conflict, invalidInput, isDevflowError, tooLarge} from '../errors.js'
 import {hashToken, sessionIdForIdempotencyKey} from '../ids.js'
 import {createPageTokens} from '../page-tokens.js'
-import {type Prompt, type PromptEvent, type Page, type Session, type SessionRecord, toPrompt, toSession} from '../models.js'
+import {type Prompt, type Page, type Session, type SessionRecord, toPrompt, toSession} from '../models.js'
 import type {TaskState} from '../ports.js'
 import {
   AddBudgetRequest,
@@ -17,6 +17,7 @@ import {
   type Health,
   type ListSessionsOptions,
   MAX_PROMPT_BYTES,
+  type PromptEventsPage,
   PromptRequest,
   type SessionApi,
   StartSessionRequest,
@@ -27,10 +28,12 @@ import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDurati
 import type {CoreDeps} from './index.js'
 import {cancelPrompt, endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
-import {assertRepositoryAllowed} from '../repository-access.js'
+import {assertAdmin} from '../admins.js'
+import {assertRepositoryAllowed, repositoryChoices} from '../repository-access.js'
 import {parseRequest} from './parse.js'
 import {budgetLimits, budgetSpend, notify, reachedThresholds, sessionRecordCost, sessionRef} from './spend.js'
 import {usageReport} from './usage.js'
+import {eventsWaitSeconds, readPromptEvents} from './prompt-events.js'
 
 const MAX_PAGE = 100
 const MAX_SEQ_ATTEMPTS = 10
@@ -95,9 +98,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     async list(caller, options: ListSessionsOptions) {
       const limit = pageLimit(options.limit)
       const all = options.all === true
-      if (all && !caller.admin) {
-        throw invalidInput('ADMIN_ONLY', 'Only admin mode can list every user\'s sessions.', 'Drop --all, or run the command with --admin and operator credentials.')
-      }
+      if (all) assertAdmin(deps.settings.admins, caller)
       // A token pages the list it came from: this caller's sessions, or every user's.
       const scope = all ? 'sessions:all' : `sessions:${caller.userId}`
       const cursor = await pageTokens.open(scope, options.nextToken)
@@ -175,15 +176,13 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       return toPrompt(await loadPrompt(deps, session.id, promptId))
     },
 
-    async promptEvents(caller, sessionId, promptId, after): Promise<Page<PromptEvent>> {
+    async promptEvents(caller, sessionId, promptId, after, options = {}): Promise<PromptEventsPage> {
       if (!Number.isSafeInteger(after) || after < 0) {
         throw invalidInput('INVALID_CURSOR', `"${after}" is not an event cursor.`, 'Pass the seq of the last event you have (0 for all).')
       }
+      eventsWaitSeconds(options)
       const session = await loadOwnedSession(deps, caller, sessionId)
-      const prompt = await loadPrompt(deps, session.id, promptId)
-      const items = await deps.prompts.listEvents(prompt.id, after, MAX_PAGE)
-      const last = items.at(-1)
-      return {items, ...(items.length === MAX_PAGE && last ? {nextToken: String(last.seq)} : {})}
+      return readPromptEvents(deps, session, promptId, after, options)
     },
 
     async editor(caller, sessionId): Promise<EditorInfo> {
@@ -236,6 +235,10 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       const event = {kind: 'test' as const, stage: deps.settings.stage ?? 'local', requestedBy: caller.userId}
       if (!deps.notifier) return {delivered: false, error: 'No webhook is configured for this stage.'}
       return deps.notifier.notify(event)
+    },
+
+    async repositories(caller) {
+      return repositoryChoices(deps.settings.repositoryAccess, caller.userId)
     },
 
     async health(): Promise<Health> {

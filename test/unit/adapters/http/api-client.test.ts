@@ -58,6 +58,32 @@ describe('HttpSessionApi over a SigV4-checking server', () => {
     const events = await api().promptEvents(caller, session.id, 'p-abcdefghijklmnopqrst', 3)
     expect(events.items[0].text).to.equal('hi')
     expect(server.requests[1].url).to.equal(`/prod/sessions/${session.id}/prompts/p-abcdefghijklmnopqrst/events?after=3`)
+    expect(events).not.to.have.property('status')
+  })
+
+  it('long-polls the events with a signed wait, and reads the prompt status the page carries', async () => {
+    reply = () => ({status: 200, body: {items: [], status: 'SUCCEEDED'}})
+    const page = await api().promptEvents(caller, session.id, 'p-abcdefghijklmnopqrst', 7, {waitSeconds: 20})
+    expect(page).to.deep.equal({items: [], status: 'SUCCEEDED'})
+    expect(server.requests[0].url).to.equal(`/prod/sessions/${session.id}/prompts/p-abcdefghijklmnopqrst/events?after=7&wait=20`)
+    // A status the client does not know is left out rather than trusted.
+    reply = () => ({status: 200, body: {items: [], status: 'SLEEPING'}})
+    expect(await api().promptEvents(caller, session.id, 'p-abcdefghijklmnopqrst', 7, {waitSeconds: 0})).to.deep.equal({items: []})
+    expect(server.requests[1].url).to.equal(`/prod/sessions/${session.id}/prompts/p-abcdefghijklmnopqrst/events?after=7`)
+  })
+
+  it('lists every user\'s sessions at the admins\' route, reads the repository choices, and passes a 403 on as exit 4', async () => {
+    reply = () => ({status: 200, body: {items: [session]}})
+    expect(await api().list(caller, {all: true, status: 'RUNNING', limit: 10})).to.deep.equal({items: [session]})
+    expect(server.requests[0].url).to.equal('/prod/admin/sessions?limit=10&status=RUNNING')
+    reply = () => ({status: 200, body: {items: ['octo/app', 'octo/*'], any: false}})
+    expect(await api().repositories(caller)).to.deep.equal({items: ['octo/app', 'octo/*'], any: false})
+    expect(server.requests[1]).to.include({method: 'GET', url: '/prod/repositories'})
+    reply = () => ({status: 403, body: {error: {code: 'ADMIN_ONLY', message: 'Only an admin of this stage can list every user\'s sessions.', hint: 'Assume the operator role.'}}})
+    const refused = await rejection(api().list(caller, {all: true}))
+    expect([refused.code, refused.exitCode]).to.deep.equal(['ADMIN_ONLY', 4])
+    reply = () => ({status: 200, body: {items: 'octo/app'}})
+    expect((await rejection(api().repositories(caller))).exitCode).to.equal(7)
   })
 
   it('turns an API error body into the same DevflowError, kind from the status', async () => {
