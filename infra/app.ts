@@ -37,7 +37,9 @@ export function findProjectRoot(from = dirname(fileURLToPath(import.meta.url))):
 }
 
 export function buildApp(options: BuildAppOptions = {}): App {
-  const app = new App({outdir: options.outdir, context: options.context ?? {}})
+  // aws-cdk-lib's built-in template validator (WASM) took half of every synth and only warns by
+  // default; the templates are held to cfn-lint in test/infra instead, and cdk-nag runs below.
+  const app = new App({outdir: options.outdir, context: options.context ?? {}, builtinCloudFormationValidation: false})
   // Read back through the app: under the cdk CLI, CDK_CONTEXT_JSON (cdk.json, -c) is merged in here.
   const context = new Proxy({} as Record<string, unknown>, {get: (_, key: string) => app.node.tryGetContext(key)})
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app))

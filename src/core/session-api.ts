@@ -7,8 +7,9 @@
  *
  * Request bodies are parsed with the zod schemas below once, in the service (src/core/services).
  */
+import * as z from 'zod'
+
 import type {WarmPoolStatus} from './warm-pool.js'
-import {z} from 'zod'
 
 import type {Page, Prompt, PromptEvent, PromptStatus, Session, SessionSource, SessionStatus} from './models.js'
 import {PrMode} from './models.js'

@@ -4,7 +4,7 @@
  * the pool's settings and the time-of-day schedule of its size; the rules are in
  * services/warm-pool.ts.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {invalidInput} from './errors.js'
 import {CapacityProvider, ErrorInfo} from './models.js'
