@@ -10,6 +10,7 @@ import {App, Validations} from 'aws-cdk-lib'
 import {AwsSolutionsChecks} from 'cdk-nag'
 
 import {invalidInput} from '../src/core/errors.js'
+import {parseWarmSchedule} from '../src/core/warm-pool.js'
 import {parseMaxSessionsPerRepo} from '../src/core/github/queue.js'
 import {budgetLimitsFrom, egressSettingsFrom, notificationSettingsFrom, priceOverrideFrom} from './guardrails.js'
 import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../src/core/repository-access.js'
@@ -36,7 +37,9 @@ export function findProjectRoot(from = dirname(fileURLToPath(import.meta.url))):
 }
 
 export function buildApp(options: BuildAppOptions = {}): App {
-  const app = new App({outdir: options.outdir, context: options.context ?? {}})
+  // aws-cdk-lib's built-in template validator (WASM) took half of every synth and only warns by
+  // default; the templates are held to cfn-lint in test/infra instead, and cdk-nag runs below.
+  const app = new App({outdir: options.outdir, context: options.context ?? {}, builtinCloudFormationValidation: false})
   // Read back through the app: under the cdk CLI, CDK_CONTEXT_JSON (cdk.json, -c) is merged in here.
   const context = new Proxy({} as Record<string, unknown>, {get: (_, key: string) => app.node.tryGetContext(key)})
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
@@ -47,7 +50,8 @@ export function buildApp(options: BuildAppOptions = {}): App {
       network: networkSettings(context, stage),
       image: imageFrom(context),
       projectRoot,
-      warmTasks: optionalCount(context, CONTEXT_KEYS.warmTasks),
+      warmTasks: perStage(context, CONTEXT_KEYS.warmTasks, stage, optionalCount),
+      warmSchedule: perStage(context, CONTEXT_KEYS.warmSchedule, stage, warmScheduleFrom),
       alarmEmail: optionalString(context, CONTEXT_KEYS.alarmEmail),
       forMoto: emulatorFrom(context) === 'moto',
       egress: egressSettingsFrom(context, STAGES[stage]),
@@ -116,6 +120,23 @@ function repositoriesFrom(context: Record<string, unknown>): RepositoryAccess {
   const value = context[CONTEXT_KEYS.repositories]
   if (value === undefined || value === null || value === '') return NO_REPOSITORIES
   return parseRepositoryAccess(typeof value === 'string' ? value : JSON.stringify(value), `The context ${CONTEXT_KEYS.repositories}`)
+}
+
+/** A setting given for every stage, or per stage as {"dev": ..., "prod": ...} (a stage left out keeps its default). */
+function perStage<T>(context: Record<string, unknown>, key: string, stage: StageName, read: (source: Record<string, unknown>, key: string) => T | undefined): T | undefined {
+  const value = context[key]
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const own = (value as Record<string, unknown>)[stage]
+    return own === undefined ? undefined : read({[`${key}.${stage}`]: own}, `${key}.${stage}`)
+  }
+  return read(context, key)
+}
+
+/** `devflow:warmSchedule` (src/core/warm-pool.ts parseWarmSchedule), checked at synth. */
+function warmScheduleFrom(context: Record<string, unknown>, key: string): string | undefined {
+  const raw = optionalString(context, key)
+  if (raw !== undefined) parseWarmSchedule(raw, key)
+  return raw
 }
 
 function maxSessionsPerRepoFrom(context: Record<string, unknown>): number | undefined {

@@ -24,7 +24,7 @@ import {chmod, mkdir, open, readFile, rename, unlink} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {OUTPUT_KEYS} from '../core/deployment.js'
 import {parseBudgetLimits} from '../core/budgets.js'

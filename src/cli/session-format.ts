@@ -113,11 +113,19 @@ export function sessionDetail(session: Session, options: FormatOptions = {}): st
           ? `${session.checkpoint.branch} ${session.checkpoint.commit.slice(0, 12)}${session.checkpoint.conversation ? ' with the conversation' : ''} (${session.checkpoint.savedAt})`
           : undefined,
       ],
+      ['Started', startedHow(session)],
       ['Task', session.taskArn],
       ['Error', session.error ? paint(`${session.error.code}: ${session.error.message}`, 'red', color) : undefined],
     ],
     color,
   )
+}
+
+/** A warm pool's task or a cold one, and how long the workspace took to be RUNNING. */
+function startedHow(session: Session): string | undefined {
+  const took = session.timeToRunningMs === undefined ? '' : `, RUNNING after ${session.timeToRunningMs < 10_000 ? `${session.timeToRunningMs} ms` : `${(session.timeToRunningMs / 1000).toFixed(1)} s`}`
+  if (!session.warm && took === '') return undefined
+  return `${session.warm ? 'from the warm pool' : 'cold (a new task)'}${took}`
 }
 
 export function eventLine(event: PromptEvent, color = colorEnabled(process.stderr)): string {

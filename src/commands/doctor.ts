@@ -7,6 +7,7 @@ import {toolVersion} from '../adapters/host/tool-version.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {ConfigFile, configPath} from '../cli/config.js'
 import {doctorLines} from '../cli/doctor-format.js'
+import {openSessionClient} from '../cli/session-client.js'
 import {type DoctorReport, runDoctor} from '../operations/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
@@ -17,6 +18,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   async run(): Promise<DoctorReport> {
     const aws = await this.awsEnvironmentEvenWithBrokenConfig()
     const github = await this.githubCheckOfDeployedStage(aws)
+    const warmPool = await this.warmPoolOfDeployedStage(aws)
     const report = await runDoctor({
       nodeVersion: process.versions.node,
       configPath: configPath(),
@@ -25,6 +27,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       dockerEngineVersion: () => toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
       sessionManagerPluginVersion: () => toolVersion('session-manager-plugin', ['--version']),
       ...(github ? {githubWebhooks: github} : {}),
+      ...(warmPool ? {warmPool} : {}),
     })
     for (const line of doctorLines(report)) this.terminal.print(line)
     process.exitCode = report.exitCode
@@ -52,6 +55,25 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
         admin.close()
         deliveries.close()
       }
+    }
+  }
+
+  /** The stage API's health (SigV4, or the local token), for its warm pool; undefined without a deployed or local stage. */
+  private async warmPoolOfDeployedStage(aws: AwsEnvironment) {
+    let stage: string
+    let config: ConfigFile
+    try {
+      stage = await this.stage()
+      config = await this.configFile()
+    } catch {
+      return undefined
+    }
+    if (!config.getStageData(stage, 'deployment')?.apiUrl) return undefined
+    const endpoint = await this.setting('endpoint')
+    const userAgent = `devflow-cli/${this.config.version}`
+    return async () => {
+      const client = await openSessionClient({admin: false, stage, endpoint, config, aws, userAgent, adminApi: () => Promise.reject(new Error('doctor uses the API'))})
+      return (await client.api.health()).warmPool
     }
   }
 

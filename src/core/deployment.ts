@@ -33,6 +33,8 @@ export const OUTPUT_KEYS = {
   repositories: 'RepositoryAllowList',
   /** Where stopped sessions' Claude conversations are kept for `session resume`. */
   conversationsBucket: 'ConversationsBucketName',
+  /** The warm pool's table (core/warm-pool.ts). */
+  warmPoolTable: 'WarmPoolTableName',
   /** The IAM roles whose sessions are the stage's admins (core/admins.ts): the operator role. */
   adminRoleArns: 'AdminRoleArns',
 } as const
@@ -98,6 +100,11 @@ export const LAMBDA_ENV = {
   adminRoleArns: 'DEVFLOW_ADMIN_ROLE_ARNS',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
+  /** The warm pool (core/warm-pool.ts): its table, its size outside the schedule (`devflow:warmTasks`), the schedule (`devflow:warmSchedule`) and the recycle age in seconds. */
+  warmPoolTable: 'DEVFLOW_WARM_POOL_TABLE',
+  warmTasks: 'DEVFLOW_WARM_TASKS',
+  warmSchedule: 'DEVFLOW_WARM_SCHEDULE',
+  warmMaxAgeSeconds: 'DEVFLOW_WARM_MAX_AGE_SECONDS',
 } as const
 
 /**
@@ -128,6 +135,8 @@ export const TABLE_NAMES = {
   events: 'devflow-prompt-events',
   /** Webhook deliveries by X-GitHub-Delivery (core/github/deliveries.ts). */
   githubDeliveries: 'devflow-github-deliveries',
+  /** The warm pool's tasks and counters (core/warm-pool.ts). */
+  warmPool: 'devflow-warm-pool',
 } as const
 /** The sessions table's index of a user's sessions by creation time (DESIGN.md "Data"). */
 export const SESSIONS_BY_USER_INDEX = 'user_id-created_at-index'

@@ -6,7 +6,7 @@
  * the public JSON documents of DESIGN.md that the API returns and the CLI's `--json` prints: they
  * never carry a token hash or an idempotency key.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 export const SESSION_STATUSES = ['PENDING', 'PROVISIONING', 'RUNNING', 'STOPPING', 'STOPPED', 'FAILED'] as const
 export const SessionStatus = z.enum(SESSION_STATUSES)
@@ -113,6 +113,8 @@ export const SessionRecord = z.object({
   ttlSeconds: z.number().int().positive().optional(),
   /** The compute cost of the session's earlier tasks (before its last resume), in USD. */
   priorComputeUsd: z.number().nonnegative().optional(),
+  /** Set when the session took a task of the warm pool instead of starting one (core/warm-pool.ts). */
+  warm: z.boolean().optional(),
   /** Optimistic locking: every update is conditional on it and increments it. */
   version: z.number().int().nonnegative(),
 })
@@ -142,6 +144,10 @@ export const Session = z.object({
   stopReason: StopReason.optional(),
   resumeCount: z.number().int().nonnegative().optional(),
   checkpoint: Checkpoint.optional(),
+  /** The session took a warm task of the pool. */
+  warm: z.boolean().optional(),
+  /** From the start request to the agent's first heartbeat (RUNNING). */
+  timeToRunningMs: z.number().int().nonnegative().optional(),
 })
 export type Session = z.infer<typeof Session>
 
@@ -233,6 +239,8 @@ export function toSession(record: SessionRecord, formatIdle: (seconds: number) =
     stopReason: record.stopReason,
     resumeCount: record.resumeCount,
     checkpoint: record.checkpoint,
+    warm: record.warm,
+    timeToRunningMs: record.agentReadyAt ? Math.max(0, Date.parse(record.agentReadyAt) - Date.parse(record.createdAt)) : undefined,
   })
 }
 

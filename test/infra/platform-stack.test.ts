@@ -101,7 +101,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           ],
           TimeToLiveSpecification: {AttributeName: 'ttl', Enabled: true},
         })
-        t.resourceCountIs('AWS::DynamoDB::Table', 4)
+        // The four of DESIGN.md "Data" and the warm pool's (test/infra/warm-pool.test.ts).
+        t.resourceCountIs('AWS::DynamoDB::Table', 5)
       })
 
       it('the GitHub webhook deliveries table: delivery_id, TTL, and the GSI the delivery store queries', () => {
@@ -165,7 +166,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
           DefaultCapacityProviderStrategy: [{CapacityProvider: stage === 'dev' ? 'FARGATE_SPOT' : 'FARGATE', Weight: 1}],
         })
-        templates[stage].hasResourceProperties('AWS::ECS::Service', {DesiredCount: 0, EnableExecuteCommand: true, LaunchType: Match.absent()})
+        // The warm pool is RunTask'd tasks kept by its keeper, not an ECS service (README, "The warm pool").
+        templates[stage].resourceCountIs('AWS::ECS::Service', 0)
       })
 
       it('I-10: the code-server task definition', () => {
@@ -280,8 +282,13 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'))
         expect(JSON.stringify(dynamo)).to.contain('/index/user_id-created_at-index')
         expect(JSON.stringify(dynamo)).to.contain('DataGithubDeliveries').and.contain(`/index/${DELIVERIES_BY_TIME_INDEX}`)
-        // Only the item calls the stores make: no deletes, batch writes, stream reads or table management.
-        expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).to.deep.equal(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'])
+        // Only the item calls the stores make: no batch writes, stream reads or table management, and
+        // deletes on the warm pool's table alone (a handed-over task's record).
+        const sessionData = dynamo.filter((s) => !JSON.stringify(s.Resource).includes('DataWarmPool'))
+        expect(sessionData.flatMap((s) => [s.Action].flat() as string[]).sort()).to.deep.equal(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'])
+        const warmPool = dynamo.filter((s) => JSON.stringify(s.Resource).includes('DataWarmPool'))
+        expect(warmPool.flatMap((s) => [s.Action].flat() as string[]).sort()).to.deep.equal(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'])
+        expect(warmPool.map((s) => JSON.stringify(s.Resource))).to.satisfy((list: string[]) => list.every((r) => !r.includes('DataSessions')))
         expect(actions).to.include('ecs:TagResource')
         expect(JSON.stringify(withAction('ecs:DescribeClusters')?.Resource)).to.match(/WorkspacesCluster.*Arn/)
         expect(JSON.stringify(statements)).to.contain('SecretsPageTokenKey')
@@ -356,13 +363,14 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         // Appending to the ECS Exec log group only.
         const logWrites = statements.find((st) => ([st.Action].flat() as string[]).includes('logs:PutLogEvents'))
         expect(JSON.stringify(logWrites?.Resource)).to.contain('WorkspacesExecLogs').and.not.contain('"*"')
-        // This API, this stage, and only the workspace routes of any session: the bootstrap call and
-        // the checkpoint's save and restore (each handler checks that the caller is the session's task).
+        // This API, this stage, and only the workspace routes: the bootstrap call and the checkpoint's
+        // save and restore of any session (each handler checks that the caller is the session's task),
+        // and the warm pool's register route.
         const invoke = statements.find((s) => s.Action === 'execute-api:Invoke')
         const invoked = [invoke?.Resource].flat().map((r) => JSON.stringify(r))
-        expect(invoked).to.have.length(3)
+        expect(invoked).to.have.length(4)
         for (const text of invoked) expect(text).to.contain('ControlPlaneApi').and.contain('ControlPlaneApiDeploymentStage')
-        expect(invoked.map((text) => /\/(POST|GET)\/agent\/sessions\/\*\/(\w+)/.exec(text)?.slice(1).join(' ')).sort()).to.deep.equal(['GET checkpoint', 'POST bootstrap', 'POST checkpoint'])
+        expect(invoked.map((text) => /\/(POST|GET)\/agent\/(?:sessions|warm)\/\*\/(\w+)/.exec(text)?.slice(1).join(' ')).sort()).to.deep.equal(['GET checkpoint', 'POST bootstrap', 'POST checkpoint', 'POST register'])
         for (const pattern of [/bootstrapPOST/i, /checkpointPOST/i, /checkpointGET/i]) {
           const method = resources(stage, 'AWS::ApiGateway::Method').find(([id]) => pattern.test(id))
           expect(method?.[1].Properties?.AuthorizationType, String(pattern)).to.equal('AWS_IAM')
@@ -478,7 +486,6 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
     moto.resourceCountIs('Custom::CDKBucketDeployment', 0)
     expect(Object.keys(moto.toJSON().Outputs)).not.to.include(OUTPUT_KEYS.consoleUserPoolId)
     templates.dev.resourceCountIs('AWS::Cognito::UserPool', 1)
-    templates.dev.resourceCountIs('AWS::ECS::Service', 1)
     expect(() => buildApp({context: {...cdkJsonContext, 'devflow:emulator': 'localstack'}, nag: false})).to.throw(/not a supported emulator/)
   })
 })

@@ -9,7 +9,7 @@
  */
 import {createHmac} from 'node:crypto'
 import {execFileSync} from 'node:child_process'
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
 import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {dirname, join} from 'node:path'
@@ -127,15 +127,32 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
   const apiCalls = (action: string) => h.recorder.calls.filter((c) => c.action === action && c.accessKey.startsWith('AKIADEVFLOW') && c.accessKey !== OPERATOR_KEY && c.accessKey !== DEVELOPER_KEY)
 
   describe('the bundled Lambdas invoked as API Gateway invokes them', () => {
-    it('bundles every entry with only the AWS SDK left out, and nothing else on the module path', async () => {
+    it('one asset, dist/lambda, holds every function: the AWS SDK left out, no source map, nothing else on the module path', async () => {
       // One per route, and the reaper.
       expect(lambdas.entries).to.have.length(ROUTES.length + 1)
-      const bundle = await readFile(join(lambdas.dir, 'fn', 'get-session.mjs'), 'utf8')
-      expect(bundle).to.match(/from"@aws-sdk\/client-dynamodb"/)
-      expect(bundle).not.to.match(/from"zod"|require\("zod"\)/)
+      const files = await readdir(join(lambdas.dir, 'fn'), {recursive: true})
+      expect(files.filter((f) => f.endsWith('.map'))).to.deep.equal([])
+      const code = (await Promise.all(files.filter((f) => f.endsWith('.mjs')).map((f) => readFile(join(lambdas.dir, 'fn', f), 'utf8')))).join('\n')
+      expect(code).to.match(/from"@aws-sdk\/client-dynamodb"/)
+      expect(code).not.to.match(/from"zod"|require\("zod"\)|sourceMappingURL/)
       const resolves = (name: string) =>
         execFileSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(name)}).then(() => console.log('yes'), () => console.log('no'))`], {cwd: join(lambdas.dir, 'fn'), encoding: 'utf8'}).trim()
       expect([resolves('@aws-sdk/client-ecs'), resolves('zod'), resolves('@smithy/signature-v4')]).to.deep.equal(['yes', 'no', 'no'])
+    })
+
+    it('every function of the template finds its handler in that asset, as the nodejs22.x runtime looks it up', async () => {
+      const functions = Object.entries((await template).Resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ControlPlane'))
+      expect(functions).to.have.length(ROUTES.length + 1)
+      const assets = new Set<string>()
+      for (const [id, fn] of functions) {
+        const handler = fn.Properties?.Handler as string
+        // "<file>.<export>": the runtime imports <file>.mjs from the code's root and calls <export>.
+        const [file, name] = handler.split('.')
+        expect(lambdas.entries, `${id}: ${handler}`).to.include(file)
+        expect(name, id).to.equal('handler')
+        assets.add(JSON.stringify((fn.Properties?.Code as {S3Key?: unknown})?.S3Key))
+      }
+      expect(assets.size, 'one code asset for every function').to.equal(1)
     })
 
     it('start-session: base64 bodies, a custom domain\'s base path, the stage URL, a missing identity, bad JSON, the per-user quota', async () => {

@@ -48,6 +48,7 @@ const ATTRIBUTES: Record<keyof SessionRecord, string> = {
   resumeCount: 'resume_count',
   ttlSeconds: 'ttl_seconds',
   priorComputeUsd: 'prior_compute_usd',
+  warm: 'warm',
   version: 'version',
 }
 

@@ -5,7 +5,7 @@
  */
 import {createAppAuth} from '@octokit/auth-app'
 import {request as octokitRequest} from '@octokit/request'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {type DevflowError, forbidden, notFound, remoteFailure, unavailable} from '../../core/errors.js'
 import type {PullRequestOpener, PullRequestRequest, RepoToken, RepoTokenIssuer} from '../../core/ports.js'

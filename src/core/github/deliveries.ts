@@ -12,7 +12,7 @@
  * and the local SQLite file (src/adapters/local/sqlite-delivery-store.ts); one contract suite
  * (test/contract/delivery-store-contract.ts) runs on both.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 export const DeliveryStatus = z.enum(['PROCESSING', 'DONE', 'FAILED'])
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>

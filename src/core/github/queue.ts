@@ -14,7 +14,7 @@
  * SQLite file (src/adapters/local/sqlite-trigger-queue.ts); one contract suite
  * (test/contract/trigger-queue-contract.ts) runs on both.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {invalidInput} from '../errors.js'
 
