@@ -6,6 +6,7 @@
 import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import {ECSClient} from '@aws-sdk/client-ecs'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {S3Client} from '@aws-sdk/client-s3'
 import {SNSClient} from '@aws-sdk/client-sns'
 import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 
@@ -32,6 +33,7 @@ import {type AwsEnvironment, awsClientConfig} from '../adapters/aws/environment.
 import {CachedSecretReader} from '../adapters/aws/secret-reader.js'
 import {toDevflowError} from '../adapters/aws/sdk-errors.js'
 import {SnsNotifier} from '../adapters/aws/sns-notifier.js'
+import {S3ConversationStore} from '../adapters/aws/s3-conversation-store.js'
 import {guardrailSettings, stageNotifier, TOPIC_EVENTS} from './guardrails.js'
 import type {ErrorTranslator} from '../api/router.js'
 import {CONSOLE_ADMIN_GROUP} from '../core/admins.js'
@@ -77,6 +79,8 @@ export interface AwsPlatformConfig {
   readonly notifyFormat?: string
   readonly notifySecret?: string
   readonly alertTopicArn?: string
+  /** The conversation bucket; checkpoints keep the branch only without it. */
+  readonly conversationsBucket?: string
   /** SDK retries per call; tests that expect a failure use 1. */
   readonly maxAttempts?: number
   /** The repository allow-list; none: no repository may be started on. */
@@ -161,6 +165,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       notifyFormat: read('notifyFormat'),
       notifySecret: read('notifySecret'),
       alertTopicArn: read('alertTopicArn'),
+      conversationsBucket: read('conversationsBucket'),
       ...(read('adminRoleArns') ? {adminRoleArns: list(read('adminRoleArns'))} : {}),
       ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
       warmPoolTable: read('warmPoolTable'),
@@ -212,6 +217,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
     }),
     tokens: github,
     pullRequests: github,
+    ...(config.conversationsBucket ? {conversations: new S3ConversationStore(new S3Client({...clientConfig, forcePathStyle: config.emulator === 'moto'}), config.conversationsBucket, systemClock)} : {}),
     clock: systemClock,
     ids: randomIds,
     github: {

@@ -13,6 +13,7 @@ import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github
 import {DockerRuntime} from '../adapters/local/docker-runtime.js'
 import {ImportGatedRuntime} from '../adapters/local/import-gated-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
+import {FileConversationStore} from '../adapters/local/file-conversation-store.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
 import {SqliteWarmPoolStore} from '../adapters/local/sqlite-warm-pool-store.js'
@@ -127,6 +128,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     tokens: new LocalTokenIssuer(githubOptions),
     pullRequests: new LocalPullRequestOpener(githubOptions),
     repositories: repos,
+    conversations: new FileConversationStore(paths.dataDir, systemClock),
     agentKey: {
       async ensureKey() {
         if (apiKey()) return

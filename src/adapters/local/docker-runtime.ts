@@ -20,7 +20,7 @@ import type {CapacityProvider} from '../../core/models.js'
 import type {TaskRuntime, TaskSpec, TaskState} from '../../core/ports.js'
 import {LOCAL_IMAGE_NAME} from '../../core/deployment.js'
 import type {EditorAccess} from '../../core/session-api.js'
-import {freePort, localEditorAccess, writeBootstrapNonce} from './process-runtime.js'
+import {freePort, localEditorAccess, retirePreviousRun, writeBootstrapNonce} from './process-runtime.js'
 
 export const DOCKER_TASK_PREFIX = 'local-docker:'
 /** Where the container finds its bootstrap nonce (a read-only mount of the session dir's file). */
@@ -80,6 +80,7 @@ export class DockerRuntime implements TaskRuntime {
   async run(spec: TaskSpec): Promise<{taskArn: string; capacity: CapacityProvider}> {
     const dir = this.sessionDir(spec.sessionId)
     mkdirSync(dir, {recursive: true})
+    retirePreviousRun(dir)
     const editorPort = await freePort()
     const environment: Record<string, string | undefined> = {
       ...this.options.environment(spec),
