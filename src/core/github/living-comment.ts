@@ -93,7 +93,7 @@ function sections(state: LivingCommentState): string[] {
     case 'queued':
       return [
         '### DevFlow: queued',
-        ...(state.note ? [oneLine(state.note, 500)] : []),
+        ...(state.note ? [state.note] : []),
         'The work is queued and starts in a moment. This comment is updated as it goes.',
         'Comment `/devflow stop` to cancel it.',
       ]
