@@ -12,7 +12,8 @@ import {expect} from 'chai'
 
 import {createCoreServices} from '../../../src/core/services/index.js'
 import {type Delivery, delivery, issueComment, labelledIssue, postDelivery, pullRequestComment} from '../../helpers/github-deliveries.js'
-import {CLUSTER, taskRoleCaller, usePlatform, WEBHOOK_SECRET} from '../../helpers/platform-fixture.js'
+import {QUEUE_LEASE_SECONDS} from '../../../src/core/github/queue.js'
+import {CLUSTER, runtimeWith, taskRoleCaller, usePlatform, WEBHOOK_SECRET} from '../../helpers/platform-fixture.js'
 import {TestAgent} from '../../helpers/test-agent.js'
 
 const MAINTAINER = 'Codertocat'
@@ -255,6 +256,39 @@ describe('GitHub webhooks: the per-repository limit of sessions from GitHub, and
     expect(comments(), 'one comment, edited').to.have.length(1)
     expect(comments()[0].body).to.contain('DevFlow: queued').and.contain(ended.sessionId)
     expect((await h.scan('deliveries')).find((d) => d.delivery_id === followUp.id)).to.include({session_id: ended.sessionId, prompt_id: prompts[1].id})
+  })
+
+  it('a session whose last task still saves its checkpoint is resumed by a later drain, once that task has stopped', async function () {
+    const repo = freshRepo()
+    const ended = await stoppedAfterWork(repo, 'slow stop')
+    const oldTask = (await h.deps.sessions.get(ended.sessionId))!.taskArn!
+    // ECS still reports the old task RUNNING (moto stops a task at once): the resume is refused for now.
+    h.rewire(() => ({
+      runtime: runtimeWith(h, (real) => ({
+        ...real,
+        describeTasks: async (input) => {
+          const out = await real.describeTasks(input)
+          return {...out, tasks: out.tasks?.map((t) => (t.taskArn === oldTask ? {...t, lastStatus: 'RUNNING'} : t))}
+        },
+      })),
+    }))
+    const followUp = delivery('issue_comment', pullRequestComment(repo, ended.pr.number, '/devflow and the docs', MAINTAINER))
+    const received = await send(followUp)
+    expect(received.body).to.include({outcome: 'queued', reason: `session ${ended.sessionId} is still stopping: it is resumed once it has stopped`})
+    expect(await queueItem(followUp.id)).to.include({state: 'STARTING', resume_session_id: ended.sessionId})
+    expect(await h.deps.sessions.get(ended.sessionId)).to.include({status: 'STOPPED'})
+
+    // The task has stopped; after the item's lease, a reaper pass's drain resumes the session.
+    h.rewire(() => ({}))
+    await h.services.reapSessions()
+    expect(await h.deps.sessions.get(ended.sessionId), 'not before the lease ends').to.include({status: 'STOPPED'})
+    h.advance((QUEUE_LEASE_SECONDS + 1) * 1000)
+    await h.services.reapSessions()
+    expect(await h.deps.sessions.get(ended.sessionId)).to.include({status: 'PROVISIONING', resumeCount: 1})
+    const prompts = (await h.deps.prompts.list(ended.sessionId, {limit: 10})).items
+    expect(prompts.map((p) => p.text.includes('and the docs'))).to.deep.equal([false, true])
+    expect(await queueItem(followUp.id)).to.include({state: 'STARTED', session_id: ended.sessionId, prompt_id: prompts[1].id})
+    expect(h.github.issues.commentsOn(repo, ended.pr.number)).to.have.length(1)
   })
 
   it('a refused resume (the session spent its budget) falls back to a new session on its branch, and the comment says so', async function () {
