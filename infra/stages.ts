@@ -43,6 +43,12 @@ export interface EgressSettings {
   readonly allow: readonly string[]
   /** Also allow outbound port 80 (plain-http mirrors). */
   readonly http: boolean
+  /**
+   * May a repository's `.devflow/egress.txt` add names (src/core/egress-policy.ts)? The stage-wide
+   * DNS Firewall cannot honour them per task: with it on, the workspace reports the file as ignored
+   * (with it off, as not allowed); the local proxy honours them. @default false
+   */
+  readonly repositoryAdditions?: boolean
 }
 
 export interface StageSettings {
@@ -101,7 +107,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     maxActiveSessionsPerUser: 3,
     untaggedImageExpiry: Duration.days(7),
     githubLabel: 'devflow',
-    egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
+    egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false, repositoryAdditions: true},
     budgets: {sessionUsd: 10, userMonthlyUsd: 200, stageMonthlyUsd: 1000},
   },
   prod: {
@@ -150,6 +156,8 @@ export const CONTEXT_KEYS = {
   egressAllow: 'devflow:egressAllow',
   /** `true`: the workspaces may also connect out on port 80. */
   egressHttp: 'devflow:egressHttp',
+  /** `true`: a repository's .devflow/egress.txt may add names where the enforcer can honour them (the local proxy). */
+  egressRepositoryAdditions: 'devflow:egressRepositoryAdditions',
   /** JSON budgets, merged over the stage's: {"sessionUsd"?, "userMonthlyUsd"?, "stageMonthlyUsd"?}. */
   budgets: BUDGETS_SETTING,
   /** JSON Fargate prices replacing the built-in table's for the stage: {"FARGATE"?: {...}, "FARGATE_SPOT"?: {...}}. */

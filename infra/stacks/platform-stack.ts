@@ -20,7 +20,7 @@ import {Network} from '../constructs/network.js'
 import {PlatformSecrets} from '../constructs/secrets.js'
 import {type WorkspaceImage, WorkspaceCompute} from '../constructs/workspace-compute.js'
 import {stackNameFor} from '../../src/core/deployment.js'
-import {workspaceAllowList} from '../guardrails.js'
+import {egressPolicyText, workspaceAllowList} from '../guardrails.js'
 import type {BudgetLimits} from '../../src/core/budgets.js'
 import type {PriceOverride} from '../../src/core/pricing.js'
 import {type EgressSettings, type NetworkSettings, type NotificationSettings, type StageSettings} from '../stages.js'
@@ -146,6 +146,7 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.taskRoleArn]: this.compute.taskRole.roleArn,
         ...(forMoto ? {[LAMBDA_ENV.emulator]: 'moto'} : {}),
         [LAMBDA_ENV.repositories]: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
+        [LAMBDA_ENV.egress]: egressPolicyText(egress),
       },
     })
     this.api.grantInvokeWorkspaceRoutes(this.compute.taskRole)
@@ -231,6 +232,7 @@ export class PlatformStack extends Stack {
       taskRoleArn: this.compute.taskRole.roleArn,
       emulator: forMoto ? 'moto' : undefined,
       repositories: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
+      egress: egressPolicyText(egress),
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
       if (value !== undefined) new CfnOutput(this, OUTPUT_KEYS[key], {value, description: `devflow: ${key}`})

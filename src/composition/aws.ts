@@ -3,6 +3,7 @@
  * Secrets Manager). Used by the Lambda handlers (config from their environment), `devflow api
  * serve` and the CLI's --admin mode (config from the deployment saved by `devflow deploy`).
  */
+import {parseEgressPolicy} from '../core/egress-policy.js'
 import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import {ECSClient} from '@aws-sdk/client-ecs'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
@@ -72,6 +73,8 @@ export interface AwsPlatformConfig {
   readonly maxAttempts?: number
   /** The repository allow-list; none: no repository may be started on. */
   readonly repositoryAccess?: RepositoryAccess
+  /** The stage's egress policy as JSON (core/egress-policy.ts); enforced by the DNS Firewall. */
+  readonly egress?: string
 }
 
 const REQUIRED = ['cluster', 'taskDefinition', 'subnets', 'githubAppSecretArn'] as const
@@ -144,6 +147,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       notifyFormat: read('notifyFormat'),
       notifySecret: read('notifySecret'),
       alertTopicArn: read('alertTopicArn'),
+      egress: read('egress'),
       ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
     },
     origin,
@@ -216,6 +220,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       repositoryAccess: config.repositoryAccess ?? NO_REPOSITORIES,
       ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
+      ...(config.egress ? {egress: {policy: parseEgressPolicy(config.egress), enforcer: 'dns-firewall' as const}} : {}),
     },
   }
 }

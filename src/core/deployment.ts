@@ -31,6 +31,8 @@ export const OUTPUT_KEYS = {
   emulator: 'Emulator',
   /** The repository allow-list as JSON (core/repository-access.ts), for `api serve` and admin mode. */
   repositories: 'RepositoryAllowList',
+  /** The stage's egress policy as JSON (core/egress-policy.ts), for `devflow doctor`. */
+  egress: 'EgressPolicy',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -88,6 +90,8 @@ export const LAMBDA_ENV = {
   repositories: 'DEVFLOW_REPOSITORIES',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
+  /** The stage's egress policy as JSON (core/egress-policy.ts): what the workspace says of `.devflow/egress.txt`. */
+  egress: 'DEVFLOW_EGRESS',
 } as const
 
 /**

@@ -39,6 +39,8 @@ export interface DoctorProbes {
   readonly sessionManagerPluginVersion: () => Promise<string>
   /** `devflow github status` as a check (operations/github-status.ts), for a deployed stage; it only warns. */
   readonly githubWebhooks?: () => Promise<CheckResult>
+  /** The stage's egress policy as a check (operations/egress-check.ts), when the stage has one. */
+  readonly egress?: () => CheckResult
 }
 
 const MIN_NODE = [20, 19, 0]
@@ -124,7 +126,17 @@ export async function runDoctor(probes: DoctorProbes): Promise<DoctorReport> {
     checkSessionManagerPlugin(probes.sessionManagerPluginVersion),
     probes.githubWebhooks ? checkGithub(probes.githubWebhooks) : undefined,
   ])
-  return summarise([checkNode(probes.nodeVersion), identity, docker, plugin, config.result, ...(webhooks ? [webhooks] : [])])
+  const egress = probes.egress ? checkEgress(probes.egress) : undefined
+  return summarise([checkNode(probes.nodeVersion), identity, docker, plugin, config.result, ...(webhooks ? [webhooks] : []), ...(egress ? [egress] : [])])
+}
+
+function checkEgress(egress: () => CheckResult): CheckResult {
+  try {
+    return egress()
+  } catch (error) {
+    if (!isDevflowError(error)) throw error
+    return {name: 'egress', status: 'FAIL', message: error.message, hint: error.hint, code: error.code, exitCode: error.exitCode}
+  }
 }
 
 async function checkGithub(github: () => Promise<CheckResult>): Promise<CheckResult> {

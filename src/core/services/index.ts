@@ -3,6 +3,7 @@
  * and `devflow api serve`), the local platform and the CLI's `--admin` mode all call these, so the
  * rules live in one place.
  */
+import type {EgressEnforcer, EgressPolicy} from '../egress-policy.js'
 import {RETENTION_SECONDS} from '../deployment.js'
 import type {AgentApi} from '../agent-api.js'
 import type {BudgetLimits} from '../budgets.js'
@@ -59,6 +60,8 @@ export interface CoreSettings {
   readonly repositoryAccess: RepositoryAccess
   /** How many active sessions one user may have; unset: no limit (a stage setting on AWS). */
   readonly maxActiveSessionsPerUser?: number
+  /** The stage's egress policy and who enforces it: what the workspace says of `.devflow/egress.txt` (core/egress-policy.ts). */
+  readonly egress?: {readonly policy: EgressPolicy; readonly enforcer: EgressEnforcer}
 }
 
 export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
