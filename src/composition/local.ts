@@ -11,6 +11,8 @@ import {userInfo} from 'node:os'
 
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github.js'
 import {DockerRuntime} from '../adapters/local/docker-runtime.js'
+import {readRepositoryFile} from '../adapters/local/repository-file.js'
+import {DEFAULT_LOCAL_EGRESS, EGRESS_ENV, parseEgressPolicy, REPOSITORY_EGRESS_FILE} from '../core/egress-policy.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
@@ -62,6 +64,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     const key = claudeApiKey(paths.dataDir, options.env)
     return {...(key ? {ANTHROPIC_API_KEY: key} : {}), ...(cloneUrl ? {REPO_URL: cloneUrl} : {})}
   }
+  // The Docker workspaces' egress (DEVFLOW_EGRESS, the local stage's `egress` setting); host processes are unrestricted.
+  const egressPolicy = options.env[EGRESS_ENV] ? parseEgressPolicy(options.env[EGRESS_ENV] as string) : DEFAULT_LOCAL_EGRESS
   const runtime: TaskRuntime =
     options.runtime.kind === 'docker'
       ? new DockerRuntime({
@@ -70,6 +74,15 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
           stopGraceMs: options.stopGraceMs,
           environment: workspaceSecrets,
           mounts: (spec) => [repos.cloneUrlOf(spec.environment.REPO ?? '')].filter((path): path is string => path !== undefined),
+          egress: {
+            policy: egressPolicy,
+            apiPort: Number(new URL(options.apiUrl).port),
+            // A repository on this machine is read at the session's branch; a GitHub one is not read here (README, "Guardrails").
+            repositoryEgressFile: async (spec) => {
+              const cloneUrl = repos.cloneUrlOf(spec.environment.REPO ?? '')
+              return cloneUrl ? readRepositoryFile(cloneUrl, spec.environment.BRANCH ?? 'HEAD', REPOSITORY_EGRESS_FILE) : undefined
+            },
+          },
         })
       : new ProcessRuntime({
           dataDir: paths.dataDir,
@@ -116,6 +129,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
       agentApiUrl: options.apiUrl,
       // Locally the repositories are reached with the user's own GitHub token or are on this
       // machine: any of them, unless DEVFLOW_REPOSITORIES (in the environment of `local up`) narrows it.
+      ...(options.runtime.kind === 'docker' ? {egress: {policy: egressPolicy, enforcer: 'session-proxy' as const}} : {}),
       repositoryAccess: options.env[REPOSITORIES_SETTING.env] ? parseRepositoryAccess(options.env[REPOSITORIES_SETTING.env] as string, REPOSITORIES_SETTING.env) : ANY_REPOSITORY,
     },
   })
