@@ -147,6 +147,7 @@ export class PlatformStack extends Stack {
         ...(forMoto ? {[LAMBDA_ENV.emulator]: 'moto'} : {}),
         [LAMBDA_ENV.repositories]: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
         [LAMBDA_ENV.egress]: egressPolicyText(egress),
+        [LAMBDA_ENV.usageTable]: this.data.usage.tableName,
       },
     })
     this.api.grantInvokeWorkspaceRoutes(this.compute.taskRole)
@@ -233,6 +234,7 @@ export class PlatformStack extends Stack {
       emulator: forMoto ? 'moto' : undefined,
       repositories: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
       egress: egressPolicyText(egress),
+      usageTable: this.data.usage.tableName,
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
       if (value !== undefined) new CfnOutput(this, OUTPUT_KEYS[key], {value, description: `devflow: ${key}`})

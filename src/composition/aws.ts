@@ -3,6 +3,7 @@
  * Secrets Manager). Used by the Lambda handlers (config from their environment), `devflow api
  * serve` and the CLI's --admin mode (config from the deployment saved by `devflow deploy`).
  */
+import {DynamoUsageStore} from '../adapters/aws/dynamo-usage-store.js'
 import {parseEgressPolicy} from '../core/egress-policy.js'
 import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import {ECSClient} from '@aws-sdk/client-ecs'
@@ -75,6 +76,8 @@ export interface AwsPlatformConfig {
   readonly repositoryAccess?: RepositoryAccess
   /** The stage's egress policy as JSON (core/egress-policy.ts); enforced by the DNS Firewall. */
   readonly egress?: string
+  /** The usage ledger's table (core/usage-ledger.ts). */
+  readonly usageTable: string
 }
 
 const REQUIRED = ['cluster', 'taskDefinition', 'subnets', 'githubAppSecretArn'] as const
@@ -148,6 +151,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       notifySecret: read('notifySecret'),
       alertTopicArn: read('alertTopicArn'),
       egress: read('egress'),
+      usageTable: read('usageTable') ?? TABLE_NAMES.usage,
       ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
     },
     origin,
@@ -182,6 +186,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
   return {
     sessions: new DynamoSessionStore(dynamo, config.sessionsTable),
     prompts: new DynamoPromptStore(dynamo, config.promptsTable, config.eventsTable),
+    usage: new DynamoUsageStore(dynamo, config.usageTable),
     runtime: new EcsTaskRuntime(ecsApi(ecs), {
       cluster: config.cluster,
       taskDefinition: config.taskDefinition,

@@ -16,6 +16,7 @@ import {DEFAULT_LOCAL_EGRESS, EGRESS_ENV, parseEgressPolicy, REPOSITORY_EGRESS_F
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
+import {SqliteUsageStore} from '../adapters/local/sqlite-usage-store.js'
 import {invalidInput} from '../core/errors.js'
 import {ANY_REPOSITORY, parseRepositoryAccess, REPOSITORIES_SETTING} from '../core/repository-access.js'
 import {isSessionTerminal} from '../core/state-machine.js'
@@ -96,6 +97,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
   const services = createCoreServices({
     sessions: new SqliteSessionStore(db),
     prompts: new SqlitePromptStore(db),
+    usage: new SqliteUsageStore(db),
     runtime,
     tokens: new LocalTokenIssuer(githubOptions),
     pullRequests: new LocalPullRequestOpener(githubOptions),

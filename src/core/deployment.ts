@@ -33,6 +33,7 @@ export const OUTPUT_KEYS = {
   repositories: 'RepositoryAllowList',
   /** The stage's egress policy as JSON (core/egress-policy.ts), for `devflow doctor`. */
   egress: 'EgressPolicy',
+  usageTable: 'UsageTableName',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -92,6 +93,8 @@ export const LAMBDA_ENV = {
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
   /** The stage's egress policy as JSON (core/egress-policy.ts): what the workspace says of `.devflow/egress.txt`. */
   egress: 'DEVFLOW_EGRESS',
+  /** The usage ledger's table (core/usage-ledger.ts). */
+  usageTable: 'DEVFLOW_USAGE_TABLE',
 } as const
 
 /**
@@ -122,6 +125,8 @@ export const TABLE_NAMES = {
   events: 'devflow-prompt-events',
   /** Webhook deliveries by X-GitHub-Delivery (core/github/deliveries.ts). */
   githubDeliveries: 'devflow-github-deliveries',
+  /** The usage ledger (core/usage-ledger.ts): PK `scope`, SK `period`. */
+  usage: 'devflow-usage',
 } as const
 /** The sessions table's index of a user's sessions by creation time (DESIGN.md "Data"). */
 export const SESSIONS_BY_USER_INDEX = 'user_id-created_at-index'

@@ -11,7 +11,7 @@ import type {CapacityProvider} from '../models.js'
 import type {Notifier} from '../notifications.js'
 import type {PriceOverride} from '../pricing.js'
 import {NO_REPOSITORIES, type RepositoryAccess} from '../repository-access.js'
-import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
+import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime, UsageStore} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
 import {createGithubWork, type GithubWorkApi, type GithubWorkDeps} from './github-work.js'
@@ -82,6 +82,8 @@ export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
 export interface CoreDeps {
   sessions: SessionStore
   prompts: PromptStore
+  /** The usage ledger (core/usage-ledger.ts): budgets and `devflow usage` read it. */
+  usage: UsageStore
   runtime: TaskRuntime
   tokens: RepoTokenIssuer
   pullRequests: PullRequestOpener
