@@ -101,7 +101,28 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           ],
           TimeToLiveSpecification: {AttributeName: 'ttl', Enabled: true},
         })
-        t.resourceCountIs('AWS::DynamoDB::Table', 4)
+        t.resourceCountIs('AWS::DynamoDB::Table', 5)
+      })
+
+      it('the usage ledger table: scope and period, no TTL (its sums outlive the sessions), in the functions\' item grant', () => {
+        const t = templates[stage]
+        t.hasResourceProperties('AWS::DynamoDB::Table', {
+          TableName: TABLE_NAMES.usage,
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [
+            {AttributeName: 'scope', KeyType: 'HASH'},
+            {AttributeName: 'period', KeyType: 'RANGE'},
+          ],
+          AttributeDefinitions: [
+            {AttributeName: 'scope', AttributeType: 'S'},
+            {AttributeName: 'period', AttributeType: 'S'},
+          ],
+          SSESpecification: {SSEEnabled: true},
+          TimeToLiveSpecification: Match.absent(),
+        })
+        const [usageId] = Object.keys(t.findResources('AWS::DynamoDB::Table', {Properties: {TableName: TABLE_NAMES.usage}}))
+        expect(JSON.stringify(t.findResources('AWS::IAM::Policy')), 'an item grant names the usage table').to.contain(`"${usageId}","Arn"`)
+        expect(t.toJSON().Outputs.UsageTableName.Value).to.deep.equal({Ref: usageId})
       })
 
       it('the GitHub webhook deliveries table: delivery_id, TTL, and the GSI the delivery store queries', () => {
