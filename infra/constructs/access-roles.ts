@@ -17,7 +17,8 @@ export interface AccessRolesProps {
  * The two roles people assume to use a stage, trusted by the account (an administrator decides who
  * may assume them):
  *  - `devflow-<stage>-operator`: admin mode (`--admin`): the items and tasks the control plane
- *    itself touches, and reading the GitHub App and page-token secrets.
+ *    itself touches, and reading the GitHub App and page-token secrets; and, as a stage admin
+ *    (core/admins.ts), `GET /admin/sessions` through the API.
  *  - `devflow-<stage>-developer`: the session commands in API mode: invoking the API's user routes,
  *    reading the stack's outputs, and `session open`'s ECS Exec port forward.
  * The tests hold every call the CLI makes in admin mode to the operator role's statements.
@@ -39,6 +40,8 @@ export class AccessRoles extends Construct {
     props.compute.grantRunAndStopTasks(this.operator)
     props.secrets.grantReadGithubApp(this.operator)
     props.secrets.grantReadPageTokenKey(this.operator)
+    // `session list --all` in API mode: every user's sessions, for the stage's admins (core/admins.ts).
+    this.operator.addToPolicy(new iam.PolicyStatement({actions: ['execute-api:Invoke'], resources: [props.api.arnForExecuteApi('GET', '/admin/sessions', props.api.deploymentStage.stageName)]}))
 
     this.developer = new iam.Role(this, 'Developer', {
       roleName: `devflow-${props.stageName}-developer`,
@@ -48,7 +51,7 @@ export class AccessRoles extends Construct {
     this.developer.addToPolicy(
       new iam.PolicyStatement({
         actions: ['execute-api:Invoke'],
-        resources: [props.api.arnForExecuteApi('*', '/sessions', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('*', '/sessions/*', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('GET', '/health', props.api.deploymentStage.stageName)],
+        resources: [props.api.arnForExecuteApi('*', '/sessions', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('*', '/sessions/*', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('GET', '/health', props.api.deploymentStage.stageName), props.api.arnForExecuteApi('GET', '/repositories', props.api.deploymentStage.stageName)],
       }),
     )
     this.developer.addToPolicy(new iam.PolicyStatement({actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId]}))

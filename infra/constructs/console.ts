@@ -18,6 +18,7 @@ import {
 import type {Node} from 'constructs'
 import {Construct} from 'constructs'
 
+import {CONSOLE_ADMIN_GROUP} from '../../src/core/admins.js'
 import {LAMBDA_ENV} from '../../src/core/deployment.js'
 import {invalidInput} from '../../src/core/errors.js'
 import type {RouteFunction} from './control-plane-api.js'
@@ -131,13 +132,14 @@ export interface DevflowConsoleProps {
  * The console on AWS: a Cognito user pool with its hosted login (optionally federated to the
  * team's OIDC or SAML provider), a second REST API whose user routes carry a Cognito authorizer
  * and reach the same Lambda functions as the IAM routes (the owner is the token's subject, see
- * src/api/console-identity.ts), CORS for the distribution's origin only, and the built console
+ * src/api/console-identity.ts; members of the `devflow-admins` group are the stage's admins), CORS for the distribution's origin only, and the built console
  * with its config.json uploaded to the front-end bucket (a BucketDeployment that invalidates the
  * distribution).
  */
 export class DevflowConsole extends Construct {
   readonly userPool: cognito.UserPool
   readonly client: cognito.UserPoolClient
+  readonly admins: cognito.UserPoolGroup
   readonly domain: cognito.UserPoolDomain
   readonly api: apigateway.RestApi
   readonly siteUrl: string
@@ -168,6 +170,8 @@ export class DevflowConsole extends Construct {
       {id: 'AwsSolutions-COG8', reason: 'The Essentials plan: the Plus plan\'s threat protection is for teams that sign in with Cognito passwords rather than their identity provider.'},
       {id: 'AwsSolutions-COG3', reason: 'Threat protection needs the Cognito Plus plan; federated sign-in (the expected setup for teams) is protected by the identity provider.'},
     )
+    // Its members are the stage's admins in the console: they see every user's sessions (core/admins.ts).
+    this.admins = this.userPool.addGroup('Admins', {groupName: CONSOLE_ADMIN_GROUP, description: 'DevFlow admins: the console\'s "All sessions" view (every user\'s sessions)'})
     this.domain = this.userPool.addDomain('HostedLogin', {cognitoDomain: {domainPrefix: props.authDomainPrefix}})
 
     const providers: cognito.UserPoolClientIdentityProvider[] = [cognito.UserPoolClientIdentityProvider.COGNITO]
@@ -258,7 +262,7 @@ export class DevflowConsole extends Construct {
     const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {cognitoUserPools: [this.userPool], authorizerName: 'devflow-console'})
     for (const {route, fn} of props.routes) {
       if (route.auth !== 'iam') continue
-      this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn), {authorizationType: apigateway.AuthorizationType.COGNITO, authorizer})
+      this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn, {allowTestInvoke: false}), {authorizationType: apigateway.AuthorizationType.COGNITO, authorizer})
     }
     for (const method of this.api.methods.filter((m) => m.httpMethod === 'OPTIONS')) {
       Validations.of(method).acknowledge(

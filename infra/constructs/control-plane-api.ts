@@ -133,9 +133,11 @@ export class ControlPlaneApi extends Construct {
       })
     }
 
+    // No extra invoke permission per method for the API Gateway console's "Test" button: that would
+    // double the Lambda::Permission resources, and the template must stay under CloudFormation's 1 MB.
     this.routes = ROUTES.map((route) => {
       const fn = build(functionId(route.lambda), route.lambda, Duration.seconds(route.timeoutSeconds ?? props.defaultTimeout?.toSeconds() ?? 10))
-      const method = this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn), {
+      const method = this.api.root.resourceForPath(route.path).addMethod(route.method, new apigateway.LambdaIntegration(fn, {allowTestInvoke: false}), {
         authorizationType: route.auth === 'agent' || route.auth === 'github' ? apigateway.AuthorizationType.NONE : apigateway.AuthorizationType.IAM,
       })
       if (route.auth === 'github') {

@@ -167,6 +167,8 @@ export class PlatformStack extends Stack {
     }
 
     this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api})
+    // Sessions of the operator role are the stage's admins on the API too (GET /admin/sessions).
+    for (const fn of this.api.functions) fn.addEnvironment(LAMBDA_ENV.adminRoleArns, this.access.operator.roleArn)
 
     const authDomainPrefix = consoleAuthDomainPrefix(this.node, stage.name)
     const consoleHeaders = new ConsoleHeaders(this, 'ConsoleHeaders', {authDomainPrefix})
@@ -235,6 +237,7 @@ export class PlatformStack extends Stack {
       repositories: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
       egress: egressPolicyText(egress),
       usageTable: this.data.usage.tableName,
+      adminRoleArns: this.access.operator.roleArn,
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {
       if (value !== undefined) new CfnOutput(this, OUTPUT_KEYS[key], {value, description: `devflow: ${key}`})

@@ -14,7 +14,7 @@ import {ownerOf} from '../core/owner.js'
 import type {CoreServices} from '../core/services/index.js'
 import type {AddBudgetRequest, Caller, PromptRequest, StartSessionRequest, UsageRequest} from '../core/session-api.js'
 import {parsePromptId, parseSessionId} from '../core/validation.js'
-import {cognitoSubject} from './console-identity.js'
+import {consoleUser} from './console-identity.js'
 import {ROUTES, type RouteSpec} from './routes.js'
 
 /** A request body larger than this is refused before parsing (prompts are limited further). */
@@ -101,13 +101,11 @@ function routeHandlers(services: CoreServices, logger: RouterLogger): Record<str
       const result = await services.sessions.start(caller, jsonBody(event) as StartSessionRequest)
       return json(result.created ? 201 : 200, result.session)
     },
-    'GET /sessions': async ({event, query}) => {
-      const status = query.status === undefined ? undefined : SessionStatus.safeParse(query.status.toUpperCase())
-      if (status && !status.success) {
-        throw invalidInput('INVALID_STATUS', `"${query.status}" is not a session status.`, `Use one of ${SessionStatus.options.join(', ')}.`)
-      }
-      return json(200, await services.sessions.list(iamCaller(event), {limit: intParam(query, 'limit'), nextToken: query.nextToken, status: status?.data}))
-    },
+    'GET /sessions': async ({event, query}) =>
+      json(200, await services.sessions.list(iamCaller(event), {limit: intParam(query, 'limit'), nextToken: query.nextToken, status: statusParam(query)})),
+    'GET /admin/sessions': async ({event, query}) =>
+      json(200, await services.sessions.list(iamCaller(event), {all: true, limit: intParam(query, 'limit'), nextToken: query.nextToken, status: statusParam(query)})),
+    'GET /repositories': async ({event}) => json(200, await services.sessions.repositories(iamCaller(event))),
     'GET /sessions/{id}': async ({event, params}) => json(200, await services.sessions.get(iamCaller(event), parseSessionId(params.id))),
     'DELETE /sessions/{id}': async ({event, params}) => json(200, await services.sessions.stop(iamCaller(event), parseSessionId(params.id))),
     'POST /sessions/{id}/prompts': async ({event, params}) => {
@@ -175,8 +173,8 @@ function routeHandlers(services: CoreServices, logger: RouterLogger): Record<str
  * URL lets a new session's agent call back to the same API.
  */
 function iamCaller(event: APIGatewayProxyEvent): Caller {
-  const consoleUser = cognitoSubject(event)
-  if (consoleUser) return {userId: consoleUser, apiBaseUrl: apiBaseUrl(event)}
+  const cognito = consoleUser(event)
+  if (cognito) return {userId: cognito.userId, groups: cognito.groups, apiBaseUrl: apiBaseUrl(event)}
   const identity = event.requestContext?.identity
   const userId = identity?.userArn ?? identity?.caller
   if (!userId) {
@@ -246,6 +244,13 @@ function jsonBody(event: APIGatewayProxyEvent, whenEmpty?: unknown): unknown {
   } catch {
     throw invalidInput('INVALID_JSON', 'The request body is not valid JSON.', 'Send a JSON object with Content-Type: application/json.')
   }
+}
+
+function statusParam(query: Record<string, string | undefined>): SessionStatus | undefined {
+  if (query.status === undefined) return undefined
+  const status = SessionStatus.safeParse(query.status.toUpperCase())
+  if (!status.success) throw invalidInput('INVALID_STATUS', `"${query.status}" is not a session status.`, `Use one of ${SessionStatus.options.join(', ')}.`)
+  return status.data
 }
 
 /** Up to 15 digits: every value is exact as a JavaScript number and in every store. */

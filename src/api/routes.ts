@@ -26,6 +26,10 @@ export const ROUTES: readonly RouteSpec[] = [
   {method: 'POST', path: '/sessions', lambda: 'start-session', auth: 'iam'},
   {method: 'GET', path: '/sessions', lambda: 'list-sessions', auth: 'iam'},
   {method: 'GET', path: '/sessions/{id}', lambda: 'get-session', auth: 'iam'},
+  /** Every user's sessions, for the stage's admins only (core/admins.ts). */
+  {method: 'GET', path: '/admin/sessions', lambda: 'list-all-sessions', auth: 'iam'},
+  /** The repositories the caller may start sessions on (the console's start form). */
+  {method: 'GET', path: '/repositories', lambda: 'list-repositories', auth: 'iam'},
   {method: 'DELETE', path: '/sessions/{id}', lambda: 'stop-session', auth: 'iam'},
   {method: 'POST', path: '/sessions/{id}/prompts', lambda: 'create-prompt', auth: 'iam'},
   {method: 'GET', path: '/sessions/{id}/prompts', lambda: 'list-prompts', auth: 'iam'},

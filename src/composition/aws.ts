@@ -30,6 +30,7 @@ import {toDevflowError} from '../adapters/aws/sdk-errors.js'
 import {SnsNotifier} from '../adapters/aws/sns-notifier.js'
 import {guardrailSettings, stageNotifier, TOPIC_EVENTS} from './guardrails.js'
 import type {ErrorTranslator} from '../api/router.js'
+import {CONSOLE_ADMIN_GROUP} from '../core/admins.js'
 import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../core/repository-access.js'
 
 export interface AwsPlatformConfig {
@@ -78,6 +79,8 @@ export interface AwsPlatformConfig {
   readonly egress?: string
   /** The usage ledger's table (core/usage-ledger.ts). */
   readonly usageTable: string
+  /** IAM roles whose sessions are admins (the operator role); console admins are the Cognito group CONSOLE_ADMIN_GROUP. */
+  readonly adminRoleArns?: readonly string[]
 }
 
 const REQUIRED = ['cluster', 'taskDefinition', 'subnets', 'githubAppSecretArn'] as const
@@ -152,6 +155,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       alertTopicArn: read('alertTopicArn'),
       egress: read('egress'),
       usageTable: read('usageTable') ?? TABLE_NAMES.usage,
+      ...(read('adminRoleArns') ? {adminRoleArns: list(read('adminRoleArns'))} : {}),
       ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
     },
     origin,
@@ -223,6 +227,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       cluster: config.cluster,
       ...(config.taskRoleArn ? {workspaceRoleArn: config.taskRoleArn} : {}),
       repositoryAccess: config.repositoryAccess ?? NO_REPOSITORIES,
+      admins: {consoleGroups: [CONSOLE_ADMIN_GROUP], roleArns: config.adminRoleArns ?? []},
       ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
       ...(config.egress ? {egress: {policy: parseEgressPolicy(config.egress), enforcer: 'dns-firewall' as const}} : {}),

@@ -22,6 +22,7 @@ import {ANY_REPOSITORY, parseRepositoryAccess, REPOSITORIES_SETTING} from '../co
 import {isSessionTerminal} from '../core/state-machine.js'
 import {randomIds, systemClock} from '../core/ids.js'
 import type {TaskRuntime, TaskSpec} from '../core/ports.js'
+import type {AdminPolicy} from '../core/admins.js'
 import type {Caller} from '../core/session-api.js'
 import {createCoreServices, type CoreServices, DEFAULT_CORE_SETTINGS} from '../core/services/index.js'
 import type {LocalRuntimeChoice} from '../operations/local-platform.js'
@@ -41,6 +42,8 @@ export interface LocalPlatformOptions {
   readonly env: NodeJS.ProcessEnv
   readonly githubToken?: string
   readonly stopGraceMs?: number
+  /** More admins than the local user (the browser tests' Cognito group). */
+  readonly admins?: Omit<AdminPolicy, 'principals'>
   readonly runtime: LocalRuntimeChoice
 }
 
@@ -133,6 +136,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
       // machine: any of them, unless DEVFLOW_REPOSITORIES (in the environment of `local up`) narrows it.
       ...(options.runtime.kind === 'docker' ? {egress: {policy: egressPolicy, enforcer: 'session-proxy' as const}} : {}),
       repositoryAccess: options.env[REPOSITORIES_SETTING.env] ? parseRepositoryAccess(options.env[REPOSITORIES_SETTING.env] as string, REPOSITORIES_SETTING.env) : ANY_REPOSITORY,
+      // The one local user is the admin (it sees sessions GitHub webhooks started, too).
+      admins: {principals: [localUserId()], ...options.admins},
     },
   })
 

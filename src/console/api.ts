@@ -78,6 +78,16 @@ export class ConsoleApi {
     return this.request('GET', `/sessions?limit=50${status ? `&status=${encodeURIComponent(status)}` : ''}`)
   }
 
+  /** Every user's sessions: `GET /admin/sessions`, which answers 403 ADMIN_ONLY to anyone but a stage admin. */
+  listAllSessions(status?: string): Promise<Page<Session>> {
+    return this.request('GET', `/admin/sessions?limit=100${status ? `&status=${encodeURIComponent(status)}` : ''}`)
+  }
+
+  /** The repositories the caller may start sessions on. */
+  repositories(): Promise<RepositoryChoices> {
+    return this.request('GET', '/repositories')
+  }
+
   getSession(id: string): Promise<Session> {
     return this.request('GET', `/sessions/${encodeURIComponent(id)}`)
   }
@@ -128,6 +138,12 @@ export interface Session {
   readonly taskArn?: string
   readonly error?: {readonly code: string; readonly message: string}
   readonly cost?: {readonly computeUsd?: number; readonly agentUsd?: number; readonly totalUsd?: number}
+}
+
+/** `owner/name` and `owner/*` entries of the stage's allow-list for the caller; `any`: every repository. */
+export interface RepositoryChoices {
+  readonly items: string[]
+  readonly any: boolean
 }
 
 export interface StartRequest {

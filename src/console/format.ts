@@ -39,3 +39,25 @@ export function usd(value: number | undefined): string {
 export function eventText(event: {readonly text?: string; readonly data?: unknown}): string {
   return event.text ?? (event.data === undefined ? '' : JSON.stringify(event.data))
 }
+
+/**
+ * How the start form offers the allow-list: exact `owner/name` entries are choices; a free text
+ * field stays when the stage allows any repository or a whole owner (`owner/*`), whose names the
+ * form cannot list.
+ */
+export function repositoryPicker(choices: {readonly items: readonly string[]; readonly any: boolean}): {names: string[]; owners: string[]; free: boolean} {
+  const names = choices.items.filter((entry) => !entry.endsWith('/*'))
+  const owners = choices.items.filter((entry) => entry.endsWith('/*')).map((entry) => entry.slice(0, -2))
+  return {names, owners, free: choices.any || owners.length > 0}
+}
+
+/** An owner id as people read it: an assumed role's ARN by its session name, a console user by the start of its subject. */
+export function ownerLabel(userId: string): string {
+  const assumed = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/.exec(userId)
+  if (assumed) return `${assumed[2]} (${assumed[1]})`
+  const user = /^arn:[\w-]+:iam::\d{12}:user\/(?:.*\/)?(.+)$/.exec(userId)
+  if (user) return user[1]
+  // A subject is a UUID: its first group tells users apart in a table; the cell's title has it whole.
+  const cognito = /^cognito:([0-9a-f]{8})-[0-9a-f-]{27}$/.exec(userId)
+  return cognito ? `cognito:${cognito[1]}…` : userId
+}

@@ -1,6 +1,6 @@
 /**
  * The DevFlow console: loads config.json (written by the local server or by `devflow deploy`),
- * signs in, and routes on the location hash (#/, #/new, #/sessions/<id>) so that any static host
+ * signs in, and routes on the location hash (#/, #/new, #/sessions/<id>, #/admin) so that any static host
  * serves it without rewrite rules.
  */
 import {render} from 'preact'
@@ -9,6 +9,7 @@ import {useEffect, useMemo, useState} from 'preact/hooks'
 import {ConsoleApi} from './api.js'
 import {cognitoAuth, completeCognitoSignIn, type ConsoleAuth, type ConsoleConfig, localAuth} from './auth.js'
 import {html, type View} from './html.js'
+import {AllSessionsPage} from './views/all-sessions.js'
 import {SessionPage} from './views/session.js'
 import {SessionsPage} from './views/sessions.js'
 import {StartPage} from './views/start.js'
@@ -47,10 +48,13 @@ function App({config}: {config: ConsoleConfig}): View {
       ? html`<${SessionPage} key=${sessionId} api=${api} id=${decodeURIComponent(sessionId)} mode=${config.mode} />`
       : hash === '#/new'
         ? html`<${StartPage} api=${api} />`
-        : html`<${SessionsPage} api=${api} />`
+        : hash === '#/admin'
+          ? html`<${AllSessionsPage} api=${api} />`
+          : html`<${SessionsPage} api=${api} />`
   return html`<header class="top">
       <a class="brand" href="#/">DevFlow</a>
       <span class="muted">${config.mode === 'local' ? 'local platform' : 'console'}</span>
+      ${needsSignIn ? null : html`<a class="nav" id="all-sessions" href="#/admin">All sessions</a>`}
       ${needsSignIn ? null : html`<button class="link" id="sign-out" onClick=${() => auth.signOut()}>Sign out</button>`}
     </header>
     <main>${page}</main>`

@@ -34,6 +34,8 @@ export const OUTPUT_KEYS = {
   /** The stage's egress policy as JSON (core/egress-policy.ts), for `devflow doctor`. */
   egress: 'EgressPolicy',
   usageTable: 'UsageTableName',
+  /** The IAM roles whose sessions are the stage's admins (core/admins.ts): the operator role. */
+  adminRoleArns: 'AdminRoleArns',
 } as const
 
 export type DeploymentKey = keyof typeof OUTPUT_KEYS
@@ -89,6 +91,8 @@ export const LAMBDA_ENV = {
   alertTopicArn: 'DEVFLOW_ALERT_TOPIC_ARN',
   /** The repository allow-list (core/repository-access.ts); unset: no repository is allowed. */
   repositories: 'DEVFLOW_REPOSITORIES',
+  /** Comma-separated IAM role ARNs whose sessions are the stage's admins (core/admins.ts): the operator role. */
+  adminRoleArns: 'DEVFLOW_ADMIN_ROLE_ARNS',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
   /** The stage's egress policy as JSON (core/egress-policy.ts): what the workspace says of `.devflow/egress.txt`. */

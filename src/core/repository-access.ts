@@ -67,6 +67,12 @@ export function repositoriesFor(access: RepositoryAccess, userId: string): strin
   return [...new Set([...access.default, ...extra])]
 }
 
+/** What the console's start form offers: the caller's entries, `*` as `any` rather than an entry. */
+export function repositoryChoices(access: RepositoryAccess, userId: string): {items: string[]; any: boolean} {
+  const patterns = repositoriesFor(access, userId)
+  return {items: patterns.filter((pattern) => pattern !== '*'), any: patterns.includes('*')}
+}
+
 export function assertRepositoryAllowed(access: RepositoryAccess, userId: string, repo: RepoRef): void {
   const allowed = repositoriesFor(access, userId)
   if (allowed.some((pattern) => globMatches(pattern, repo.fullName))) return

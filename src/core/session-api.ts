@@ -16,6 +16,8 @@ import {PrMode} from './models.js'
 export interface Caller {
   readonly userId: string
   readonly admin?: boolean
+  /** A console caller's Cognito groups, from the verified ID token (core/admins.ts). */
+  readonly groups?: readonly string[]
   /**
    * The base URL the caller reached the API at (API Gateway stage URL, `devflow api serve`'s own
    * URL). A new session's agent calls back there unless the platform names an agent API URL.
@@ -86,11 +88,18 @@ export type UsageReport = z.infer<typeof UsageReport>
 export const NotificationTestResult = z.object({delivered: z.boolean(), status: z.number().int().optional(), error: z.string().optional()})
 export type NotificationTestResult = z.infer<typeof NotificationTestResult>
 
+/**
+ * `GET /repositories`: the stage's allow-list as it applies to the caller (core/repository-access.ts):
+ * `owner/name` and `owner/*` entries; `any` when every repository is allowed (`*`).
+ */
+export const RepositoryChoices = z.object({items: z.array(z.string()), any: z.boolean()})
+export type RepositoryChoices = z.infer<typeof RepositoryChoices>
+
 export interface ListSessionsOptions {
   readonly limit?: number
   readonly nextToken?: string
   readonly status?: SessionStatus
-  /** Every user's sessions; only for an admin caller. */
+  /** Every user's sessions (`GET /admin/sessions`); only for an admin caller (core/admins.ts). */
   readonly all?: boolean
 }
 
@@ -146,4 +155,6 @@ export interface SessionApi {
   usage(caller: Caller, request: UsageRequest): Promise<UsageReport>
   /** Sends one test notification through the stage's notifier. */
   notifyTest(caller: Caller): Promise<NotificationTestResult>
+  /** The repositories the caller may start sessions on. */
+  repositories(caller: Caller): Promise<RepositoryChoices>
 }

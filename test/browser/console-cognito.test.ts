@@ -6,7 +6,10 @@
  * stub agent), behind a gate that does what API Gateway's Cognito authorizer does: refuse a
  * request without an ID token this pool issued, else pass its claims in
  * requestContext.authorizer.claims; responses get the Lambda's CORS header (withConsoleCors).
- * Two users: what Alice starts is hers (owner = her subject); Bob neither sees nor opens it.
+ * Two users: what Alice starts is hers (owner = `cognito:<her subject>`); Bob neither sees nor
+ * opens it. The allow-list applies per owner: Alice may start on any repository (free text), Bob
+ * picks from the stage's one repository. Carol, in the devflow-admins group, sees both users'
+ * sessions in "All sessions"; Bob is refused there with the API's hint.
  */
 import {execFileSync} from 'node:child_process'
 import {mkdir, mkdtemp, readFile, rm, symlink} from 'node:fs/promises'
@@ -21,6 +24,7 @@ import {withConsoleCors} from '../../src/api/console-cors.js'
 import {type RunningHttpServer, startHttpServer} from '../../src/api/http-server.js'
 import {type ApiRouter, createApiRouter} from '../../src/api/router.js'
 import {createLocalPlatform, type LocalPlatform} from '../../src/composition/local.js'
+import {CONSOLE_ADMIN_GROUP} from '../../src/core/admins.js'
 import {launchBrowser, screenshot, type TestBrowser} from '../helpers/browser.js'
 import {ROOT} from '../helpers/cli.js'
 import {FakeCognito} from '../helpers/fake-cognito.js'
@@ -114,12 +118,24 @@ describe('browser: the console signed in through Cognito (AWS mode)', function (
     cognito = await FakeCognito.start({clientId: CLIENT_ID, callbackUrls: [site.url]})
     // The page's config points at the hosted login and the API, as the stack's config.json does.
     config.value = {mode: 'cognito', apiUrl, cognito: {domain: cognito.url, clientId: CLIENT_ID, redirectUri: site.url}}
+    cognito.groups.set('carol', [CONSOLE_ADMIN_GROUP])
+    // The stage's allow-list names console users by their owner id, `cognito:<sub>`.
+    const repositories = {default: ['local/app'], principals: {[`cognito:${cognito.subjectOf('alice')}`]: ['*']}}
     platform = createLocalPlatform({
       dataDir: join(dir, 'data'),
       apiUrl,
-      env: {...process.env, PATH: `${bin}:${process.env.PATH}`, ANTHROPIC_API_KEY: 'sk-ant-test', POLL_WAIT_SECONDS: '2', CODE_SERVER_BIN: join(dir, 'no-code-server'), GITHUB_TOKEN: ''},
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        ANTHROPIC_API_KEY: 'sk-ant-test',
+        POLL_WAIT_SECONDS: '2',
+        CODE_SERVER_BIN: join(dir, 'no-code-server'),
+        GITHUB_TOKEN: '',
+        DEVFLOW_REPOSITORIES: JSON.stringify(repositories),
+      },
       runtime: {kind: 'process'},
       stopGraceMs: 5000,
+      admins: {consoleGroups: [CONSOLE_ADMIN_GROUP]},
     })
     const consoleOrigin = site.url.replace(/\/$/, '')
     api = await startHttpServer({
@@ -159,6 +175,10 @@ describe('browser: the console signed in through Cognito (AWS mode)', function (
     await page.locator('#no-sessions').waitFor()
 
     await page.click('#new-session')
+    // Alice may start on any repository: a text field that suggests the stage's own.
+    await page.locator('#repo-hint').waitFor()
+    expect(await page.locator('#repo-hint').textContent()).to.equal('Any repository is allowed; or pick one of the suggestions.')
+    expect(await page.locator('#repo-choices option').evaluateAll((options) => options.map((o) => o.getAttribute('value')))).to.deep.equal(['local/app'])
     await page.fill('input[name=repo]', bare)
     await page.click('#start-session')
     await page.locator('#session-page[data-session-id]').waitFor()
@@ -176,9 +196,10 @@ describe('browser: the console signed in through Cognito (AWS mode)', function (
     expect(git(['show', `devflow/${id}:notes.txt`], bare)).to.equal('Written from the console')
     await screenshot(page, 'cognito-1-session')
 
-    // The owner is Alice's Cognito subject, as the API reports it.
-    const session = (await platform.services.sessions.get({userId: cognito.subjectOf('alice')}, id)) as {userId: string}
-    expect(session.userId).to.equal(cognito.subjectOf('alice'))
+    // The owner is Alice's Cognito subject, prefixed, as the API reports it.
+    const alice = `cognito:${cognito.subjectOf('alice')}`
+    const session = (await platform.services.sessions.get({userId: alice}, id)) as {userId: string}
+    expect(session.userId).to.equal(alice)
 
     const bobBrowser = await launchBrowser()
     try {
@@ -192,8 +213,41 @@ describe('browser: the console signed in through Cognito (AWS mode)', function (
       await error.waitFor()
       expect(await error.getAttribute('data-error-code')).to.equal('SESSION_NOT_FOUND')
       await screenshot(bob, 'cognito-2-other-user')
+
+      // Bob may only start on the stage's one repository: a choice, no free text.
+      await bob.goto(`${site.url}#/new`)
+      await bob.locator('#repo-select').waitFor()
+      expect(await bob.locator('#repo-select option').allTextContents()).to.deep.equal(['local/app'])
+      expect(await bob.locator('input[name=repo]').count()).to.equal(0)
+      await screenshot(bob, 'cognito-4-repository-choices')
+
+      // Every user's sessions are for admins only: Bob gets the API's refusal and its hint.
+      await bob.click('#all-sessions')
+      const refused = bob.locator('#all-sessions-page .error')
+      await refused.waitFor()
+      expect(await refused.getAttribute('data-error-code')).to.equal('ADMIN_ONLY')
+      expect(await refused.locator('.hint').textContent()).to.include(CONSOLE_ADMIN_GROUP)
+      expect(await bob.locator('#all-sessions-page').textContent()).not.to.include(id)
+      await screenshot(bob, 'cognito-5-all-sessions-refused')
     } finally {
       await bobBrowser.close()
+    }
+
+    const carolBrowser = await launchBrowser()
+    try {
+      cognito.signedInAs = 'carol'
+      const carol = await carolBrowser.newPage()
+      await carol.goto(site.url)
+      await carol.click('#sign-in-button')
+      await carol.locator('#no-sessions').waitFor()
+      await carol.click('#all-sessions')
+      const row = carol.locator(`#all-sessions-page tr[data-session-id=${id}]`)
+      await row.waitFor()
+      expect(await row.getAttribute('data-owner')).to.equal(alice)
+      expect(await row.locator('[data-status]').getAttribute('data-status')).to.equal('RUNNING')
+      await screenshot(carol, 'cognito-3-all-sessions')
+    } finally {
+      await carolBrowser.close()
     }
 
     await page.click('#stop-session')

@@ -4,7 +4,9 @@
  * that edits a file, as in test/e2e/local.test.ts. A person's whole path: sign in with the one-time
  * link, start a session (after an error shown with its hint), send a prompt, watch its events
  * arrive, see the result and the branch, stop the session. Another user's session, written into the
- * platform's database, is neither listed nor opened. Screenshots land in test/artifacts/console/.
+ * platform's database, is neither listed nor opened, but the local user, the local platform's admin,
+ * sees it in "All sessions" (and `session list --all`). The start form offers the allow-list
+ * (DEVFLOW_REPOSITORIES) as suggestions. Screenshots land in test/artifacts/console/.
  */
 import {execFileSync} from 'node:child_process'
 import {mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
@@ -72,6 +74,8 @@ describe('browser: the console against the local platform', function () {
       CODE_SERVER_BIN: join(dir, 'no-code-server'),
       GITHUB_TOKEN: '',
       FAKE_DOCKER_STATE: join(dir, 'docker'),
+      // The bare repository registers as local/app; octo/* keeps free text in the start form.
+      DEVFLOW_REPOSITORIES: 'local/app,octo/*',
     }
     bare = await bareRepository(dir)
     const up = await run(['local', 'up', '--port', String(port), '--json'])
@@ -132,6 +136,9 @@ describe('browser: the console against the local platform', function () {
 
     await page.click('#new-session')
     await page.locator('#start-page').waitFor()
+    await page.locator('#repo-hint').waitFor()
+    expect(await page.locator('#repo-hint').textContent()).to.equal('Also any repository of octo; or pick one of the suggestions.')
+    expect(await page.locator('#repo-choices option').evaluateAll((options) => options.map((o) => o.getAttribute('value')))).to.deep.equal(['local/app'])
     await page.fill('input[name=repo]', bare)
     await page.fill('input[name=memory]', '999')
     await page.click('#start-session')
@@ -232,6 +239,23 @@ describe('browser: the console against the local platform', function () {
     expect(await error.locator('.hint').textContent()).to.match(/^Try this: /)
     expect(await page.locator('#session-page').textContent()).not.to.include('octo/secret')
     await screenshot(page, '6-foreign-session')
+
+    // The local user is the local platform's admin: "All sessions" shows the other user's too.
+    await page.click('#all-sessions')
+    const foreignRow = page.locator(`#all-sessions-page tr[data-session-id=${foreign}]`)
+    await foreignRow.waitFor()
+    expect(await foreignRow.getAttribute('data-owner')).to.equal('local:someone-else')
+    expect(await foreignRow.textContent()).to.include('octo/secret')
+    expect(await page.locator('#all-sessions-page tbody tr').count()).to.be.greaterThan(1)
+    await screenshot(page, '7-all-sessions')
+    await page.selectOption('#all-status-filter', 'STOPPED')
+    await page.waitForFunction(`!document.querySelector('#all-sessions-page tr[data-session-id=${foreign}]')`)
     await page.close()
+
+    const all = await run(['session', 'list', '--all', '--stage', 'local', '--json'])
+    expect(all.exitCode, all.stderr).to.equal(0)
+    expect(all.json<{items: {id: string; userId: string}[]}>().items.find((s) => s.id === foreign)?.userId).to.equal('local:someone-else')
+    const own = await run(['session', 'list', '--stage', 'local', '--json'])
+    expect(own.json<{items: {id: string}[]}>().items.map((s) => s.id)).not.to.include(foreign)
   })
 })

@@ -47,7 +47,7 @@ describe('e2e: devflow session, bad input and failures', function () {
     ['start with --timeout but no --wait', ['session', 'start', '--repo', REPO, '--timeout', '5m'], 2, 'USAGE'],
     ['start with a TTL over the limit', ['session', 'start', '--repo', REPO, '--ttl', '30d'], 2, 'TTL_TOO_LONG'],
     ['start for a repository the App cannot reach', ['session', 'start', '--repo', 'octo/not-installed'], 3, undefined],
-    ['list --all without --admin', ['session', 'list', '--all'], 2, 'ADMIN_ONLY'],
+    ['list --all as a caller who is no admin of the stage', ['session', 'list', '--all'], 4, 'ADMIN_ONLY'],
     ['list with an unknown status', ['session', 'list', '--status', 'SLEEPING'], 2, 'USAGE'],
     ['list with --limit 0', ['session', 'list', '--limit', '0'], 2, 'USAGE'],
     ['status without an id', ['session', 'status'], 2, 'USAGE'],

@@ -37,6 +37,8 @@ export class FakeCognito {
   signedInAs = 'alice'
   /** Cognito subjects by user name. */
   readonly subjects = new Map<string, string>()
+  /** Group memberships by user name: the ID token's `cognito:groups`, comma-separated as a REST API's authorizer passes it. */
+  readonly groups = new Map<string, string[]>()
   private readonly codes = new Map<string, PendingCode>()
   private readonly tokens = new Map<string, Record<string, string>>()
 
@@ -109,7 +111,7 @@ export class FakeCognito {
     if (!pending || pending.redirectUri !== form.get('redirect_uri') || pending.challenge !== challenge) return this.json(res, 400, {error: 'invalid_grant'}, cors)
     const now = Math.floor(Date.now() / 1000)
     const user = [...this.subjects].find(([, sub]) => sub === pending.sub)?.[0] ?? 'user'
-    const claims = {sub: pending.sub, aud: this.options.clientId, token_use: 'id', 'cognito:username': user, email: `${user}@example.com`, email_verified: 'true', iss: this.url, auth_time: String(now), iat: String(now), exp: String(now + 3600)}
+    const claims = {sub: pending.sub, aud: this.options.clientId, token_use: 'id', 'cognito:username': user, email: `${user}@example.com`, email_verified: 'true', iss: this.url, auth_time: String(now), iat: String(now), exp: String(now + 3600), ...(this.groups.get(user)?.length ? {'cognito:groups': (this.groups.get(user) as string[]).join(',')} : {})}
     const idToken = [base64url(JSON.stringify({kid: 'fake', alg: 'RS256'})), base64url(JSON.stringify(claims)), base64url(randomBytes(32))].join('.')
     this.tokens.set(idToken, claims)
     this.json(res, 200, {id_token: idToken, access_token: base64url(randomBytes(32)), expires_in: 3600, token_type: 'Bearer'}, cors)

@@ -47,6 +47,8 @@ export const TASK_ROLES = {
 export const TEST_USER_ARN = `arn:aws:sts::${TEST_ACCOUNT}:user/moto`
 /** The stage's workspace task role: its sessions, named after a task id, may bootstrap that task's session. */
 export const TASK_ROLE_ARN = TASK_ROLES.task
+/** The stage's operator role: its sessions are the stage's admins (core/admins.ts). */
+export const OPERATOR_ROLE_ARN = `arn:aws:iam::${TEST_ACCOUNT}:role/devflow-dev-operator`
 
 /** The SigV4 identity API Gateway reports for a workspace task calling with its task role (session name = task id). */
 export function taskRoleCaller(taskArn: string): string {
@@ -216,6 +218,7 @@ export class PlatformFixture {
       taskRoleArn: config.taskRoleArn ?? '',
       emulator: config.emulator ?? '',
       repositories: JSON.stringify(config.repositoryAccess),
+      adminRoleArns: (config.adminRoleArns ?? []).join(','),
       pageTokenKeySecretArn: config.pageTokenKeySecretArn,
       region: TEST_REGION,
     }
@@ -386,6 +389,7 @@ async function createPlatformResources(
     maxAttempts: 1,
     // Every repository: which ones the App reaches is the fake GitHub's say (only REPO).
     repositoryAccess: ANY_REPOSITORY,
+    adminRoleArns: [OPERATOR_ROLE_ARN],
   }
   return {config, secrets: arns}
 }

@@ -14,6 +14,8 @@ import {promisify} from 'node:util'
 import {Match, Template} from 'aws-cdk-lib/assertions'
 import {expect} from 'chai'
 
+import {CONSOLE_ADMIN_GROUP} from '../../src/core/admins.js'
+
 import {buildApp, stackIdFor} from '../../infra/app.js'
 import {CONSOLE_CONTEXT_KEYS} from '../../infra/constructs/console.js'
 import {ROUTES} from '../../src/api/routes.js'
@@ -69,6 +71,11 @@ describe('infra: the web console on AWS (Cognito, console API, CloudFront header
     })
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {Domain: {'Fn::Join': ['', ['devflow-dev-', {Ref: 'AWS::AccountId'}]]}})
     expect(template.toJSON().Outputs[OUTPUT_KEYS.consoleUserPoolId].Value).to.deep.equal({Ref: idOf('AWS::Cognito::UserPool', 'ConsoleUsers')})
+  })
+
+  it('has the devflow-admins group, whose members are the stage\'s admins in the console', () => {
+    template.resourceCountIs('AWS::Cognito::UserPoolGroup', 1)
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', {GroupName: CONSOLE_ADMIN_GROUP, UserPoolId: {Ref: idOf('AWS::Cognito::UserPool', 'ConsoleUsers')}})
   })
 
   it('has a public app client (no secret: the console adds PKCE): code flow back to the distribution, federated to OIDC and SAML', () => {

@@ -228,6 +228,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env, LAMBDA_ENV.githubDeliveriesTable).to.have.property(LAMBDA_ENV.githubDeliveriesTable)
           expect(env[LAMBDA_ENV.version]).to.match(/^\d+\.\d+\.\d+/)
           expect(JSON.stringify(env[LAMBDA_ENV.taskRoleArn])).to.match(/WorkspacesTaskRole.*Arn/)
+          // Sessions of the operator role are the stage's admins (GET /admin/sessions).
+          expect(JSON.stringify(env[LAMBDA_ENV.adminRoleArns])).to.match(/AccessOperator.*Arn/)
           expect(env).not.to.have.property(LAMBDA_ENV.emulator)
           // No devflow:repositories in the context: no repository may be started on.
           expect(env[LAMBDA_ENV.repositories]).to.equal('{"default":[]}')
@@ -314,6 +316,13 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         const operator = statementsOf(stage, 'AccessOperator').flatMap((st) => [st.Action].flat())
         expect(operator).to.include.members(['dynamodb:Scan', 'ecs:RunTask', 'ecs:StopTask', 'iam:PassRole', 'secretsmanager:GetSecretValue'])
         expect(operator).not.to.include('dynamodb:DeleteItem')
+        // Through the API, the operator role may call the admins' route, and only that one.
+        const operatorInvoke = statementsOf(stage, 'AccessOperator').find((st) => st.Action === 'execute-api:Invoke')
+        expect([operatorInvoke?.Resource].flat()).to.have.length(1)
+        expect(JSON.stringify(operatorInvoke?.Resource)).to.contain('/GET/admin/sessions')
+        const developerInvoke = JSON.stringify(developer.find((st) => st.Action === 'execute-api:Invoke')?.Resource)
+        expect(developerInvoke).to.contain('/GET/repositories').and.not.contain('admin')
+        expect(JSON.stringify(templates[stage].toJSON().Outputs[OUTPUT_KEYS.adminRoleArns].Value)).to.match(/AccessOperator.*Arn/)
       })
 
       it('I-3: no role policy grants a wildcard action', () => {

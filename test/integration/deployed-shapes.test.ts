@@ -23,7 +23,7 @@ import {CliSandbox} from '../helpers/cli.js'
 import {denial, iamRequests, type Statement, TemplateResolver} from '../helpers/iam-policy.js'
 import {API_DOMAIN, bundleLambdas, type LambdaBundles, restEvent, STAGE} from '../helpers/lambda-bundles.js'
 import {TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
-import {CLUSTER, PlatformFixture, REPO, TASK_ROLES, taskRoleCaller, WEBHOOK_SECRET} from '../helpers/platform-fixture.js'
+import {CLUSTER, OPERATOR_ROLE_ARN, PlatformFixture, REPO, TASK_ROLES, taskRoleCaller, WEBHOOK_SECRET} from '../helpers/platform-fixture.js'
 import {synthTemplate, type Template} from '../helpers/synth.js'
 
 /** Access keys: which component made a recorded call (each function has its own). */
@@ -31,6 +31,26 @@ const OPERATOR_KEY = 'AKIADEVFLOWOPERATOR'
 const keyOf = (entry: string) => `AKIADEVFLOW${entry.replaceAll('-', '').toUpperCase()}`
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/alice@example.com'
 const BOB = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/bob@example.com'
+const OPERATOR = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-operator/ops@example.com'
+
+/** The console API's shape: no IAM identity, the verified ID token's claims from the Cognito authorizer (every value a string). */
+function cognitoRestEvent(method: string, resource: string, sub: string, groups?: string): ReturnType<typeof restEvent> {
+  const event = restEvent(method, resource, null, {headers: {Authorization: 'eyJraWQiOi...', Origin: 'https://d111111abcdef8.cloudfront.net'}})
+  const claims = {
+    sub,
+    aud: '4example0client0id',
+    token_use: 'id',
+    'cognito:username': sub,
+    email: 'someone@example.com',
+    email_verified: 'true',
+    iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example',
+    auth_time: '1764619200',
+    exp: 'Tue Dec 01 21:00:00 UTC 2026',
+    iat: 'Tue Dec 01 20:00:00 UTC 2026',
+    ...(groups === undefined ? {} : {'cognito:groups': groups}),
+  }
+  return {...event, requestContext: {...event.requestContext, authorizer: {claims}}} as ReturnType<typeof restEvent>
+}
 
 interface Response {
   statusCode: number
@@ -78,6 +98,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       [LAMBDA_ENV.stage]: STAGE,
       [LAMBDA_ENV.version]: '0.0.0-test',
       [LAMBDA_ENV.repositories]: JSON.stringify(config.repositoryAccess),
+      [LAMBDA_ENV.adminRoleArns]: OPERATOR_ROLE_ARN,
     }
   })
   after(async () => {
@@ -176,6 +197,34 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       expect(status(second)).to.equal(200)
       expect(body(second).items.map((s: {id: string}) => s.id)).to.have.length(1).and.not.include(body(first).items[0].id)
       for (const refused of [asBob, tampered, typed]) expect([status(refused), body(refused).error.code]).to.deep.equal([400, 'INVALID_NEXT_TOKEN'])
+    })
+
+    it('list-all-sessions: the operator role through AWS_IAM and the devflow-admins group through Cognito; anyone else 403', async () => {
+      const [asOperator, asConsoleAdmin, asTwoGroups, asDeveloper, asConsoleUser, anonymous] = await invoke('list-all-sessions', [
+        restEvent('GET', '/admin/sessions', null, {userArn: OPERATOR}),
+        cognitoRestEvent('GET', '/admin/sessions', '0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d', 'devflow-admins'),
+        cognitoRestEvent('GET', '/admin/sessions', '0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d', 'readers,devflow-admins'),
+        restEvent('GET', '/admin/sessions', null, {userArn: ALICE}),
+        cognitoRestEvent('GET', '/admin/sessions', 'e2d4f6a8-1b3c-4d5e-8f70-9a1b2c3d4e5f', 'readers'),
+        restEvent('GET', '/admin/sessions', null, {userArn: null, noIdentity: true}),
+      ])
+      for (const allowed of [asOperator, asConsoleAdmin, asTwoGroups]) {
+        expect(status(allowed), JSON.stringify(body(allowed))).to.equal(200)
+        expect(body(allowed).items.map((s: {id: string}) => s.id)).to.include(sessions.first)
+      }
+      for (const refused of [asDeveloper, asConsoleUser]) {
+        expect([status(refused), body(refused).error.code]).to.deep.equal([403, 'ADMIN_ONLY'])
+        expect(body(refused).error.hint).to.include(OPERATOR_ROLE_ARN).and.to.include('devflow-admins')
+      }
+      expect([status(anonymous), body(anonymous).error.code]).to.deep.equal([401, 'UNAUTHENTICATED'])
+    })
+
+    it('list-repositories: the allow-list as it applies to an IAM and a console caller', async () => {
+      const [iam, consoleUser] = await invoke('list-repositories', [restEvent('GET', '/repositories', null, {userArn: ALICE}), cognitoRestEvent('GET', '/repositories', 'e2d4f6a8-1b3c-4d5e-8f70-9a1b2c3d4e5f')])
+      for (const answered of [iam, consoleUser]) {
+        expect(status(answered)).to.equal(200)
+        expect(body(answered)).to.deep.equal({items: [], any: true})
+      }
     })
 
     it('create-prompt, list-prompts and the agent\'s claim: a lone surrogate is a 400, not a 502', async () => {
@@ -291,8 +340,9 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
 
     it('each function\'s calls, by the role it runs with (GET /health\'s DescribeClusters included)', () => {
       const actions = new Set<string>()
-      // test-notification only posts to the stage's webhook here: this stage has no alert topic to publish to.
-      for (const entry of lambdas.entries.filter((e) => e !== 'test-notification')) {
+      // test-notification only posts to the stage's webhook here: this stage has no alert topic to
+      // publish to; list-repositories answers from its settings alone.
+      for (const entry of lambdas.entries.filter((e) => e !== 'test-notification' && e !== 'list-repositories')) {
         const calls = h.recorder.by(keyOf(entry))
         expect(calls, `${entry} made no AWS call`).not.to.deep.equal([])
         for (const call of calls) actions.add(`${entry} ${call.action}`)

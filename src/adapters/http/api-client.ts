@@ -8,7 +8,7 @@ import type {z} from 'zod'
 
 import {DevflowError, kindForHttpStatus, remoteFailure, timedOut, unauthenticated, unavailable} from '../../core/errors.js'
 import {type Page, Prompt, PromptEvent, Session} from '../../core/models.js'
-import {type AddBudgetRequest, type Caller, type EditorInfo, type Health, type ListSessionsOptions, NotificationTestResult, type PromptRequest, type SessionApi, type StartSessionRequest, UsageReport, type UsageRequest} from '../../core/session-api.js'
+import {type AddBudgetRequest, type Caller, type EditorInfo, type Health, type ListSessionsOptions, NotificationTestResult, type PromptRequest, RepositoryChoices, type SessionApi, type StartSessionRequest, UsageReport, type UsageRequest} from '../../core/session-api.js'
 
 /** Adds authentication headers to a request about to be sent. */
 export interface RequestAuthorizer {
@@ -67,8 +67,9 @@ export class HttpSessionApi implements SessionApi {
   }
 
   async list(_caller: Caller, options: ListSessionsOptions): Promise<Page<Session>> {
-    const {body} = await this.send('GET', 'sessions', {
-      query: {limit: options.limit, nextToken: options.nextToken, status: options.status, all: options.all ? 'true' : undefined},
+    // Every user's sessions are their own route, which only the stage's admins may call.
+    const {body} = await this.send('GET', options.all ? 'admin/sessions' : 'sessions', {
+      query: {limit: options.limit, nextToken: options.nextToken, status: options.status},
     })
     return parsePage(Session, body, 'session list')
   }
@@ -116,6 +117,11 @@ export class HttpSessionApi implements SessionApi {
   async notifyTest(_caller: Caller): Promise<NotificationTestResult> {
     const {body} = await this.send('POST', 'notifications/test', {body: {}})
     return parse(NotificationTestResult, body, 'notification result')
+  }
+
+  async repositories(_caller: Caller): Promise<RepositoryChoices> {
+    const {body} = await this.send('GET', 'repositories')
+    return parse(RepositoryChoices, body, 'repository list')
   }
 
   async editor(_caller: Caller, sessionId: string): Promise<EditorInfo> {

@@ -5,6 +5,7 @@
  */
 import type {EgressEnforcer, EgressPolicy} from '../egress-policy.js'
 import {RETENTION_SECONDS} from '../deployment.js'
+import type {AdminPolicy} from '../admins.js'
 import type {AgentApi} from '../agent-api.js'
 import type {BudgetLimits} from '../budgets.js'
 import type {CapacityProvider} from '../models.js'
@@ -62,6 +63,8 @@ export interface CoreSettings {
   readonly maxActiveSessionsPerUser?: number
   /** The stage's egress policy and who enforces it: what the workspace says of `.devflow/egress.txt` (core/egress-policy.ts). */
   readonly egress?: {readonly policy: EgressPolicy; readonly enforcer: EgressEnforcer}
+  /** Who may list every user's sessions besides the CLI's --admin mode (core/admins.ts); nobody when unset. */
+  readonly admins?: AdminPolicy
 }
 
 export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {

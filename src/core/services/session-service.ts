@@ -28,7 +28,8 @@ import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDurati
 import type {CoreDeps} from './index.js'
 import {cancelPrompt, endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
-import {assertRepositoryAllowed} from '../repository-access.js'
+import {assertAdmin} from '../admins.js'
+import {assertRepositoryAllowed, repositoryChoices} from '../repository-access.js'
 import {parseRequest} from './parse.js'
 import {budgetLimits, budgetSpend, notify, reachedThresholds, sessionRecordCost, sessionRef} from './spend.js'
 import {usageReport} from './usage.js'
@@ -97,9 +98,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     async list(caller, options: ListSessionsOptions) {
       const limit = pageLimit(options.limit)
       const all = options.all === true
-      if (all && !caller.admin) {
-        throw invalidInput('ADMIN_ONLY', 'Only admin mode can list every user\'s sessions.', 'Drop --all, or run the command with --admin and operator credentials.')
-      }
+      if (all) assertAdmin(deps.settings.admins, caller)
       // A token pages the list it came from: this caller's sessions, or every user's.
       const scope = all ? 'sessions:all' : `sessions:${caller.userId}`
       const cursor = await pageTokens.open(scope, options.nextToken)
@@ -238,6 +237,10 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       const event = {kind: 'test' as const, stage: deps.settings.stage ?? 'local', requestedBy: caller.userId}
       if (!deps.notifier) return {delivered: false, error: 'No webhook is configured for this stage.'}
       return deps.notifier.notify(event)
+    },
+
+    async repositories(caller) {
+      return repositoryChoices(deps.settings.repositoryAccess, caller.userId)
     },
 
     async health(): Promise<Health> {

@@ -2,7 +2,9 @@
  * The console's callers on AWS at the router: REST proxy events shaped as API Gateway sends them
  * through a Cognito user-pool authorizer (the verified ID token's claims under
  * requestContext.authorizer.claims, an identity without an IAM user), over the real core services
- * on moto. The owner is the Cognito subject; another subject neither sees nor stops the session.
+ * on moto. The owner is `cognito:<sub>`; another subject neither sees nor stops the session. A
+ * member of the `devflow-admins` group (the `cognito:groups` claim) lists every user's sessions at
+ * GET /admin/sessions, as a session of the operator role does through AWS_IAM; anyone else gets 403.
  */
 import {GetItemCommand} from '@aws-sdk/client-dynamodb'
 import type {APIGatewayProxyEvent} from 'aws-lambda'
@@ -11,14 +13,18 @@ import {expect} from 'chai'
 import {withConsoleCors} from '../../../src/api/console-cors.js'
 import {type ApiRouter, createApiRouter} from '../../../src/api/router.js'
 import {awsErrorTranslator} from '../../../src/composition/aws.js'
+import {restEvent} from '../../helpers/lambda-bundles.js'
 import {REPO, TABLES, usePlatform} from '../../helpers/platform-fixture.js'
 
 const ALICE = '7c1f3e0a-5b2d-4c8e-9f61-2a4b6c8d0e1f'
 const BOB = 'e2d4f6a8-1b3c-4d5e-8f70-9a1b2c3d4e5f'
+const OPERATOR = '0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d'
+const OPERATOR_SESSION = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-operator/ops@example.com'
+const DEVELOPER_SESSION = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/dev@example.com'
 const CONSOLE_ORIGIN = 'https://d111111abcdef8.cloudfront.net'
 
 /** What API Gateway passes a proxy integration behind a COGNITO_USER_POOLS authorizer. */
-function cognitoEvent(method: string, path: string, resource: string, sub: string, body?: unknown): APIGatewayProxyEvent {
+function cognitoEvent(method: string, path: string, resource: string, sub: string, body?: unknown, groups?: string): APIGatewayProxyEvent {
   const pathParameters = /\/sessions\/(?<id>[^/]+)/.exec(path)?.groups ?? null
   return {
     resource,
@@ -60,6 +66,8 @@ function cognitoEvent(method: string, path: string, resource: string, sub: strin
           exp: 'Tue Dec 01 21:00:00 UTC 2026',
           iat: 'Tue Dec 01 20:00:00 UTC 2026',
           email: `${sub.slice(0, 4)}@example.com`,
+          // A REST API's authorizer passes the groups as one string, comma-separated.
+          ...(groups === undefined ? {} : {'cognito:groups': groups}),
         },
       },
       identity: {
@@ -96,9 +104,9 @@ describe('control plane: console callers through the Cognito authorizer', functi
     const started = await router.handle(cognitoEvent('POST', '/sessions', '/sessions', ALICE, {repo: REPO, ttl: '1h'}))
     expect(started.statusCode, started.body).to.equal(201)
     const session = JSON.parse(started.body) as {id: string; userId: string}
-    expect(session.userId).to.equal(ALICE)
+    expect(session.userId).to.equal(`cognito:${ALICE}`)
     const item = (await h.dynamo.send(new GetItemCommand({TableName: TABLES.sessions, Key: {session_id: {S: session.id}}}))).Item
-    expect(item?.user_id?.S).to.equal(ALICE)
+    expect(item?.user_id?.S).to.equal(`cognito:${ALICE}`)
 
     const mine = JSON.parse((await router.handle(cognitoEvent('GET', '/sessions', '/sessions', ALICE))).body) as {items: {id: string}[]}
     expect(mine.items.map((s) => s.id)).to.deep.equal([session.id])
@@ -119,7 +127,55 @@ describe('control plane: console callers through the Cognito authorizer', functi
 
     const stopped = await router.handle(cognitoEvent('DELETE', `/sessions/${session.id}`, '/sessions/{id}', ALICE))
     expect(stopped.statusCode, stopped.body).to.equal(200)
-    expect(JSON.parse(stopped.body).userId).to.equal(ALICE)
+    expect(JSON.parse(stopped.body).userId).to.equal(`cognito:${ALICE}`)
+  })
+
+  it('lists every user\'s sessions for the devflow-admins group and the operator role, and answers anyone else 403 ADMIN_ONLY', async () => {
+    const alices = JSON.parse((await router.handle(cognitoEvent('POST', '/sessions', '/sessions', ALICE, {repo: REPO, ttl: '1h'}))).body) as {id: string}
+    const developers = await router.handle(restEvent('POST', '/sessions', null, {userArn: DEVELOPER_SESSION, body: JSON.stringify({repo: REPO, ttl: '1h'})}))
+    expect(developers.statusCode, developers.body).to.equal(201)
+    const developersId = (JSON.parse(developers.body) as {id: string}).id
+
+    const owners = (body: string) => new Map((JSON.parse(body) as {items: {id: string; userId: string}[]}).items.map((s) => [s.id, s.userId]))
+    for (const [who, event] of [
+      ['a console admin', cognitoEvent('GET', '/admin/sessions', '/admin/sessions', OPERATOR, undefined, 'readers,devflow-admins')],
+      ['a console admin (one group)', cognitoEvent('GET', '/admin/sessions', '/admin/sessions', OPERATOR, undefined, 'devflow-admins')],
+      ['the operator role', restEvent('GET', '/admin/sessions', null, {userArn: OPERATOR_SESSION})],
+    ] as const) {
+      const listed = await router.handle(event)
+      expect(listed.statusCode, `${who}: ${listed.body}`).to.equal(200)
+      const seen = owners(listed.body)
+      expect(seen.get(alices.id), who).to.equal(`cognito:${ALICE}`)
+      expect(seen.get(developersId), who).to.equal(DEVELOPER_SESSION)
+    }
+    const running = await router.handle({...restEvent('GET', '/admin/sessions', null, {userArn: OPERATOR_SESSION, query: {status: 'stopped'}})})
+    expect([...owners(running.body).keys()]).not.to.include(alices.id)
+    const badStatus = await router.handle(restEvent('GET', '/admin/sessions', null, {userArn: OPERATOR_SESSION, query: {status: 'asleep'}}))
+    expect([badStatus.statusCode, JSON.parse(badStatus.body).error.code]).to.deep.equal([400, 'INVALID_STATUS'])
+
+    for (const [who, event] of [
+      ['a console user in no group', cognitoEvent('GET', '/admin/sessions', '/admin/sessions', BOB)],
+      ['a console user in another group', cognitoEvent('GET', '/admin/sessions', '/admin/sessions', BOB, undefined, 'readers')],
+      ['a developer', restEvent('GET', '/admin/sessions', null, {userArn: DEVELOPER_SESSION})],
+      // Groups are read from the authorizer's claims only: a header saying so is nothing.
+      ['a developer claiming the group', restEvent('GET', '/admin/sessions', null, {userArn: DEVELOPER_SESSION, headers: {'cognito:groups': 'devflow-admins'}})],
+    ] as const) {
+      const refused = await router.handle(event)
+      expect(refused.statusCode, who).to.equal(403)
+      const error = JSON.parse(refused.body).error as {code: string; hint: string}
+      expect(error.code, who).to.equal('ADMIN_ONLY')
+      expect(error.hint, who).to.include('devflow-admins').and.to.include('devflow-dev-operator')
+    }
+    // Admin rights list; they do not open another user's session.
+    const opened = await router.handle(cognitoEvent('GET', `/sessions/${developersId}`, '/sessions/{id}', OPERATOR, undefined, 'devflow-admins'))
+    expect(opened.statusCode).to.equal(404)
+  })
+
+  it('offers each caller the allow-list that applies to it', async () => {
+    const choices = await router.handle(cognitoEvent('GET', '/repositories', '/repositories', ALICE))
+    expect(choices.statusCode, choices.body).to.equal(200)
+    // The fixture allows every repository.
+    expect(JSON.parse(choices.body)).to.deep.equal({items: [], any: true})
   })
 
   it('never takes the owner from claims the authorizer did not set: an empty subject is anonymous', async () => {

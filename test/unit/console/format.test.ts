@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {errorFromResponse} from '../../../src/console/api.js'
-import {eventText, expiry, relative, size, usd} from '../../../src/console/format.js'
+import {eventText, expiry, ownerLabel, relative, repositoryPicker, size, usd} from '../../../src/console/format.js'
 
 describe('console: display helpers and API errors', function () {
   const now = new Date('2026-01-01T12:00:00Z')
@@ -43,5 +43,20 @@ describe('console: display helpers and API errors', function () {
     const down = errorFromResponse(0, '')
     expect(down.code).to.equal('API_UNREACHABLE')
     expect(down.hint).to.match(/devflow local status/)
+  })
+
+  it('offers exact repositories as choices, and free text when owners or any repository are allowed', function () {
+    expect(repositoryPicker({items: ['octo/app', 'octo/api'], any: false})).to.deep.equal({names: ['octo/app', 'octo/api'], owners: [], free: false})
+    expect(repositoryPicker({items: ['octo/app', 'acme/*'], any: false})).to.deep.equal({names: ['octo/app'], owners: ['acme'], free: true})
+    expect(repositoryPicker({items: [], any: true})).to.deep.equal({names: [], owners: [], free: true})
+    expect(repositoryPicker({items: [], any: false})).to.deep.equal({names: [], owners: [], free: false})
+  })
+
+  it('labels owners as people read them', function () {
+    expect(ownerLabel('arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/ada@example.com')).to.equal('ada@example.com (devflow-dev-developer)')
+    expect(ownerLabel('arn:aws:iam::123456789012:user/team/ada')).to.equal('ada')
+    expect(ownerLabel('cognito:0e06df01-04e7-4ebb-9afb-fed83c3155ae')).to.equal('cognito:0e06df01…')
+    expect(ownerLabel('cognito:7c1f3e0a')).to.equal('cognito:7c1f3e0a')
+    expect(ownerLabel('github:octocat')).to.equal('github:octocat')
   })
 })

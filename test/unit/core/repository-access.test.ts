@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {DevflowError} from '../../../src/core/errors.js'
-import {assertRepositoryAllowed, parseRepositoryAccess, repositoriesFor} from '../../../src/core/repository-access.js'
+import {assertRepositoryAllowed, repositoryChoices, parseRepositoryAccess, repositoriesFor} from '../../../src/core/repository-access.js'
 import {parseRepoRef} from '../../../src/core/validation.js'
 
 describe('core: the repository allow-list', function () {
@@ -30,5 +30,11 @@ describe('core: the repository allow-list', function () {
     expect(check(['octo/app'], 'octo/app2')).to.throw(DevflowError).with.property('code', 'REPOSITORY_NOT_ALLOWED')
     expect(check(['octo/*'], 'octopus/app')).to.throw(DevflowError).with.property('httpStatus', 403)
     expect(check([], 'octo/app')).to.throw(DevflowError).with.property('exitCode', 4)
+  })
+
+  it('tells the start form the caller\'s entries, and `*` as any rather than an entry', function () {
+    const access = {default: ['octo/docs', 'octo/docs'], principals: {'cognito:*': ['acme/*', '*']}}
+    expect(repositoryChoices(access, 'arn:aws:iam::1:user/bob')).to.deep.equal({items: ['octo/docs'], any: false})
+    expect(repositoryChoices(access, 'cognito:7c1f')).to.deep.equal({items: ['octo/docs', 'acme/*'], any: true})
   })
 })

@@ -34,6 +34,15 @@ describe('test helper: the fake Cognito hosted login', function () {
     expect(cognito.claimsOf(tokens.id_token)).to.include({sub: cognito.subjectOf('bob'), token_use: 'id', 'cognito:username': 'bob', aud: 'client-1'})
     expect((await token(code)).status).to.equal(400)
     expect(cognito.claimsOf('forged.token.value')).to.equal(undefined)
+    expect(cognito.claimsOf(tokens.id_token)).not.to.have.property('cognito:groups')
+  })
+
+  it('puts a member\'s groups in the ID token as a REST API authorizer passes them', async () => {
+    cognito.signedInAs = 'carol'
+    cognito.groups.set('carol', ['readers', 'devflow-admins'])
+    const code = new URL((await authorize({})).headers.get('location') as string).searchParams.get('code') as string
+    const tokens = (await (await token(code)).json()) as {id_token: string}
+    expect(cognito.claimsOf(tokens.id_token)).to.include({sub: cognito.subjectOf('carol'), 'cognito:groups': 'readers,devflow-admins'})
   })
 
   it('refuses a wrong PKCE verifier, an unregistered redirect URI, another client and a plain challenge', async () => {

@@ -60,6 +60,20 @@ describe('HttpSessionApi over a SigV4-checking server', () => {
     expect(server.requests[1].url).to.equal(`/prod/sessions/${session.id}/prompts/p-abcdefghijklmnopqrst/events?after=3`)
   })
 
+  it('lists every user\'s sessions at the admins\' route, reads the repository choices, and passes a 403 on as exit 4', async () => {
+    reply = () => ({status: 200, body: {items: [session]}})
+    expect(await api().list(caller, {all: true, status: 'RUNNING', limit: 10})).to.deep.equal({items: [session]})
+    expect(server.requests[0].url).to.equal('/prod/admin/sessions?limit=10&status=RUNNING')
+    reply = () => ({status: 200, body: {items: ['octo/app', 'octo/*'], any: false}})
+    expect(await api().repositories(caller)).to.deep.equal({items: ['octo/app', 'octo/*'], any: false})
+    expect(server.requests[1]).to.include({method: 'GET', url: '/prod/repositories'})
+    reply = () => ({status: 403, body: {error: {code: 'ADMIN_ONLY', message: 'Only an admin of this stage can list every user\'s sessions.', hint: 'Assume the operator role.'}}})
+    const refused = await rejection(api().list(caller, {all: true}))
+    expect([refused.code, refused.exitCode]).to.deep.equal(['ADMIN_ONLY', 4])
+    reply = () => ({status: 200, body: {items: 'octo/app'}})
+    expect((await rejection(api().repositories(caller))).exitCode).to.equal(7)
+  })
+
   it('turns an API error body into the same DevflowError, kind from the status', async () => {
     reply = () => ({status: 404, body: {error: {code: 'SESSION_NOT_FOUND', message: 'No session s-x.', hint: 'Run devflow session list.'}}})
     const notFound = await rejection(api().get(caller, session.id))

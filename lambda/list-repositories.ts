@@ -1,0 +1,4 @@
+import {apiHandler} from '../src/api/lambda.js'
+
+/** GET /repositories */
+export const handler = apiHandler()
