@@ -11,6 +11,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_'}],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-empty': ['error', {allowEmptyCatch: false}],
+      // zod's named `z` is an object holding all of zod (every error locale): the Lambda bundle
+      // could no longer leave out what it does not use (lambda/build.mjs, the 300 KB budget).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z'][importKind!='type']",
+          message: "Use `import * as z from 'zod'`: the named z keeps all of zod in the Lambda bundle.",
+        },
+      ],
     },
   },
   {

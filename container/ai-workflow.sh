@@ -50,7 +50,9 @@ POLL_WAIT_SECONDS=${POLL_WAIT_SECONDS:-20}
 BACKOFF_INITIAL_MS=${BACKOFF_INITIAL_MS:-1000}
 BACKOFF_MAX_MS=${BACKOFF_MAX_MS:-30000}
 HEARTBEAT_INTERVAL_SECONDS=${HEARTBEAT_INTERVAL_SECONDS:-60}
-EVENT_FLUSH_INTERVAL_SECONDS=${EVENT_FLUSH_INTERVAL_SECONDS:-2}
+# How soon Claude Code's output reaches the API (and its end is noticed): what a person watching can
+# tell apart from "at once"; a flush with nothing new costs a line count, no request.
+EVENT_FLUSH_INTERVAL_SECONDS=${EVENT_FLUSH_INTERVAL_SECONDS:-0.25}
 PUSH_ATTEMPTS=${PUSH_ATTEMPTS:-3}
 # How often a result is retried while stopping; without a stop it is retried until it lands.
 STOP_RESULT_ATTEMPTS=${STOP_RESULT_ATTEMPTS:-3}
@@ -149,16 +151,18 @@ heartbeat_if_due() {
 # Sends the stream lines not sent yet as event batches. Returns 1 when the API did not take them
 # (they are sent with a later flush).
 flush_events() {
-  local pdir=$1 pid=$2 sent total count status
+  local pdir=$1 pid=$2 sent=0 total count status events
   [ -f "$pdir/stream.jsonl" ] || return 0
-  sent=$(cat "$pdir/events.sent" 2>/dev/null || echo 0)
+  # Runs every EVENT_FLUSH_INTERVAL_SECONDS: as few processes as it can (bash reads the counter).
+  [ ! -f "$pdir/events.sent" ] || sent=$(<"$pdir/events.sent")
+  sent=${sent:-0}
   total=$(wc -l <"$pdir/stream.jsonl")
   while [ "$sent" -lt "$total" ]; do
     count=$((total - sent))
     [ "$count" -le 25 ] || count=25
-    sed -n "$((sent + 1)),$((sent + count))p" "$pdir/stream.jsonl" |
-      "$JQ_BIN" -R -s -c -f "$DEVFLOW_LIB_DIR/stream-events.jq" | sed 's/^/{"events":/; s/$/}/' >"$TMP_DIR/events.json"
-    if [ "$("$JQ_BIN" '.events | length' "$TMP_DIR/events.json")" -gt 0 ]; then
+    events=$(sed -n "$((sent + 1)),$((sent + count))p" "$pdir/stream.jsonl" | "$JQ_BIN" -R -s -c -f "$DEVFLOW_LIB_DIR/stream-events.jq")
+    if [ -n "$events" ] && [ "$events" != "[]" ]; then
+      printf '{"events":%s}\n' "$events" >"$TMP_DIR/events.json"
       api_request POST "prompts/$pid/events" "$TMP_DIR/events.json" "$TMP_DIR/events.out"
       status=$API_STATUS
       if session_is_over "$status" "$TMP_DIR/events.out"; then
@@ -312,12 +316,13 @@ run_prompt() {
   [ -z "$budget" ] || args+=(--max-budget-usd "$budget")
   session_id=$(cat "$STATE_DIR/claude-session-id" 2>/dev/null || true)
   [ -z "$session_id" ] || args+=(--resume "$session_id")
-  heartbeat working
   log "prompt $pid: running Claude Code${session_id:+ (resuming $session_id)}"
   # The agent's shell gets neither the session token nor the editor password.
   (cd "$REPO_DIR" && exec env -u DEVFLOW_SESSION_TOKEN -u EDITOR_PASSWORD "$CLAUDE_BIN" "${args[@]}") \
     <"$pdir/prompt.txt" >"$pdir/stream.jsonl" 2>"$pdir/claude.err" &
   CLAUDE_PID=$!
+  # While Claude Code starts, not before: the first output reaches the user one request sooner.
+  heartbeat working
   [ "$STOPPING" -eq 0 ] || stop_claude
   while kill -0 "$CLAUDE_PID" 2>/dev/null; do
     interruptible_sleep "$EVENT_FLUSH_INTERVAL_SECONDS"

@@ -10,6 +10,7 @@ import {App, Validations} from 'aws-cdk-lib'
 import {AwsSolutionsChecks} from 'cdk-nag'
 
 import {invalidInput} from '../src/core/errors.js'
+import {parseMaxSessionsPerRepo} from '../src/core/github/queue.js'
 import {budgetLimitsFrom, egressSettingsFrom, notificationSettingsFrom, priceOverrideFrom} from './guardrails.js'
 import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../src/core/repository-access.js'
 import {PlatformStack} from './stacks/platform-stack.js'
@@ -35,7 +36,9 @@ export function findProjectRoot(from = dirname(fileURLToPath(import.meta.url))):
 }
 
 export function buildApp(options: BuildAppOptions = {}): App {
-  const app = new App({outdir: options.outdir, context: options.context ?? {}})
+  // aws-cdk-lib's built-in template validator (WASM) took half of every synth and only warns by
+  // default; the templates are held to cfn-lint in test/infra instead, and cdk-nag runs below.
+  const app = new App({outdir: options.outdir, context: options.context ?? {}, builtinCloudFormationValidation: false})
   // Read back through the app: under the cdk CLI, CDK_CONTEXT_JSON (cdk.json, -c) is merged in here.
   const context = new Proxy({} as Record<string, unknown>, {get: (_, key: string) => app.node.tryGetContext(key)})
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
@@ -54,6 +57,7 @@ export function buildApp(options: BuildAppOptions = {}): App {
       prices: priceOverrideFrom(context),
       notifications: notificationSettingsFrom(context),
       repositories: repositoriesFrom(context),
+      githubMaxSessionsPerRepo: maxSessionsPerRepoFrom(context),
     })
   }
   return app
@@ -114,6 +118,11 @@ function repositoriesFrom(context: Record<string, unknown>): RepositoryAccess {
   const value = context[CONTEXT_KEYS.repositories]
   if (value === undefined || value === null || value === '') return NO_REPOSITORIES
   return parseRepositoryAccess(typeof value === 'string' ? value : JSON.stringify(value), `The context ${CONTEXT_KEYS.repositories}`)
+}
+
+function maxSessionsPerRepoFrom(context: Record<string, unknown>): number | undefined {
+  const raw = optionalString(context, CONTEXT_KEYS.githubMaxSessionsPerRepo)
+  return raw === undefined ? undefined : parseMaxSessionsPerRepo(raw, CONTEXT_KEYS.githubMaxSessionsPerRepo)
 }
 
 function optionalString(context: Record<string, unknown>, key: string): string | undefined {

@@ -10,6 +10,7 @@ import {RetentionDays} from 'aws-cdk-lib/aws-logs'
 
 import {BUDGETS_SETTING, type BudgetLimits} from '../src/core/budgets.js'
 import {DEFAULT_REGISTRIES} from '../src/core/egress.js'
+import {DEFAULT_MAX_SESSIONS_PER_REPO, MAX_SESSIONS_PER_REPO_SETTING} from '../src/core/github/queue.js'
 import type {CapacityProvider} from '../src/core/models.js'
 import {PRICES_SETTING} from '../src/core/pricing.js'
 
@@ -83,6 +84,8 @@ export interface StageSettings {
   readonly githubLabel: string
   /** Repositories webhooks may start work on (`owner/name` or `owner/*`); @default every repository the App is installed on */
   readonly githubAllowedRepos?: readonly string[]
+  /** Sessions from GitHub webhooks one repository may have at once; more wait in a queue (src/core/github/queue.ts). */
+  readonly githubMaxSessionsPerRepo: number
   readonly egress: EgressSettings
   /** Spending limits (src/core/budgets.ts): a session's default, per user and per stage per month. */
   readonly budgets: BudgetLimits
@@ -107,6 +110,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     maxActiveSessionsPerUser: 3,
     untaggedImageExpiry: Duration.days(7),
     githubLabel: 'devflow',
+    githubMaxSessionsPerRepo: DEFAULT_MAX_SESSIONS_PER_REPO,
     egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false, repositoryAdditions: true},
     budgets: {sessionUsd: 10, userMonthlyUsd: 200, stageMonthlyUsd: 1000},
   },
@@ -128,6 +132,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     maxActiveSessionsPerUser: 5,
     untaggedImageExpiry: Duration.days(30),
     githubLabel: 'devflow',
+    githubMaxSessionsPerRepo: DEFAULT_MAX_SESSIONS_PER_REPO,
     egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
     budgets: {sessionUsd: 25, userMonthlyUsd: 500, stageMonthlyUsd: 5000},
   },
@@ -173,4 +178,6 @@ export const CONTEXT_KEYS = {
    * list, or JSON {"default": [...], "principals": {"<principal pattern>": [...]}}. Unset: none.
    */
   repositories: 'devflow:repositories',
+  /** Sessions from GitHub webhooks one repository may have at once, over the stage's. */
+  githubMaxSessionsPerRepo: MAX_SESSIONS_PER_REPO_SETTING.context,
 } as const

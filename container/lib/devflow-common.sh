@@ -10,7 +10,10 @@ JQ_BIN=${JQ_BIN:-jq}
 GIT_BIN=${GIT_BIN:-git}
 
 log() {
-  printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$DEVFLOW_LOG_NAME" "$*" >&2
+  # bash's own clock (no `date` process per line: the agent logs on its prompt's critical path).
+  local now
+  TZ=UTC printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+  printf '%s %s: %s\n' "$now" "$DEVFLOW_LOG_NAME" "$*" >&2
 }
 
 die() {
@@ -89,7 +92,8 @@ api_request() {
     fi
     break
   done
-  API_STATUS=$(cat "$out.status" 2>/dev/null)
+  API_STATUS=
+  [ ! -f "$out.status" ] || API_STATUS=$(<"$out.status")
   [[ "$API_STATUS" =~ ^[0-9]{3}$ ]] || API_STATUS=000
 }
 

@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {
@@ -8,7 +9,6 @@ import {
   aws_events_targets as targets,
   aws_iam as iam,
   aws_lambda as lambda,
-  aws_lambda_nodejs as nodejs,
   aws_logs as logs,
   RemovalPolicy,
   Stack,
@@ -17,9 +17,10 @@ import {
 import {Construct} from 'constructs'
 
 import {REAPER_LAMBDA, ROUTES, type RouteSpec} from '../../src/api/routes.js'
+import {invalidInput} from '../../src/core/errors.js'
 
 export interface ControlPlaneApiProps {
-  /** The repository root: lambda/<name>.ts entries and the lock file live there. */
+  /** The repository root: `npm run build` writes the functions' code to dist/lambda there (lambda/build.mjs). */
   readonly projectRoot: string
   /** Environment variables of every function (LAMBDA_ENV). */
   readonly environment: Record<string, string>
@@ -39,7 +40,7 @@ export interface ControlPlaneApiProps {
 
 export interface RouteFunction {
   readonly route: RouteSpec
-  readonly fn: nodejs.NodejsFunction
+  readonly fn: lambda.Function
 }
 
 /**
@@ -54,7 +55,7 @@ export class ControlPlaneApi extends Construct {
   readonly api: apigateway.RestApi
   readonly role: iam.Role
   readonly routes: readonly RouteFunction[]
-  readonly reaper: nodejs.NodejsFunction
+  readonly reaper: lambda.Function
   readonly accessLogs: logs.LogGroup
 
   constructor(scope: Construct, id: string, props: ControlPlaneApiProps) {
@@ -104,14 +105,14 @@ export class ControlPlaneApi extends Construct {
       },
     )
 
+    // One asset for every function of the stack, built once by `npm run build`: synth bundles nothing.
+    const code = lambda.Code.fromAsset(lambdaCodeDir(props.projectRoot))
     const build = (id: string, entryName: string, timeout: Duration) => {
       const logGroup = new logs.LogGroup(this, `${id}Logs`, {retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY})
       logGroup.grantWrite(this.role)
-      return new nodejs.NodejsFunction(this, id, {
-        entry: join(props.projectRoot, 'lambda', `${entryName}.ts`),
-        projectRoot: props.projectRoot,
-        depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
-        handler: 'handler',
+      return new lambda.Function(this, id, {
+        code,
+        handler: `${entryName}.handler`,
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 512,
@@ -119,17 +120,7 @@ export class ControlPlaneApi extends Construct {
         role: this.role,
         logGroup,
         tracing: lambda.Tracing.ACTIVE,
-        environment: {...props.environment, NODE_OPTIONS: '--enable-source-maps'},
-        bundling: {
-          format: nodejs.OutputFormat.ESM,
-          target: 'node22',
-          minify: true,
-          logLevel: nodejs.LogLevel.ERROR,
-          sourceMap: true,
-          mainFields: ['module', 'main'],
-          // ESM bundles still meet CommonJS dependencies that call require().
-          banner: "import {createRequire} from 'node:module';const require=createRequire(import.meta.url);",
-        },
+        environment: {...props.environment},
       })
     }
 
@@ -195,9 +186,18 @@ export class ControlPlaneApi extends Construct {
   }
 
   /** Every function of this API, the reaper included. */
-  get functions(): nodejs.NodejsFunction[] {
+  get functions(): lambda.Function[] {
     return [...this.routes.map((r) => r.fn), this.reaper]
   }
+}
+
+/** dist/lambda: one module per lambda/<name>.ts entry over shared chunks (lambda/build.mjs). */
+export function lambdaCodeDir(projectRoot: string): string {
+  const dir = join(projectRoot, 'dist', 'lambda')
+  if (!existsSync(join(dir, `${REAPER_LAMBDA}.mjs`))) {
+    throw invalidInput('LAMBDA_CODE_NOT_BUILT', `The Lambda functions' code is not built (${dir} is missing).`, 'Run `npm run build` in the devflow package first.')
+  }
+  return dir
 }
 
 /** "start-session" -> "StartSession". */

@@ -63,6 +63,20 @@ export class PlatformSecrets extends Construct {
     )
   }
 
+  /**
+   * GetSecretValue and PutSecretValue on the GitHub App and Claude key secrets: `devflow secrets set`
+   * writes them (keeping the App's webhook secret), `secrets status` and `github status` read them.
+   */
+  grantWriteValues(grantee: iam.IGrantable): void {
+    const arnOf = (secret: secretsmanager.ISecret) => secret.secretFullArn ?? `${secret.secretArn}-??????`
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        resources: [arnOf(this.references.githubApp), arnOf(this.references.claudeApiKey)],
+      }),
+    )
+  }
+
   /** GetSecretValue on the page-token key: the API seals and opens page tokens with it. */
   grantReadPageTokenKey(grantee: iam.IGrantable): void {
     const key = this.references.pageTokenKey

@@ -162,6 +162,38 @@ export class WorkspaceCompute extends Construct {
   }
 
   /**
+   * What `devflow image push` needs to point the workspace family at a new image: DescribeTaskDefinition
+   * (which has no resource-level permissions), RegisterTaskDefinition of this family with its tags,
+   * passing the two roles again.
+   */
+  grantRegisterWorkspaceRevisions(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this)
+    const family = stack.formatArn({service: 'ecs', resource: 'task-definition', resourceName: `${WORKSPACE_TASK_FAMILY}:*`})
+    const principal = grantee.grantPrincipal
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['ecs:DescribeTaskDefinition'], resources: ['*']}))
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['ecs:RegisterTaskDefinition'], resources: [family]}))
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({actions: ['ecs:TagResource'], resources: [family], conditions: {StringEquals: {'ecs:CreateAction': 'RegisterTaskDefinition'}}}),
+    )
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.executionRole.roleArn, this.taskRole.roleArn],
+        conditions: {StringEquals: {'iam:PassedToService': 'ecs-tasks.amazonaws.com'}},
+      }),
+    )
+    if (grantee instanceof Construct) {
+      Validations.of(grantee).acknowledge(
+        {id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecs:DescribeTaskDefinition and ecr:GetAuthorizationToken support no resource-level permissions.'},
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/${WORKSPACE_TASK_FAMILY}:*]`,
+          reason: 'Every revision of the workspace task family: image push registers the next one.',
+        },
+      )
+    }
+  }
+
+  /**
    * RunTask, StopTask and DescribeTasks on this cluster's workspace tasks, passing the two roles,
    * and DescribeClusters on the cluster (the API's health check).
    */

@@ -55,6 +55,8 @@ export interface PlatformStackProps extends StackProps {
   readonly notifications?: NotificationSettings
   /** Which repositories sessions may be started on. @default none */
   readonly repositories?: RepositoryAccess
+  /** Sessions from GitHub webhooks one repository may have at once. @default the stage's */
+  readonly githubMaxSessionsPerRepo?: number
 }
 
 /** One stage of DevFlow: wires the constructs together and emits OUTPUT_KEYS. Nothing else. */
@@ -138,6 +140,7 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.version]: DEVFLOW_VERSION,
         [LAMBDA_ENV.githubDeliveriesTable]: this.data.githubDeliveries.tableName,
         [LAMBDA_ENV.githubLabel]: stage.githubLabel,
+        [LAMBDA_ENV.githubMaxSessionsPerRepo]: String(props.githubMaxSessionsPerRepo ?? stage.githubMaxSessionsPerRepo),
         ...(stage.githubAllowedRepos ? {[LAMBDA_ENV.githubAllowedRepos]: stage.githubAllowedRepos.join(',')} : {}),
         [LAMBDA_ENV.budgets]: JSON.stringify(props.budgets ?? stage.budgets),
         ...(props.prices ? {[LAMBDA_ENV.prices]: JSON.stringify(props.prices)} : {}),
@@ -166,7 +169,7 @@ export class PlatformStack extends Stack {
       })
     }
 
-    this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api})
+    this.access = new AccessRoles(this, 'Access', {stageName: stage.name, data: this.data, compute: this.compute, secrets: this.secrets, api: this.api.api, images: this.images.repository})
     // Sessions of the operator role are the stage's admins on the API too (GET /admin/sessions).
     for (const fn of this.api.functions) fn.addEnvironment(LAMBDA_ENV.adminRoleArns, this.access.operator.roleArn)
 

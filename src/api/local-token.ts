@@ -7,6 +7,8 @@ import {unauthenticated} from '../core/errors.js'
 
 import {localUserId} from '../composition/local.js'
 
+const WEBHOOK_PATH = '/github/webhook'
+
 /** Accepts exactly the local token (constant time) as the local user; anything else is anonymous. */
 export function localIdentify(token: string): (req: IncomingMessage) => Promise<{userArn: string} | undefined> {
   const expected = Buffer.from(token)
@@ -22,13 +24,13 @@ export function localIdentify(token: string): (req: IncomingMessage) => Promise<
 /**
  * The router behind the local token: a user route without it is answered here, in the local
  * platform's words, instead of the SigV4 advice of the deployed API. Agent routes pass through
- * (they carry their per-session tokens).
+ * (they carry their per-session tokens), and so does GitHub's webhook (its signature is checked).
  */
 export function requireLocalToken(router: ApiRouter): ApiRouter {
   return {
     async handle(event) {
       const identified = Boolean(event.requestContext?.identity?.userArn)
-      if (identified || event.path.startsWith('/agent/')) return router.handle(event)
+      if (identified || event.path.startsWith('/agent/') || event.path === WEBHOOK_PATH) return router.handle(event)
       const error = unauthenticated(
         'LOCAL_TOKEN_REQUIRED',
         'The request does not carry the local platform\'s token.',

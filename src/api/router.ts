@@ -118,7 +118,11 @@ function routeHandlers(services: CoreServices, logger: RouterLogger): Record<str
     'GET /sessions/{id}/prompts/{pid}': async ({event, params}) =>
       json(200, await services.sessions.getPrompt(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid))),
     'GET /sessions/{id}/prompts/{pid}/events': async ({event, params, query}) =>
-      json(200, await services.sessions.promptEvents(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid), intParam(query, 'after') ?? 0)),
+      json(
+        200,
+        // `wait` above MAX_EVENTS_WAIT_SECONDS is clamped by the service (API Gateway's 29 s bound).
+        await services.sessions.promptEvents(iamCaller(event), parseSessionId(params.id), parsePromptId(params.pid), intParam(query, 'after') ?? 0, {waitSeconds: intParam(query, 'wait')}),
+      ),
     'GET /sessions/{id}/editor': async ({event, params}) => json(200, await services.sessions.editor(iamCaller(event), parseSessionId(params.id))),
     'POST /sessions/{id}/budget': async ({event, params}) =>
       json(200, await services.sessions.addBudget(iamCaller(event), parseSessionId(params.id), jsonBody(event) as AddBudgetRequest)),

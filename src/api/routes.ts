@@ -34,7 +34,9 @@ export const ROUTES: readonly RouteSpec[] = [
   {method: 'POST', path: '/sessions/{id}/prompts', lambda: 'create-prompt', auth: 'iam'},
   {method: 'GET', path: '/sessions/{id}/prompts', lambda: 'list-prompts', auth: 'iam'},
   {method: 'GET', path: '/sessions/{id}/prompts/{pid}', lambda: 'get-prompt', auth: 'iam'},
-  {method: 'GET', path: '/sessions/{id}/prompts/{pid}/events', lambda: 'get-prompt-events', auth: 'iam'},
+  // `?after=N&wait=S`: a long poll, answered when an event lands or the prompt ends, `wait` clamped
+  // to 20 s (MAX_EVENTS_WAIT_SECONDS) inside API Gateway's 29 s integration timeout.
+  {method: 'GET', path: '/sessions/{id}/prompts/{pid}/events', lambda: 'get-prompt-events', auth: 'iam', timeoutSeconds: 29},
   {method: 'GET', path: '/sessions/{id}/editor', lambda: 'get-editor', auth: 'iam'},
   {method: 'POST', path: '/sessions/{id}/budget', lambda: 'add-session-budget', auth: 'iam'},
   {method: 'GET', path: '/usage', lambda: 'get-usage', auth: 'iam'},

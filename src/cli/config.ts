@@ -24,11 +24,12 @@ import {chmod, mkdir, open, readFile, rename, unlink} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {OUTPUT_KEYS} from '../core/deployment.js'
 import {parseBudgetLimits} from '../core/budgets.js'
 import {EGRESS_ENV, parseEgressPolicy} from '../core/egress-policy.js'
+import {DEFAULT_MAX_SESSIONS_PER_REPO, MAX_SESSIONS_PER_REPO_SETTING, parseMaxSessionsPerRepo} from '../core/github/queue.js'
 import {invalidInput} from '../core/errors.js'
 import {parseWebhookFormat, parseWebhookUrl} from '../core/notifications.js'
 
@@ -128,6 +129,13 @@ export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
     scope: 'stage',
     default: 'slack',
     parse: parseWebhookFormat,
+  },
+  githubMaxSessionsPerRepo: {
+    description: 'Sessions from GitHub webhooks one repository may have at once on the local platform; more wait in a queue (an AWS stage takes it at deploy: -c devflow:githubMaxSessionsPerRepo=N)',
+    env: MAX_SESSIONS_PER_REPO_SETTING.env,
+    scope: 'stage',
+    default: String(DEFAULT_MAX_SESSIONS_PER_REPO),
+    parse: (value) => String(parseMaxSessionsPerRepo(value)),
   },
 }
 

@@ -11,7 +11,6 @@ import {readFile} from 'node:fs/promises'
 import {HttpSessionApi} from '../adapters/http/api-client.js'
 import {bearerAuthorizer, sigV4Authorizer} from '../adapters/http/authorizers.js'
 import {type AwsEnvironment, resolveRegion} from '../adapters/aws/environment.js'
-import {findApiUrlInStack} from '../adapters/aws/cloudformation.js'
 import {invalidInput, unauthenticated} from '../core/errors.js'
 import type {Caller, SessionApi} from '../core/session-api.js'
 import {discoverApiEndpoint} from '../operations/api-endpoint.js'
@@ -70,13 +69,19 @@ export async function openSessionClient(context: SessionClientContext): Promise<
     const token = await readLocalToken(local.tokenFile, context.stage)
     return {mode: 'local', api: new HttpSessionApi({endpoint, authorizer: bearerAuthorizer(token), userAgent: context.userAgent}), caller: REMOTE_CALLER, endpoint}
   }
-  const endpoint = context.endpoint ?? deployment?.apiUrl ?? (await discoverApiEndpoint({config: context.config, region: resolveRegion(context.aws), findApiUrl: (stackName) => findApiUrlInStack(context.aws, stackName)}, context.stage))
+  const endpoint = context.endpoint ?? deployment?.apiUrl ?? (await discoverEndpoint(context))
   return {
     mode: 'api',
     api: new HttpSessionApi({endpoint, authorizer: sigV4Authorizer({profile: context.aws.profile, region: context.aws.region ?? deployment?.region}), userAgent: context.userAgent}),
     caller: REMOTE_CALLER,
     endpoint,
   }
+}
+
+/** The stage's API URL from its CloudFormation stack: the only path that loads the CloudFormation client. */
+async function discoverEndpoint(context: SessionClientContext): Promise<string> {
+  const findApiUrl = async (stackName: string) => (await import('../adapters/aws/cloudformation.js')).findApiUrlInStack(context.aws, stackName)
+  return discoverApiEndpoint({config: context.config, region: resolveRegion(context.aws), findApiUrl}, context.stage)
 }
 
 async function readLocalToken(tokenFile: string | undefined, stage: string): Promise<string> {

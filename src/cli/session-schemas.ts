@@ -3,7 +3,7 @@
  * are generated from these (and a test fails when the two drift apart, or when a command prints
  * something its schema does not allow), so scripts can rely on the shapes.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {Prompt, PromptEvent, Session} from '../core/models.js'
 import {NotificationTestResult, UsageReport} from '../core/session-api.js'

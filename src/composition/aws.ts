@@ -20,6 +20,8 @@ import {DEFAULT_GITHUB_API_URL, GithubApp} from '../adapters/github/app.js'
 import {GithubIssues} from '../adapters/github/issues.js'
 import {GithubWebhookVerifier} from '../adapters/github/webhook.js'
 import {DynamoDeliveryStore} from '../adapters/aws/dynamo-delivery-store.js'
+import {DynamoTriggerQueue} from '../adapters/aws/dynamo-trigger-queue.js'
+import {parseMaxSessionsPerRepo} from '../core/github/queue.js'
 import {DEFAULT_TRIGGER_LABEL} from '../core/github/trigger.js'
 import {DynamoPromptStore} from '../adapters/aws/dynamo-prompt-store.js'
 import {DynamoSessionStore} from '../adapters/aws/dynamo-session-store.js'
@@ -55,6 +57,8 @@ export interface AwsPlatformConfig {
   readonly githubLabel: string
   /** `owner/name` or `owner/*`; undefined: every repository the App is installed on. */
   readonly githubAllowedRepos?: readonly string[]
+  /** Sessions from GitHub webhooks one repository may have at once; unset: the core's default. */
+  readonly githubMaxSessionsPerRepo?: number
   readonly agentApiUrl?: string
   readonly stage?: string
   /** The workspace task role, whose sessions named after a task may bootstrap that task's session. */
@@ -142,6 +146,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       githubDeliveriesTable: read('githubDeliveriesTable') ?? TABLE_NAMES.githubDeliveries,
       githubLabel: read('githubLabel') ?? DEFAULT_TRIGGER_LABEL,
       ...(read('githubAllowedRepos') ? {githubAllowedRepos: list(read('githubAllowedRepos'))} : {}),
+      ...(read('githubMaxSessionsPerRepo') ? {githubMaxSessionsPerRepo: parseMaxSessionsPerRepo(read('githubMaxSessionsPerRepo') as string, LAMBDA_ENV.githubMaxSessionsPerRepo)} : {}),
       agentApiUrl: read('agentApiUrl') ?? fallbackAgentApiUrl,
       stage: read('stage'),
       taskRoleArn: read('taskRoleArn'),
@@ -206,6 +211,8 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
     github: {
       verifier: new GithubWebhookVerifier(readAppSecret),
       deliveries: new DynamoDeliveryStore(dynamo, config.githubDeliveriesTable),
+      queue: new DynamoTriggerQueue(dynamo, config.githubDeliveriesTable),
+      ...(config.githubMaxSessionsPerRepo ? {maxSessionsPerRepo: config.githubMaxSessionsPerRepo} : {}),
       client: new GithubIssues(github),
       settings: {label: config.githubLabel, ...(config.githubAllowedRepos ? {allowedRepos: config.githubAllowedRepos} : {})},
     },

@@ -13,6 +13,7 @@ import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github
 import {DockerRuntime} from '../adapters/local/docker-runtime.js'
 import {readRepositoryFile} from '../adapters/local/repository-file.js'
 import {DEFAULT_LOCAL_EGRESS, EGRESS_ENV, parseEgressPolicy, REPOSITORY_EGRESS_FILE} from '../core/egress-policy.js'
+import {ImportGatedRuntime} from '../adapters/local/import-gated-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
@@ -28,6 +29,16 @@ import {createCoreServices, type CoreServices, DEFAULT_CORE_SETTINGS} from '../c
 import type {LocalRuntimeChoice} from '../operations/local-platform.js'
 import {LocalPaths, packageRoot} from '../adapters/local/paths.js'
 import {claudeApiKey, getLocalSecret} from '../adapters/local/secret-file.js'
+import {SqliteDeliveryStore} from '../adapters/local/sqlite-delivery-store.js'
+import {SqliteTriggerQueue} from '../adapters/local/sqlite-trigger-queue.js'
+import {DEFAULT_GITHUB_API_URL} from '../adapters/github/app.js'
+import {GithubIssues} from '../adapters/github/issues.js'
+import {UserTokenGithub} from '../adapters/github/user-token.js'
+import {GithubWebhookVerifier} from '../adapters/github/webhook.js'
+import {MAX_SESSIONS_PER_REPO_SETTING, parseMaxSessionsPerRepo} from '../core/github/queue.js'
+import {DEFAULT_TRIGGER_LABEL} from '../core/github/trigger.js'
+import type {GithubWorkDeps} from '../core/services/index.js'
+import type {DeliveryRecord} from '../core/github/deliveries.js'
 import {guardrailSettings, stageNotifier} from './guardrails.js'
 
 /** The one user of the local platform. */
@@ -70,7 +81,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
   }
   // The Docker workspaces' egress (DEVFLOW_EGRESS, the local stage's `egress` setting); host processes are unrestricted.
   const egressPolicy = options.env[EGRESS_ENV] ? parseEgressPolicy(options.env[EGRESS_ENV] as string) : DEFAULT_LOCAL_EGRESS
-  const runtime: TaskRuntime =
+  const workspaces =
     options.runtime.kind === 'docker'
       ? new DockerRuntime({
           dataDir: paths.dataDir,
@@ -96,6 +107,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
           // Host processes run as the user, with the user's tools on PATH.
           environment: (spec) => ({...options.env, ...workspaceSecrets(spec)}),
         })
+  // A plain directory is imported in the background: its sessions start once it is done.
+  const runtime: TaskRuntime = new ImportGatedRuntime(workspaces, (spec) => repos.pendingImport(spec.environment.REPO ?? ''))
   const apiKey = () => claudeApiKey(paths.dataDir, options.env)
   const services = createCoreServices({
     sessions: new SqliteSessionStore(db),
@@ -117,6 +130,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     },
     clock: systemClock,
     ids: randomIds,
+    github: localGithubWork(db, paths.dataDir, options),
     notifier: stageNotifier({
       webhookUrl: options.env.DEVFLOW_NOTIFY_WEBHOOK || undefined,
       webhookFormat: options.env.DEVFLOW_NOTIFY_FORMAT || undefined,
@@ -159,6 +173,37 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
       db.close()
     },
   }
+}
+
+/**
+ * GitHub webhooks on the local platform: checked with the local webhook secret (read on each
+ * delivery, so `devflow secrets set github-app --webhook-secret-file F --stage local` needs no
+ * restart), answered with the user's own token (comments and pull requests are the user's), the
+ * deliveries and the queue in the SQLite file. DEVFLOW_GITHUB_LABEL, DEVFLOW_GITHUB_ALLOWED_REPOS
+ * and githubMaxSessionsPerRepo (in the environment of `local up`) are the stage settings.
+ */
+function localGithubWork(db: ReturnType<typeof openLocalDatabase>, dataDir: string, options: LocalPlatformOptions): GithubWorkDeps {
+  const env = options.env
+  const limit = env[MAX_SESSIONS_PER_REPO_SETTING.env]
+  const allowed = (env.DEVFLOW_GITHUB_ALLOWED_REPOS ?? '').split(',').map((repo) => repo.trim()).filter(Boolean)
+  return {
+    verifier: new GithubWebhookVerifier(async () => ({webhookSecret: getLocalSecret(dataDir, 'github-webhook-secret')})),
+    deliveries: new SqliteDeliveryStore(db),
+    queue: new SqliteTriggerQueue(db),
+    client: new GithubIssues(new UserTokenGithub(options.githubToken, env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL)),
+    settings: {label: env.DEVFLOW_GITHUB_LABEL || DEFAULT_TRIGGER_LABEL, ...(allowed.length > 0 ? {allowedRepos: allowed} : {})},
+    ...(limit ? {maxSessionsPerRepo: parseMaxSessionsPerRepo(limit, MAX_SESSIONS_PER_REPO_SETTING.env)} : {}),
+  }
+}
+
+/**
+ * What `devflow github status --stage local` reads: the local webhook secret and the deliveries in
+ * the data dir's database (no App: the local platform uses the user's token). close() releases it.
+ */
+export function openLocalGithubStatus(dataDir: string): {webhookSecretSet: boolean; recentDeliveries(limit: number): Promise<DeliveryRecord[]>; close(): void} {
+  const db = openLocalDatabase(new LocalPaths(dataDir).database)
+  const store = new SqliteDeliveryStore(db)
+  return {webhookSecretSet: getLocalSecret(dataDir, 'github-webhook-secret') !== undefined, recentDeliveries: (limit) => store.recent(limit), close: () => db.close()}
 }
 
 function onPath(command: string, path: string | undefined): boolean {

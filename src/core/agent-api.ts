@@ -3,7 +3,7 @@
  * with its per-session bearer token. Implemented by the core services; served by the REST API's
  * `/agent/...` routes (Lambda and `devflow api serve`) and by the local server.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import type {Prompt, SessionStatus} from './models.js'
 import type {RepoToken} from './ports.js'

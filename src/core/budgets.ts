@@ -7,7 +7,7 @@
  * --print; it then ends with the result subtype `error_max_budget_usd`). Spend is measured by src/core/pricing.ts:
  * compute plus agent, so a session's budget covers both.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {type BudgetScope, budgetExceeded, type DevflowError, invalidInput} from './errors.js'
 import {type CostWindow, round} from './pricing.js'

@@ -73,6 +73,8 @@ export const LAMBDA_ENV = {
   githubLabel: 'DEVFLOW_GITHUB_LABEL',
   /** Comma-separated `owner/name` or `owner/*`; every repository the App is installed on when unset. */
   githubAllowedRepos: 'DEVFLOW_GITHUB_ALLOWED_REPOS',
+  /** Optional: sessions from GitHub webhooks one repository may have at once (core/github/queue.ts); 3 when unset. */
+  githubMaxSessionsPerRepo: 'DEVFLOW_GITHUB_MAX_SESSIONS_PER_REPO',
   /** The workspace task role: the one identity the bootstrap route answers (with the task id as its session name). */
   taskRoleArn: 'DEVFLOW_TASK_ROLE_ARN',
   /** `moto` when the stage was deployed for the emulator: the runtime then works around its gaps (README). */

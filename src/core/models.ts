@@ -6,7 +6,7 @@
  * the public JSON documents of DESIGN.md that the API returns and the CLI's `--json` prints: they
  * never carry a token hash or an idempotency key.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 export const SESSION_STATUSES = ['PENDING', 'PROVISIONING', 'RUNNING', 'STOPPING', 'STOPPED', 'FAILED'] as const
 export const SessionStatus = z.enum(SESSION_STATUSES)

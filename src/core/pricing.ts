@@ -9,7 +9,7 @@
  * parsePriceOverride) where they differ. Ephemeral storage above the free 20 GB and data transfer
  * are not counted.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {invalidInput} from './errors.js'
 import type {CapacityProvider, Cost} from './models.js'

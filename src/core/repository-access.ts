@@ -9,7 +9,7 @@
  * everyone who assumes the Dev role). A repository entry is `owner/name`, `owner/*` or `*`.
  * Names compare case-insensitively, as GitHub's do. Nothing configured: nothing is allowed.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {forbidden, invalidInput} from './errors.js'
 import type {RepoRef} from './validation.js'

@@ -7,9 +7,9 @@
  *
  * Request bodies are parsed with the zod schemas below once, in the service (src/core/services).
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
-import type {Page, Prompt, PromptEvent, Session, SessionSource, SessionStatus} from './models.js'
+import type {Page, Prompt, PromptEvent, PromptStatus, Session, SessionSource, SessionStatus} from './models.js'
 import {PrMode} from './models.js'
 
 /** Who is calling. `admin` sees every user's sessions (the CLI's --admin mode). */
@@ -133,6 +133,27 @@ export interface Health {
   readonly checks: Record<string, {status: 'ok' | 'error'; message?: string}>
 }
 
+/**
+ * The longest `GET /sessions/{id}/prompts/{pid}/events?wait=` honoured; a longer one is clamped.
+ * API Gateway ends every integration after 29 s, so a wait must end well before that.
+ */
+export const MAX_EVENTS_WAIT_SECONDS = 20
+
+export interface PromptEventsOptions {
+  /**
+   * Long poll: when no event after `after` is there yet and the prompt has not ended, answer as
+   * soon as one of them happens, or after this many seconds (at most MAX_EVENTS_WAIT_SECONDS)
+   * with no events. 0 or unset: answer at once.
+   */
+  readonly waitSeconds?: number
+}
+
+/** A page of a prompt's events and the prompt's status when they were read. */
+export interface PromptEventsPage extends Page<PromptEvent> {
+  /** Absent only from a server older than the long poll. */
+  readonly status?: PromptStatus
+}
+
 export interface SessionApi {
   /** `created` is false when an idempotency key returned an existing session. */
   /** `origin.source`: set by the GitHub work service (core/services/github-work.ts), never from a request body. */
@@ -145,8 +166,8 @@ export interface SessionApi {
   enqueuePrompt(caller: Caller, sessionId: string, request: PromptRequest): Promise<Prompt>
   listPrompts(caller: Caller, sessionId: string, options: {limit?: number; nextToken?: string}): Promise<Page<Prompt>>
   getPrompt(caller: Caller, sessionId: string, promptId: string): Promise<Prompt>
-  /** Events with seq > `after`. */
-  promptEvents(caller: Caller, sessionId: string, promptId: string, after: number): Promise<Page<PromptEvent>>
+  /** Events with seq > `after`; with `waitSeconds`, a long poll (PromptEventsOptions). */
+  promptEvents(caller: Caller, sessionId: string, promptId: string, after: number, options?: PromptEventsOptions): Promise<PromptEventsPage>
   editor(caller: Caller, sessionId: string): Promise<EditorInfo>
   health(): Promise<Health>
   /** Raises the session's own budget and lifts its pause. */

@@ -6,7 +6,7 @@
 import {timedOut} from '../core/errors.js'
 import type {Prompt, PromptEvent, Session} from '../core/models.js'
 import {isPromptTerminal, isSessionTerminal} from '../core/state-machine.js'
-import type {Caller, SessionApi} from '../core/session-api.js'
+import {type Caller, MAX_EVENTS_WAIT_SECONDS, type SessionApi} from '../core/session-api.js'
 
 export interface PollOptions {
   readonly intervalMs: number
@@ -77,7 +77,11 @@ export async function readEvents(api: SessionApi, caller: Caller, sessionId: str
 
 /**
  * Follows a prompt: hands each new event to `onEvent` as it arrives and returns the prompt once it
- * is SUCCEEDED, FAILED or CANCELLED (with every event read).
+ * is SUCCEEDED, FAILED or CANCELLED (with every event read). It long-polls the events route
+ * (`wait`), which answers as soon as an event lands or the prompt ends, so nothing waits a fixed
+ * interval. Admin mode has no server: its core services poll the store every `pollIntervalMs`
+ * inside the same call. A server that answers without the prompt's status (older than the long
+ * poll) is polled every `intervalMs`.
  */
 export async function followPrompt(
   api: SessionApi,
@@ -88,27 +92,31 @@ export async function followPrompt(
 ): Promise<Prompt> {
   const deadline = deadlineOf(options)
   let cursor = options.after ?? 0
-  const drain = async () => {
-    for (const event of await readEvents(api, caller, sessionId, promptId, cursor)) {
+  for (;;) {
+    const left = deadline - Date.now()
+    const waitSeconds = Math.max(0, Math.min(MAX_EVENTS_WAIT_SECONDS, Math.ceil(left / 1000)))
+    const page = await api.promptEvents(caller, sessionId, promptId, cursor, {waitSeconds})
+    for (const event of page.items) {
       cursor = event.seq
       options.onEvent(event)
     }
-  }
-  for (;;) {
-    await drain()
-    const prompt = await api.getPrompt(caller, sessionId, promptId)
-    if (isPromptFinished(prompt)) {
-      await drain()
+    if (page.nextToken) continue
+    const ended = page.status === undefined || isPromptTerminal(page.status)
+    const prompt = ended || Date.now() >= deadline ? await api.getPrompt(caller, sessionId, promptId) : undefined
+    if (prompt && isPromptFinished(prompt)) {
+      // A page read with an ended status holds every event (the status is read first); from an
+      // older server, read what came in meanwhile.
+      if (page.status === undefined) for (const event of await readEvents(api, caller, sessionId, promptId, cursor)) options.onEvent(event)
       return prompt
     }
-    if (Date.now() + options.intervalMs > deadline) {
+    if (Date.now() >= deadline || (page.status === undefined && Date.now() + options.intervalMs > deadline)) {
       throw timedOut(
         'PROMPT_WAIT_TIMEOUT',
-        `Prompt ${promptId} is still ${prompt.status} after waiting ${Math.round((options.timeoutMs ?? 0) / 1000)}s.`,
+        `Prompt ${promptId} is still ${prompt?.status ?? page.status} after waiting ${Math.round((options.timeoutMs ?? 0) / 1000)}s.`,
         `The agent carries on: follow it with \`devflow session logs ${sessionId} --prompt ${promptId} --follow\`, or wait longer with --timeout.`,
-        {details: {sessionId, promptId, status: prompt.status}},
+        {details: {sessionId, promptId, status: prompt?.status ?? page.status}},
       )
     }
-    await (options.sleep ?? defaultSleep)(options.intervalMs)
+    if (page.status === undefined) await (options.sleep ?? defaultSleep)(options.intervalMs)
   }
 }

@@ -48,17 +48,22 @@ async function putGithubApp(admin: SecretsAdmin, input: SecretInput): Promise<Se
 }
 
 /**
- * The local platform uses the user's own GitHub token, not an App, and takes no webhooks (GitHub
- * cannot reach 127.0.0.1, and there is no App installation to comment as): point the App at a
- * deployed stage or at `devflow api serve`.
+ * The local platform uses the user's own GitHub token, not an App: of `github-app` it keeps only
+ * the webhook secret, which its server checks GitHub webhooks with (sent to it through a tunnel;
+ * its comments and pull requests are then the user's).
  */
 async function setLocalStageSecret(deps: StageSecretsDeps, name: SecretName, input: SecretInput): Promise<SecretStatus> {
-  if (name !== 'claude-api-key') {
-    throw invalidInput(
-      'NOT_FOR_LOCAL_STAGE',
-      'The local platform does not use a GitHub App.',
-      'It uses your own token: set GITHUB_TOKEN (or log in with `gh auth login`) before `devflow local up`; GitHub webhooks go to a deployed stage or `devflow api serve`.',
-    )
+  if (name === 'github-app') {
+    const webhookSecret = input.hasAppCredentials() ? undefined : await input.webhookSecret()
+    if (webhookSecret === undefined) {
+      throw invalidInput(
+        'NOT_FOR_LOCAL_STAGE',
+        'The local platform does not use a GitHub App.',
+        'It uses your own token: set GITHUB_TOKEN (or log in with `gh auth login`) before `devflow local up`. For GitHub webhooks set only their secret: `devflow secrets set github-app --webhook-secret-file FILE --stage local`.',
+      )
+    }
+    setLocalSecret(await deps.localDataDir(), 'github-webhook-secret', webhookSecret)
+    return {key: 'githubApp', name: 'github-app', exists: true, set: true, updatedAt: new Date().toISOString()}
   }
   const dataDir = await deps.localDataDir()
   setLocalSecret(dataDir, 'claude-api-key', claudeApiKeyValue(await input.claudeApiKey()))

@@ -106,6 +106,19 @@ export function deliveryStoreContract(name: string, open: () => Promise<Delivery
       expect(record).to.not.have.property('detail')
     })
 
+    it('records the work a delivery created and keeps it across a retry after a failure', async function () {
+      const claim = claimAt(T0)
+      await store.claim(claim)
+      expect(await store.recordWork(claim.id, {sessionId: 's-abcdefghijklmnopqrst'})).to.deep.include({sessionId: 's-abcdefghijklmnopqrst', status: 'PROCESSING'})
+      const recorded = await store.recordWork(claim.id, {sessionId: 's-abcdefghijklmnopqrst', promptId: 'p-abcdefghijklmnopqrst'})
+      expect(recorded).to.deep.include({sessionId: 's-abcdefghijklmnopqrst', promptId: 'p-abcdefghijklmnopqrst'})
+      await store.finish(claim.id, {status: 'FAILED', at: later(2).toISOString(), detail: 'GITHUB_UNAVAILABLE'})
+      const retry = await store.claim(claimAt(later(60), {}, claim.id))
+      expect(retry.claimed && retry.record).to.deep.include({attempts: 2, sessionId: 's-abcdefghijklmnopqrst', promptId: 'p-abcdefghijklmnopqrst'})
+      const error = await rejection(store.recordWork(randomUUID(), {sessionId: 's-abcdefghijklmnopqrst'}))
+      expect(error.code).to.equal('DELIVERY_NOT_FOUND')
+    })
+
     it('reports DELIVERY_NOT_FOUND when finishing an unknown delivery, and writes nothing', async function () {
       const id = randomUUID()
       const error = await rejection(store.finish(id, {status: 'DONE', at: T0.toISOString()}))

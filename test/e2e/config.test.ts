@@ -26,7 +26,7 @@ describe('e2e: devflow config', () => {
     const result = await cli.run(['config', 'set', 'nosuchkey', '1'])
     expect(result.exitCode).to.equal(2)
     expect(result.stderr).to.contain('Error: "nosuchkey" is not a setting.')
-    expect(result.stderr).to.contain('Try this: Valid keys: stage, region, profile, endpoint, budgets, egress, notifyWebhook, notifyFormat.')
+    expect(result.stderr).to.contain('Try this: Valid keys: stage, region, profile, endpoint, budgets, egress, notifyWebhook, notifyFormat, githubMaxSessionsPerRepo.')
     expect(result.stdout).to.equal('')
     const json = await cli.run(['config', 'set', 'nosuchkey', '1', '--json'])
     expect(json.exitCode).to.equal(2)
@@ -34,8 +34,8 @@ describe('e2e: devflow config', () => {
       error: {
         code: 'UNKNOWN_CONFIG_KEY',
         message: '"nosuchkey" is not a setting.',
-        hint: 'Valid keys: stage, region, profile, endpoint, budgets, egress, notifyWebhook, notifyFormat.',
-        details: {validKeys: ['stage', 'region', 'profile', 'endpoint', 'budgets', 'egress', 'notifyWebhook', 'notifyFormat']},
+        hint: 'Valid keys: stage, region, profile, endpoint, budgets, egress, notifyWebhook, notifyFormat, githubMaxSessionsPerRepo.',
+        details: {validKeys: ['stage', 'region', 'profile', 'endpoint', 'budgets', 'egress', 'notifyWebhook', 'notifyFormat', 'githubMaxSessionsPerRepo']},
       },
     })
   })
@@ -62,6 +62,16 @@ describe('e2e: devflow config', () => {
     expect(settings.find((s) => s.key === 'stage')).to.include({value: 'dev', source: 'default'})
     const human = await cli.run(['config', 'list'])
     expect(human.stdout).to.match(/region\s+eu-west-1\s+config: /)
+  })
+
+  it('lists the per-repository limit of sessions from GitHub (3 by default) and refuses a bad one', async () => {
+    const list = await cli.run(['config', 'list', '--json'])
+    expect(list.json<{settings: Array<{key: string; value?: string; source: string}>}>().settings.find((s) => s.key === 'githubMaxSessionsPerRepo')).to.include({value: '3', source: 'default'})
+    expect((await cli.run(['config', 'set', 'githubMaxSessionsPerRepo', '1', '--stage', 'local'])).exitCode).to.equal(0)
+    expect((await cli.run(['config', 'get', 'githubMaxSessionsPerRepo', '--json'], {env: {DEVFLOW_STAGE: 'local'}})).json()).to.deep.equal({githubMaxSessionsPerRepo: '1'})
+    const bad = await cli.run(['config', 'set', 'githubMaxSessionsPerRepo', '0'])
+    expect(bad.exitCode).to.equal(2)
+    expect(bad.stderr).to.contain('must be a whole number from 1 to 100')
   })
 
   it('refuses a per-stage value for a global key', async () => {

@@ -1,9 +1,10 @@
 /**
  * `devflow bootstrap`/`deploy`/`diff`/`destroy` as a process against moto_server: the CDK toolkit
  * bootstraps the account, deploys devflow-dev (with `-c devflow:emulator=moto`, README), the
- * outputs land in the config file, and destroy removes the stack.
+ * outputs land in the config file, and destroy removes the stack. `synth` is test/e2e/synth.test.ts
+ * (no AWS: it runs beside this file under `npm test`).
  */
-import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
 import {CloudFormationClient, DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
@@ -32,19 +33,6 @@ describe('e2e: devflow deploy / diff / destroy (against moto_server)', function 
   after(() => cli.cleanup())
 
   const client = <T>(Client: new (config: object) => T) => new Client({endpoint: aws.url, region: TEST_REGION, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})
-
-  it('synth writes the stage\'s template; under --json stdout is one document and stderr stays empty', async () => {
-    const out = join(cli.home, 'synth-out')
-    const json = await cli.run(['synth', '--stage', 'prod', '--out', out, '--json'], {timeout: 120_000})
-    expect(json.exitCode, json.stderr).to.equal(0)
-    expect(json.json()).to.deep.equal({outDir: out, stacks: ['devflow-prod']})
-    expect(json.stderr).to.equal('')
-    expect(await readdir(out)).to.include('Devflow-prod.template.json')
-    const human = await cli.run(['synth', '--stage', 'prod', '--out', out], {timeout: 120_000})
-    expect(human.exitCode, human.stderr).to.equal(0)
-    expect(human.stderr).to.match(/^Bundling asset Devflow-prod\/ControlPlane\/StartSession/m)
-    expect(human.stdout).to.equal(`Wrote devflow-prod to ${out}\n`)
-  })
 
   it('bootstraps, deploys and saves the stack outputs in the config', async () => {
     // What `devflow image push` records: deploy runs the image by this digest.

@@ -159,7 +159,7 @@ export class FakeGithubIssues {
       const repo = `${match[1]}/${match[2]}`
       const number = Number(match[3])
       if (method === 'GET') return this.authorized(match, authorization, ['issues', 'pull_requests']) ?? this.listComments(repo, number)
-      if (method === 'POST') return this.authorized(match, authorization, ['issues', 'pull_requests'], 'write') ?? this.createComment(repo, number, body)
+      if (method === 'POST') return this.authorized(match, authorization, ['issues', 'pull_requests'], 'write') ?? this.createComment(repo, number, body, this.tokenOf(authorization)?.login ?? this.botLogin)
     }
     if (method === 'PATCH' && (match = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path))) {
       return this.authorized(match, authorization, ['issues', 'pull_requests'], 'write') ?? this.editComment(`${match[1]}/${match[2]}`, Number(match[3]), body)
@@ -173,10 +173,21 @@ export class FakeGithubIssues {
     return undefined
   }
 
+  /** The collaborator role of `login` on `repo`, if any. */
+  roleOf(repo: string, login: string): Role | undefined {
+    return this.collaborators.get(`${repo}:${login.toLowerCase()}`)
+  }
+
   /** undefined when the token may do it; else the error GitHub gives. */
   private authorized(match: RegExpExecArray, authorization: string | undefined, anyOf: string[], level: 'read' | 'write' = 'read'): FakeResponse | undefined {
     const token = this.tokenOf(authorization)
     if (!token) return badCredentials
+    if (token.login !== undefined) {
+      // A user's token can do what the user's role on the repository lets the user do.
+      const role = this.roleOf(`${match[1]}/${match[2]}`, token.login)
+      if (!role) return notFound
+      return level === 'write' && BASE_PERMISSION[role] === 'read' ? {status: 403, body: {message: 'Must have admin rights to Repository.'}} : undefined
+    }
     if (!token.repositories.includes(match[2])) return notFound
     if (anyOf.length === 0) return undefined
     const granted = anyOf.some((name) => token.permissions[name] === 'write' || (level === 'read' && token.permissions[name] === 'read'))
@@ -252,13 +263,13 @@ export class FakeGithubIssues {
     return {status: 200, body: this.commentsOn(repo, number).map((c) => this.commentJson(c))}
   }
 
-  private createComment(repo: string, number: number, body: unknown): FakeResponse {
+  private createComment(repo: string, number: number, body: unknown, author: string): FakeResponse {
     if (!this.issueJson(repo, number)) return notFound
     const text = (body as {body?: unknown} | undefined)?.body
     if (typeof text !== 'string' || text === '') return {status: 422, body: {message: 'Validation Failed', errors: [{resource: 'IssueComment', code: 'missing_field', field: 'body'}]}}
     if (text.length > 65_536) return {status: 422, body: {message: 'Validation Failed', errors: [{resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)'}]}}
     const now = new Date().toISOString()
-    const comment: FakeComment = {id: this.nextCommentId++, repo, issueNumber: number, body: text, author: this.botLogin, createdAt: now, updatedAt: now, history: []}
+    const comment: FakeComment = {id: this.nextCommentId++, repo, issueNumber: number, body: text, author, createdAt: now, updatedAt: now, history: []}
     this.comments.push(comment)
     return {status: 201, body: this.commentJson(comment)}
   }

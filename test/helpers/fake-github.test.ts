@@ -213,10 +213,10 @@ describe('test helper: the fake GitHub', () => {
     })
 
     it('records every request and answers 404 Not Found for a route it does not know', async () => {
-      const response = await call('GET', '/user', `Bearer ${jwt}`)
+      const response = await call('GET', '/emojis', `Bearer ${jwt}`)
       expect(response.status).to.equal(404)
       expectGithubError(response.body, 'Not Found')
-      expect(github.requests).to.deep.equal([{method: 'GET', path: '/user'}])
+      expect(github.requests).to.deep.equal([{method: 'GET', path: '/emojis'}])
     })
 
     it('reset forgets installations, tokens, pull requests, requests and faults', async () => {
@@ -231,6 +231,39 @@ describe('test helper: the fake GitHub', () => {
     it('hands out the App secret that points at it', () => {
       expect(github.secret()).to.deep.equal({appId: github.appId, privateKey: github.privateKey, apiUrl: github.url})
       expect(github.privateKey).to.match(/^-----BEGIN RSA PRIVATE KEY-----/)
+    })
+  })
+  describe("a user's personal token (the local platform's credentials)", () => {
+    it('acts as the user: GET /user, the repository with its permissions, comments authored by the user', async () => {
+      github.issues.addCollaborator('octo/hello', 'mona', 'write')
+      const token = github.userToken('mona')
+      expect(token).to.match(/^ghp_/)
+      const me = await call('GET', '/user', `token ${token}`)
+      expect(me).to.deep.include({status: 200})
+      expect(me.body).to.include({login: 'mona', type: 'User'})
+      const repo = await call('GET', '/repos/octo/hello', `token ${token}`)
+      expect(repo.status).to.equal(200)
+      expect(repo.body).to.include({full_name: 'octo/hello'})
+      expect(repo.body.permissions).to.include({push: true, admin: false})
+      expect((await call('GET', '/repos/octo/other', `token ${token}`)).status, 'no role, no repository').to.equal(404)
+      const issue = github.issues.openIssue('octo/hello', {title: 'T'})
+      const created = await call('POST', `/repos/octo/hello/issues/${issue.number}/comments`, `token ${token}`, {body: 'hi'})
+      expect(created.status).to.equal(201)
+      expect(created.body.user).to.include({login: 'mona', type: 'User'})
+      const pr = await call('POST', '/repos/octo/hello/pulls', `token ${token}`, {head: 'x', base: 'main', title: 'T', body: ''})
+      expect(pr.status).to.equal(201)
+    })
+
+    it("allows no more than the user's role: a reader cannot comment or open a pull request; an installation token has no /user", async () => {
+      github.issues.addCollaborator('octo/hello', 'reader', 'read')
+      const token = github.userToken('reader')
+      const issue = github.issues.openIssue('octo/hello', {title: 'T'})
+      expect((await call('GET', `/repos/octo/hello/issues/${issue.number}/comments`, `token ${token}`)).status).to.equal(200)
+      expect((await call('POST', `/repos/octo/hello/issues/${issue.number}/comments`, `token ${token}`, {body: 'hi'})).status).to.equal(403)
+      expect((await call('POST', '/repos/octo/hello/pulls', `token ${token}`, {head: 'x', base: 'main', title: 'T', body: ''})).status).to.equal(403)
+      expect((await call('GET', '/repos/octo/hello', `token ${token}`)).body.permissions).to.include({push: false})
+      expect((await call('GET', '/user', `token ${await installationToken()}`)).status).to.equal(403)
+      expect((await call('GET', '/user', 'token ghp_unknown')).status).to.equal(401)
     })
   })
 })

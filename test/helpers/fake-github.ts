@@ -17,6 +17,9 @@
  *   write (401 without a known token, 403 without the grant); a second PR for the same head is
  *   422, as on GitHub. `GET .../pulls?head=o:branch` lists. `pulls` records what was opened.
  * - Errors are `{message, documentation_url}` (422: plus `errors`), as GitHub's.
+ * - `userToken(login)` issues a user's personal token (the local platform's credentials): it acts
+ *   as that user (`GET /user`, `GET /repos/{o}/{r}` with its `permissions`, comments authored by
+ *   the user) on what the user's collaborator role allows.
  * - `failNext(pattern, status, times)` makes the next matching requests answer `status`;
  *   `reset()` forgets installations, tokens, pull requests, issues, requests and faults.
  * - `issues` (fake-github-issues.ts): collaborator permissions, issues, issue comments with their
@@ -64,6 +67,8 @@ const DOCS = 'https://docs.github.com/rest'
 
 export interface IssuedToken {
   readonly token: string
+  /** Set for a user's personal token (`userToken`): it acts as that user, on what the user's role allows. */
+  readonly login?: string
   readonly installationId: number
   readonly repositories: string[]
   readonly permissions: Record<string, string>
@@ -88,7 +93,9 @@ export class FakeGithub {
   readonly issuedTokens: IssuedToken[] = []
   readonly pulls: FakePullRequest[] = []
   readonly requests: Array<{method: string; path: string}> = []
-  readonly issues = new FakeGithubIssues(this.pulls, (authorization) => this.issuedTokens.find((t) => authorization === `token ${t.token}` || authorization === `Bearer ${t.token}`))
+  /** Personal tokens: token -> the user's login. */
+  readonly userTokens = new Map<string, string>()
+  readonly issues = new FakeGithubIssues(this.pulls, (authorization) => this.tokenOf(authorization))
   url = ''
   private readonly publicKey: string
   private readonly faults: Array<{pattern: RegExp; status: number; left: number}> = []
@@ -119,6 +126,22 @@ export class FakeGithub {
     this.installations.set(repo, installationId)
   }
 
+  /** A personal access token of `login` (classic, `repo` scope): what the local platform uses instead of the App. */
+  userToken(login: string): string {
+    const token = `ghp_${randomBytes(18).toString('hex')}`
+    this.userTokens.set(token, login)
+    return token
+  }
+
+  /** The installation token or user token an Authorization header carries. */
+  tokenOf(authorization: string | undefined): IssuedToken | undefined {
+    const value = /^(?:token|Bearer) (.+)$/.exec(authorization ?? '')?.[1]
+    if (!value) return undefined
+    const login = this.userTokens.get(value)
+    if (login !== undefined) return {token: value, login, installationId: 0, repositories: [], permissions: {}}
+    return this.issuedTokens.find((t) => t.token === value)
+  }
+
   failNext(pattern: RegExp, status: number, times = 1): void {
     this.faults.push({pattern, status, left: times})
   }
@@ -126,6 +149,7 @@ export class FakeGithub {
   reset(): void {
     this.installations.clear()
     this.issuedTokens.length = 0
+    this.userTokens.clear()
     this.pulls.length = 0
     this.requests.length = 0
     this.faults.length = 0
@@ -177,12 +201,29 @@ export class FakeGithub {
       }
       return send(res, 201, issued)
     }
+    if (method === 'GET' && url.pathname === '/user') {
+      const token = this.tokenOf(req.headers.authorization)
+      if (!token) return send(res, 401, error('Bad credentials'))
+      if (token.login === undefined) return send(res, 403, error('Resource not accessible by integration'))
+      return send(res, 200, {login: token.login, id: 1, type: 'User', html_url: `https://github.example/${token.login}`})
+    }
+    if (method === 'GET' && (match = /^\/repos\/([^/]+)\/([^/]+)$/.exec(url.pathname))) {
+      const repo = `${match[1]}/${match[2]}`
+      const token = this.tokenOf(req.headers.authorization)
+      if (!token) return send(res, 401, error('Bad credentials'))
+      const role = token.login === undefined ? undefined : this.issues.roleOf(repo, token.login)
+      if (token.login === undefined ? !token.repositories.includes(match[2]) : !role) return send(res, 404, error('Not Found'))
+      const push = role === undefined ? token.permissions.contents === 'write' : !['read', 'triage'].includes(role)
+      return send(res, 200, {id: 1, name: match[2], full_name: repo, private: false, default_branch: 'main', permissions: {admin: role === 'admin', maintain: role === 'admin' || role === 'maintain', push, triage: true, pull: true}})
+    }
     if ((match = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(url.pathname))) {
       const [owner, name] = [match[1], match[2]]
       const repo = `${owner}/${name}`
-      const token = this.issuedTokens.find((t) => req.headers.authorization === `token ${t.token}`)
+      const token = this.tokenOf(req.headers.authorization)
       if (!token) return send(res, 401, error('Bad credentials'))
-      if (!token.repositories.includes(name) || token.permissions.pull_requests !== 'write') {
+      const role = token.login === undefined ? undefined : this.issues.roleOf(repo, token.login)
+      const mayWrite = token.login === undefined ? token.repositories.includes(name) && token.permissions.pull_requests === 'write' : role !== undefined && !['read', 'triage'].includes(role)
+      if (!mayWrite) {
         return send(res, 403, error('Resource not accessible by integration'))
       }
       if (method === 'GET') {

@@ -26,6 +26,8 @@ export interface Physical {
   readonly names?: Record<string, string>
   /** Ref/Arn values that are ARNs, e.g. {SecretsGithubApp: 'arn:aws:secretsmanager:...'}. */
   readonly arns?: Record<string, string>
+  /** The stack's name, for `AWS::StackId` (default devflow-dev). */
+  readonly stackName?: string
 }
 
 export interface IamRequest {
@@ -103,6 +105,7 @@ export class TemplateResolver {
     if (id === 'AWS::Region') return region
     if (id === 'AWS::AccountId') return account
     if (id === 'AWS::URLSuffix') return 'amazonaws.com'
+    if (id === 'AWS::StackId') return `arn:aws:cloudformation:${region}:${account}:stack/${this.physical.stackName ?? 'devflow-dev'}/00000000-0000-4000-8000-000000000000`
     const resource = this.resource(id)
     const bound = this.bound(id)
     switch (resource.Type) {
@@ -157,6 +160,15 @@ export interface CallContext {
   readonly account: string
   /** The roles of the task definition RunTask runs (ECS checks iam:PassRole on them). */
   readonly taskDefinitionRoles?: readonly string[]
+  /** The tags of a resource the call acts on (a task), as AWS reads them for `aws:ResourceTag/...`. */
+  readonly resourceTags?: (arn: string) => Record<string, string> | undefined
+  /**
+   * The caller's keys in every request context, e.g. {'aws:PrincipalTag/devflow-user': 'alice',
+   * 'aws:username': 'alice'}: what policy variables such as `${aws:PrincipalTag/devflow-user}` read.
+   */
+  readonly principal?: Record<string, string>
+  /** The KMS key of an encrypted SNS topic: publishing to it needs the key's data-key actions too. */
+  readonly topicKeys?: Record<string, string>
 }
 
 /** The IAM requests AWS authorises for one call. */
@@ -164,7 +176,10 @@ export function iamRequests(call: AwsCall, ctx: CallContext): IamRequest[] {
   const {region, account} = ctx
   const from = `${call.service}:${call.action}`
   const req = call.request
-  const one = (action: string, resource: string, context: Record<string, string> = {}): IamRequest => ({action, resource, context, from})
+  const one = (action: string, resource: string, context: Record<string, string> = {}): IamRequest => ({action, resource, context: {...ctx.principal, ...context}, from})
+  /** `aws:ResourceTag/<key>` (and the service's own `<prefix>:ResourceTag/<key>`) of a tagged resource. */
+  const tagsOf = (arn: string, prefixes: readonly string[]) =>
+    Object.fromEntries(Object.entries(ctx.resourceTags?.(arn) ?? {}).flatMap(([key, value]) => prefixes.map((prefix) => [`${prefix}:ResourceTag/${key}`, value])))
   const table = (name: unknown) => `arn:aws:dynamodb:${region}:${account}:table/${String(name)}`
   const cluster = (value: unknown) => (String(value).startsWith('arn:') ? String(value) : `arn:aws:ecs:${region}:${account}:cluster/${String(value ?? 'default')}`)
   const clusterName = (value: unknown) => cluster(value).split('/').at(-1)
@@ -195,8 +210,20 @@ export function iamRequests(call: AwsCall, ctx: CallContext): IamRequest[] {
         for (const role of ctx.taskDefinitionRoles ?? []) requests.push(one('iam:PassRole', role, {'iam:PassedToService': 'ecs-tasks.amazonaws.com'}))
         return requests
       }
-      if (call.action === 'StopTask') return [one('ecs:StopTask', task(req.task), onCluster)]
-      if (call.action === 'DescribeTasks') return (req.tasks as string[]).map((t) => one('ecs:DescribeTasks', task(t), onCluster))
+      const onTask = (t: unknown) => ({...onCluster, ...tagsOf(task(t), ['aws', 'ecs'])})
+      if (call.action === 'StopTask') return [one('ecs:StopTask', task(req.task), onTask(req.task))]
+      if (call.action === 'ExecuteCommand') return [one('ecs:ExecuteCommand', task(req.task), {...onTask(req.task), 'ecs:task': task(req.task)})]
+      if (call.action === 'DescribeTasks') return (req.tasks as string[]).map((t) => one('ecs:DescribeTasks', task(t), onTask(t)))
+      if (call.action === 'DescribeTaskDefinition') return [one('ecs:DescribeTaskDefinition', '*')] // no resource-level permissions
+      if (call.action === 'RegisterTaskDefinition') {
+        const registered = (call.response?.taskDefinition as {taskDefinitionArn?: string} | undefined)?.taskDefinitionArn ?? `arn:aws:ecs:${region}:${account}:task-definition/${String(req.family)}:*`
+        const requests = [one('ecs:RegisterTaskDefinition', registered)]
+        if (Array.isArray(req.tags) && req.tags.length > 0) requests.push(one('ecs:TagResource', registered, {'ecs:CreateAction': 'RegisterTaskDefinition'}))
+        for (const role of [req.taskRoleArn, req.executionRoleArn].filter((r): r is string => typeof r === 'string')) {
+          requests.push(one('iam:PassRole', role, {'iam:PassedToService': 'ecs-tasks.amazonaws.com'}))
+        }
+        return requests
+      }
       if (call.action === 'DescribeClusters') return ((req.clusters as string[] | undefined) ?? ['default']).map((c) => one('ecs:DescribeClusters', cluster(c)))
       break
     }
@@ -205,6 +232,37 @@ export function iamRequests(call: AwsCall, ctx: CallContext): IamRequest[] {
       const arn = id.startsWith('arn:') ? id : String(call.response?.ARN ?? `arn:aws:secretsmanager:${region}:${account}:secret:${id}-AAAAAA`)
       return [one(`secretsmanager:${call.action}`, arn)]
     }
+    case 'ecr': {
+      const repository = `arn:aws:ecr:${region}:${String(req.registryId ?? account)}:repository/${String(req.repositoryName)}`
+      if (call.action === 'GetAuthorizationToken') return [one('ecr:GetAuthorizationToken', '*')] // no resource-level permissions
+      if (call.action === 'DescribeImages') return [one('ecr:DescribeImages', repository)]
+      // The fake docker's PutImage stands for `docker push`, which the registry authorises as these.
+      if (call.action === 'PutImage') {
+        return ['BatchCheckLayerAvailability', 'InitiateLayerUpload', 'UploadLayerPart', 'CompleteLayerUpload', 'PutImage'].map((action) => one(`ecr:${action}`, repository))
+      }
+      break
+    }
+    case 'sns':
+      if (call.action === 'Publish') {
+        const topic = String(req.TopicArn)
+        const key = ctx.topicKeys?.[topic]
+        // Publishing to an SSE-KMS topic also needs the publisher's own data-key permissions on its key.
+        return [one('sns:Publish', topic), ...(key ? [one('kms:GenerateDataKey', key), one('kms:Decrypt', key)] : [])]
+      }
+      break
+    case 'ssm':
+      if (call.action === 'StartSession') {
+        // Session Manager authorises the target and the session document, each on its own. An ECS
+        // Exec target is `ecs:<cluster>_<task id>_<container runtime id>`, checked as the task's ARN
+        // (whose tags SSM reads as aws:ResourceTag; it has no ssm:resourceTag for tasks).
+        const target = String(req.Target)
+        const ecsTarget = /^ecs:([^_]+)_([^_]+)_/.exec(target)
+        if (!ecsTarget) break
+        const taskArn = `arn:aws:ecs:${region}:${account}:task/${ecsTarget[1]}/${ecsTarget[2]}`
+        const document = `arn:aws:ssm:${region}::document/${String(req.DocumentName ?? 'SSM-SessionManagerRunShell')}`
+        return [one('ssm:StartSession', taskArn, tagsOf(taskArn, ['aws'])), one('ssm:StartSession', document)]
+      }
+      break
     case 'sts':
       // GetCallerIdentity needs no permission; anything else must be listed here first.
       if (call.action === 'GetCallerIdentity') return []
@@ -229,8 +287,9 @@ function conditionsHold(statement: Statement, request: IamRequest): boolean {
   for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
     for (const [key, expected] of Object.entries(keys)) {
       const actual = request.context[key]
-      const values = [expected].flat()
-      if (actual === undefined) return false
+      const resolved = [expected].flat().map((value) => withPolicyVariables(value, request.context))
+      if (actual === undefined || resolved.includes(undefined)) return false
+      const values = resolved as string[]
       if (operator === 'StringEquals') {
         if (!values.includes(actual)) return false
       } else if (operator === 'StringLike' || operator === 'ArnLike' || operator === 'ArnEquals') {
@@ -242,6 +301,21 @@ function conditionsHold(statement: Statement, request: IamRequest): boolean {
     }
   }
   return true
+}
+
+/**
+ * A condition value with its policy variables (`${aws:username}`, `${aws:PrincipalTag/key}`) replaced
+ * from the request context; undefined when one has no value there (IAM then matches nothing).
+ */
+function withPolicyVariables(value: string, context: Record<string, string>): string | undefined {
+  let missing = false
+  const resolved = value.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+    if (name === '*' || name === '?' || name === '$') return name
+    const found = context[name]
+    if (found === undefined) missing = true
+    return found ?? ''
+  })
+  return missing ? undefined : resolved
 }
 
 function glob(pattern: string, value: string, ignoreCase: boolean): boolean {

@@ -1,19 +1,19 @@
 /**
- * The Lambda functions as AWS runs them: each lambda/<entry>.ts bundled with esbuild the way
- * infra/constructs/control-plane-api.ts has CDK bundle it (ESM, node22, minified, source maps,
- * `@aws-sdk/*` left out for the runtime to provide, the createRequire banner), and invoked in a
- * child process whose only node_modules is the AWS SDK, as in the nodejs22.x runtime. Events are
- * API Gateway REST API proxy events, built as API Gateway builds them.
+ * The Lambda functions as AWS runs them: the code `npm run build` wrote to dist/lambda
+ * (lambda/build.mjs), the very asset infra/constructs/control-plane-api.ts deploys, copied into a
+ * temp dir and invoked by its `<entry>.handler` in a child process whose only node_modules is the
+ * AWS SDK, as in the nodejs22.x runtime. Events are API Gateway REST API proxy events, built as
+ * API Gateway builds them.
  */
 import {execFile} from 'node:child_process'
-import {mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
+import {cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
-import {basename, join} from 'node:path'
+import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import type {APIGatewayProxyEvent} from 'aws-lambda'
-import {build} from 'esbuild'
 
+import {lambdaCodeDir} from '../../infra/constructs/control-plane-api.js'
 import {ROOT} from './cli.js'
 
 const RUNNER = `
@@ -37,22 +37,10 @@ export interface LambdaBundles {
 
 export async function bundleLambdas(): Promise<LambdaBundles> {
   const dir = await mkdtemp(join(tmpdir(), 'devflow-lambdas-'))
-  const entries = (await readdir(join(ROOT, 'lambda'))).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).map((f) => basename(f, '.ts'))
-  await build({
-    entryPoints: Object.fromEntries(entries.map((entry) => [entry, join(ROOT, 'lambda', `${entry}.ts`)])),
-    outdir: join(dir, 'fn'),
-    outExtension: {'.js': '.mjs'},
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    sourcemap: true,
-    mainFields: ['module', 'main'],
-    external: ['@aws-sdk/*'],
-    banner: {js: "import {createRequire} from 'node:module';const require=createRequire(import.meta.url);"},
-    logLevel: 'error',
-  })
+  // The deployed asset as it is: the global setup has just built it from the current sources.
+  const code = lambdaCodeDir(ROOT)
+  await cp(code, join(dir, 'fn'), {recursive: true})
+  const entries = (await readdir(code)).filter((file) => file.endsWith('.mjs')).map((file) => file.slice(0, -'.mjs'.length))
   // The runtime's module path: the AWS SDK and nothing else.
   await mkdir(join(dir, 'node_modules'))
   await symlink(join(ROOT, 'node_modules', '@aws-sdk'), join(dir, 'node_modules', '@aws-sdk'))
@@ -69,7 +57,7 @@ export async function bundleLambdas(): Promise<LambdaBundles> {
       try {
         await promisify(execFile)(process.execPath, [join(dir, 'runner.mjs'), join(dir, 'fn', `${entry}.mjs`), eventsFile, outFile], {
           cwd: join(dir, 'fn'),
-          env: {PATH: process.env.PATH ?? '', NODE_OPTIONS: '--enable-source-maps', AWS_LAMBDA_FUNCTION_NAME: entry, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env},
+          env: {PATH: process.env.PATH ?? '', AWS_LAMBDA_FUNCTION_NAME: entry, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env},
         })
       } catch (error) {
         const failed = error as {stderr?: string; stdout?: string}

@@ -3,7 +3,9 @@
  *
  * One server per test run, started on a free 127.0.0.1 port the first time a test asks for it and
  * stopped when mocha ends (or reused when DEVFLOW_TEST_MOTO_URL points at one that .ci/run
- * started). Tests reset it with `reset()` so each starts from empty AWS.
+ * started). Tests reset it with `reset()` so each starts from empty AWS. Under `mocha --parallel`
+ * (`npm test`) each worker process runs its files one after another against a server of its own:
+ * one shared server would be reset under another worker's feet.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
 import {createServer} from 'node:net'
@@ -86,7 +88,7 @@ function motoAt(url: string): Moto {
 }
 
 async function start(): Promise<Moto> {
-  const external = process.env.DEVFLOW_TEST_MOTO_URL
+  const external = process.env.MOCHA_WORKER_ID === undefined ? process.env.DEVFLOW_TEST_MOTO_URL : undefined
   if (external) {
     await waitUntilUp(external, Date.now() + 30_000)
     return motoAt(external)
@@ -94,8 +96,12 @@ async function start(): Promise<Moto> {
   const port = await freePort()
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {stdio: ['ignore', 'ignore', 'pipe']})
   state.child = child
-  // Never leave a server behind, even when mocha exits without running the teardown.
+  // Never leave a server behind, even when mocha exits without running the teardown (a parallel
+  // worker never runs it: the pool ends the worker, by a message or a signal).
   process.once('exit', () => child.kill('SIGKILL'))
+  if (process.env.MOCHA_WORKER_ID !== undefined) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(1))
+  }
   let stderr = ''
   child.stderr?.on('data', (chunk) => {
     stderr = (stderr + String(chunk)).slice(-4000)

@@ -10,12 +10,13 @@ import {ROOT} from './cli.js'
 
 export type Template = {Resources: Record<string, {Type: string; Properties?: Record<string, unknown>}>; Outputs?: Record<string, unknown>}
 
-export async function synthTemplate(stage: 'dev' | 'prod'): Promise<Template> {
+/** `extraContext`: more CDK context keys for this synth (e.g. `devflow:notifySecret`), over cdk.json's. */
+export async function synthTemplate(stage: 'dev' | 'prod', extraContext: Record<string, string> = {}): Promise<Template> {
   const script = `
     import {readFileSync} from 'node:fs'
     import {buildApp, stackIdFor} from ${JSON.stringify(join(ROOT, 'infra', 'app.ts'))}
     const context = JSON.parse(readFileSync(${JSON.stringify(join(ROOT, 'cdk.json'))}, 'utf8')).context
-    const app = buildApp({context: {...context, 'aws:cdk:bundling-stacks': [], 'devflow:stages': ${JSON.stringify(stage)}}, nag: false})
+    const app = buildApp({context: {...context, 'aws:cdk:bundling-stacks': [], 'devflow:stages': ${JSON.stringify(stage)}, ...${JSON.stringify(extraContext)}}, nag: false})
     process.stdout.write(JSON.stringify(app.synth().getStackArtifact(stackIdFor(${JSON.stringify(stage)})).template))
   `
   const {stdout} = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--no-warnings', '--input-type=module', '-e', script], {

@@ -225,6 +225,7 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           expect(env[LAMBDA_ENV.containerName]).to.equal('workspace')
           expect(env[LAMBDA_ENV.stage]).to.equal(stage)
           expect(env[LAMBDA_ENV.githubLabel]).to.equal('devflow')
+          expect(env[LAMBDA_ENV.githubMaxSessionsPerRepo]).to.equal('3')
           expect(env, LAMBDA_ENV.githubDeliveriesTable).to.have.property(LAMBDA_ENV.githubDeliveriesTable)
           expect(env[LAMBDA_ENV.version]).to.match(/^\d+\.\d+\.\d+/)
           expect(JSON.stringify(env[LAMBDA_ENV.taskRoleArn])).to.match(/WorkspacesTaskRole.*Arn/)
@@ -262,6 +263,9 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         expect(settings.find((m) => m.ResourcePath === '/*')).to.include({ThrottlingRateLimit: {dev: 20, prod: 100}[stage]})
         const longPoll = functions.find(([id]) => id.includes('AgentNextPrompt'))
         expect(longPoll?.[1].Properties?.Timeout).to.equal(29)
+        // The events long poll (wait <= 20 s) too, inside API Gateway's 29 s integration timeout.
+        const eventsPoll = functions.find(([id]) => id.includes('GetPromptEvents'))
+        expect(eventsPoll?.[1].Properties?.Timeout).to.equal(29)
       })
 
       it('I-9: the lambda/ entries are still the 501 placeholders allowed until the control plane lands', () => {
@@ -308,13 +312,23 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         for (const name of [`devflow-${stage}-operator`, `devflow-${stage}-developer`]) {
           templates[stage].hasResourceProperties('AWS::IAM::Role', {
             RoleName: name,
-            AssumeRolePolicyDocument: Match.objectLike({Statement: [Match.objectLike({Principal: {AWS: Match.objectLike({'Fn::Join': Match.anyValue()})}})]}),
+            AssumeRolePolicyDocument: Match.objectLike({Statement: Match.arrayWith([Match.objectLike({Action: 'sts:AssumeRole', Principal: {AWS: Match.objectLike({'Fn::Join': Match.anyValue()})}})])}),
           })
         }
         const developer = statementsOf(stage, 'AccessDeveloper')
-        expect(developer.flatMap((st) => [st.Action].flat()).sort()).to.deep.equal(['cloudformation:DescribeStacks', 'ecs:DescribeTasks', 'execute-api:Invoke', 'ssm:StartSession'])
+        expect([...new Set(developer.flatMap((st) => [st.Action].flat()))].sort()).to.deep.equal(['cloudformation:DescribeStacks', 'ecs:DescribeTasks', 'execute-api:Invoke', 'ssm:StartSession'])
+        // Only the caller's own tasks (test/integration/deployed-shapes.test.ts evaluates it): the
+        // owner tag against the session-tag-built owner ARN, which the trust policy ties to the IAM user.
+        const onTasks = developer.filter((st) => JSON.stringify(st.Resource).includes(':task/'))
+        expect(onTasks).to.have.length(2)
+        for (const st of onTasks) expect(JSON.stringify(st.Condition)).to.contain('aws:ResourceTag/devflow:owner').and.contain(`assumed-role/devflow-${stage}-developer/\${aws:PrincipalTag/devflow-user}`)
+        const role = resources(stage, 'AWS::IAM::Role').find(([, r]) => r.Properties?.RoleName === `devflow-${stage}-developer`)?.[1]
+        expect(JSON.stringify(role?.Properties?.AssumeRolePolicyDocument)).to.contain('"sts:RoleSessionName":"${aws:username}"').and.contain('"aws:RequestTag/devflow-user":"${aws:username}"')
         const operator = statementsOf(stage, 'AccessOperator').flatMap((st) => [st.Action].flat())
         expect(operator).to.include.members(['dynamodb:Scan', 'ecs:RunTask', 'ecs:StopTask', 'iam:PassRole', 'secretsmanager:GetSecretValue'])
+        // The stage's upkeep (test/integration/operator-commands-iam.test.ts runs the commands).
+        expect(operator).to.include.members(['secretsmanager:PutSecretValue', 'ecr:PutImage', 'ecr:GetAuthorizationToken', 'ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'])
+        expect(operator).not.to.include.oneOf(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret'])
         expect(operator).not.to.include('dynamodb:DeleteItem')
         // Through the API, the operator role may call the admins' route, and only that one.
         const operatorInvoke = statementsOf(stage, 'AccessOperator').find((st) => st.Action === 'execute-api:Invoke')

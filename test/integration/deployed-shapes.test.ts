@@ -9,18 +9,22 @@
  */
 import {createHmac} from 'node:crypto'
 import {execFileSync} from 'node:child_process'
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
+import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {dirname, join} from 'node:path'
 
-import {DescribeTasksCommand} from '@aws-sdk/client-ecs'
+import {DescribeTasksCommand, ECSClient, ListTagsForResourceCommand} from '@aws-sdk/client-ecs'
+import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {expect} from 'chai'
 
 import {ROUTES} from '../../src/api/routes.js'
 
-import {LAMBDA_ENV} from '../../src/core/deployment.js'
+import {DEVELOPER_SESSION_TAG} from '../../infra/constructs/access-roles.js'
+import {LAMBDA_ENV, TASK_TAGS} from '../../src/core/deployment.js'
 import {type AwsCall} from '../helpers/aws-recorder.js'
 import {CliSandbox} from '../helpers/cli.js'
-import {denial, iamRequests, type Statement, TemplateResolver} from '../helpers/iam-policy.js'
+import {type CallContext, denial, iamRequests, type Statement, TemplateResolver} from '../helpers/iam-policy.js'
 import {API_DOMAIN, bundleLambdas, type LambdaBundles, restEvent, STAGE} from '../helpers/lambda-bundles.js'
 import {TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
 import {CLUSTER, OPERATOR_ROLE_ARN, PlatformFixture, REPO, TASK_ROLES, taskRoleCaller, WEBHOOK_SECRET} from '../helpers/platform-fixture.js'
@@ -28,7 +32,11 @@ import {synthTemplate, type Template} from '../helpers/synth.js'
 
 /** Access keys: which component made a recorded call (each function has its own). */
 const OPERATOR_KEY = 'AKIADEVFLOWOPERATOR'
+const DEVELOPER_KEY = 'AKIADEVFLOWDEVELOPER'
 const keyOf = (entry: string) => `AKIADEVFLOW${entry.replaceAll('-', '').toUpperCase()}`
+/** The stage's notification webhook signing secret (`-c devflow:notifySecret`), which the operator creates. */
+const NOTIFY_SECRET = 'devflow/notify-webhook'
+const NOTIFY_SIGNING_KEY = 'notify-signing-key-0123456789abcdef'
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/alice@example.com'
 const BOB = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/bob@example.com'
 const OPERATOR = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-operator/ops@example.com'
@@ -73,9 +81,14 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
   const sessions: {first?: string; expiring?: string; token?: string; prompt?: string; task?: string} = {}
 
   before(async () => {
-    template = synthTemplate('dev')
+    // A stage with a signed notification webhook: test-notification reads the signing secret.
+    template = synthTemplate('dev', {'devflow:notifyWebhook': 'https://hooks.example.com/devflow', 'devflow:notifyFormat': 'json', 'devflow:notifySecret': NOTIFY_SECRET})
     template.catch(() => undefined)
     ;[, lambdas] = await Promise.all([h.start(), bundleLambdas()])
+    // Straight to moto, not through the recorder: it is the operator's setup, not a function's call.
+    const secrets = new SecretsManagerClient({region: TEST_REGION, endpoint: h.moto.url, credentials: {accessKeyId: 'testing', secretAccessKey: 'testing'}})
+    await secrets.send(new CreateSecretCommand({Name: NOTIFY_SECRET, SecretString: JSON.stringify({secret: NOTIFY_SIGNING_KEY})}))
+    secrets.destroy()
     const config = h.config
     lambdaEnv = {
       AWS_REGION: TEST_REGION,
@@ -106,22 +119,39 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
     await lambdas?.cleanup()
   })
 
-  const invoke = (entry: string, events: unknown[]) => lambdas.invoke(entry, events, {...lambdaEnv, AWS_ACCESS_KEY_ID: keyOf(entry)})
+  const invoke = (entry: string, events: unknown[], env: Record<string, string> = {}) => lambdas.invoke(entry, events, {...lambdaEnv, ...env, AWS_ACCESS_KEY_ID: keyOf(entry)})
   const taskOf = async (taskArn: string) => (await h.ecs.send(new DescribeTasksCommand({cluster: CLUSTER, tasks: [taskArn]}))).tasks?.[0]
   const envOf = async (taskArn: string) =>
     Object.fromEntries(((await taskOf(taskArn))?.overrides?.containerOverrides?.[0]?.environment ?? []).map((e) => [e.name ?? '', e.value ?? '']))
-  const apiCalls = (action: string) => h.recorder.calls.filter((c) => c.action === action && c.accessKey.startsWith('AKIADEVFLOW') && c.accessKey !== OPERATOR_KEY)
+  const apiCalls = (action: string) => h.recorder.calls.filter((c) => c.action === action && c.accessKey.startsWith('AKIADEVFLOW') && c.accessKey !== OPERATOR_KEY && c.accessKey !== DEVELOPER_KEY)
 
   describe('the bundled Lambdas invoked as API Gateway invokes them', () => {
-    it('bundles every entry with only the AWS SDK left out, and nothing else on the module path', async () => {
+    it('one asset, dist/lambda, holds every function: the AWS SDK left out, no source map, nothing else on the module path', async () => {
       // One per route, and the reaper.
       expect(lambdas.entries).to.have.length(ROUTES.length + 1)
-      const bundle = await readFile(join(lambdas.dir, 'fn', 'get-session.mjs'), 'utf8')
-      expect(bundle).to.match(/from"@aws-sdk\/client-dynamodb"/)
-      expect(bundle).not.to.match(/from"zod"|require\("zod"\)/)
+      const files = await readdir(join(lambdas.dir, 'fn'), {recursive: true})
+      expect(files.filter((f) => f.endsWith('.map'))).to.deep.equal([])
+      const code = (await Promise.all(files.filter((f) => f.endsWith('.mjs')).map((f) => readFile(join(lambdas.dir, 'fn', f), 'utf8')))).join('\n')
+      expect(code).to.match(/from"@aws-sdk\/client-dynamodb"/)
+      expect(code).not.to.match(/from"zod"|require\("zod"\)|sourceMappingURL/)
       const resolves = (name: string) =>
         execFileSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(name)}).then(() => console.log('yes'), () => console.log('no'))`], {cwd: join(lambdas.dir, 'fn'), encoding: 'utf8'}).trim()
       expect([resolves('@aws-sdk/client-ecs'), resolves('zod'), resolves('@smithy/signature-v4')]).to.deep.equal(['yes', 'no', 'no'])
+    })
+
+    it('every function of the template finds its handler in that asset, as the nodejs22.x runtime looks it up', async () => {
+      const functions = Object.entries((await template).Resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ControlPlane'))
+      expect(functions).to.have.length(ROUTES.length + 1)
+      const assets = new Set<string>()
+      for (const [id, fn] of functions) {
+        const handler = fn.Properties?.Handler as string
+        // "<file>.<export>": the runtime imports <file>.mjs from the code's root and calls <export>.
+        const [file, name] = handler.split('.')
+        expect(lambdas.entries, `${id}: ${handler}`).to.include(file)
+        expect(name, id).to.equal('handler')
+        assets.add(JSON.stringify((fn.Properties?.Code as {S3Key?: unknown})?.S3Key))
+      }
+      expect(assets.size, 'one code asset for every function').to.equal(1)
     })
 
     it('start-session: base64 bodies, a custom domain\'s base path, the stage URL, a missing identity, bad JSON, the per-user quota', async () => {
@@ -264,6 +294,23 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       expect([status(huge), body(huge).error.code]).to.deep.equal([400, 'INVALID_PARAMETER'])
     })
 
+    it('get-prompt-events as a long poll: `wait` from the query string, answered at once when events are there, empty after the wait, a bad wait refused', async () => {
+      const params = {id: sessions.first ?? '', pid: sessions.prompt ?? ''}
+      const started = performance.now()
+      const [ready, waited, clamped, bad] = await invoke('get-prompt-events', [
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '0', wait: '20'}}),
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '2', wait: '1'}}),
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '1', wait: '3600'}}),
+        restEvent('GET', '/sessions/{id}/prompts/{pid}/events', params, {userArn: ALICE, query: {after: '0', wait: 'soon'}}),
+      ])
+      // The events are there (and the last one after seq 1): no wait of 20 s or more happened.
+      expect(performance.now() - started).to.be.below(15_000)
+      expect([status(ready), body(ready).items.length, body(ready).status]).to.deep.equal([200, 2, 'RUNNING'])
+      expect([status(waited), body(waited)]).to.deep.equal([200, {items: [], status: 'RUNNING'}])
+      expect([status(clamped), body(clamped).items.map((e: {seq: number}) => e.seq)]).to.deep.equal([200, [2]])
+      expect([status(bad), body(bad).error.code]).to.deep.equal([400, 'INVALID_PARAMETER'])
+    })
+
     it('agent-prompt-result, get-prompt, agent-github-token, get-editor, health and stop-session', async () => {
       const params = {id: sessions.first ?? '', pid: sessions.prompt ?? ''}
       const id = {id: sessions.first ?? ''}
@@ -287,6 +334,33 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       expect(status(usage), JSON.stringify(body(usage))).to.equal(200)
       const [stopped] = await invoke('stop-session', [restEvent('DELETE', '/sessions/{id}', id, {userArn: ALICE})])
       expect([status(stopped), body(stopped).status]).to.deep.equal([200, 'STOPPED'])
+    })
+
+    it('test-notification: posts to the stage\'s webhook, signed with the secret it reads from Secrets Manager', async () => {
+      const received: Array<{headers: IncomingHttpHeaders; body: string}> = []
+      const webhook: Server = createServer((req, res) => {
+        const chunks: Buffer[] = []
+        req.on('data', (chunk: Buffer) => chunks.push(chunk))
+        req.on('end', () => {
+          received.push({headers: req.headers, body: Buffer.concat(chunks).toString('utf8')})
+          res.writeHead(200).end('ok')
+        })
+      })
+      await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve))
+      try {
+        const url = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`
+        const env = {[LAMBDA_ENV.notifyWebhook]: url, [LAMBDA_ENV.notifyFormat]: 'json', [LAMBDA_ENV.notifySecret]: NOTIFY_SECRET}
+        const [sent, anonymous] = await invoke('test-notification', [restEvent('POST', '/notifications/test', null, {userArn: ALICE}), restEvent('POST', '/notifications/test', null, {userArn: null, noIdentity: true})], env)
+        expect(status(sent), JSON.stringify(body(sent))).to.equal(200)
+        expect(body(sent)).to.include({delivered: true})
+        expect(status(anonymous)).to.equal(401)
+      } finally {
+        await new Promise<void>((resolve) => webhook.close(() => resolve()))
+      }
+      expect(received).to.have.length(1)
+      const signature = `sha256=${createHmac('sha256', NOTIFY_SIGNING_KEY).update(received[0].body).digest('hex')}`
+      expect(received[0].headers['x-devflow-signature-256']).to.equal(signature)
+      expect(JSON.parse(received[0].body)).to.include({event: 'test'})
     })
 
     it('reap-sessions: the scheduled event stops the session past its TTL', async () => {
@@ -331,29 +405,61 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       })
     })
 
-    const denials = (calls: AwsCall[], statements: Statement[]) =>
+    const denials = (calls: AwsCall[], statements: Statement[], extra: Partial<CallContext> = {}) =>
       calls
-        .flatMap((call) => iamRequests(call, {region: TEST_REGION, account: TEST_ACCOUNT, taskDefinitionRoles: [TASK_ROLES.execution, TASK_ROLES.task]}))
+        .flatMap((call) => iamRequests(call, {region: TEST_REGION, account: TEST_ACCOUNT, taskDefinitionRoles: [TASK_ROLES.execution, TASK_ROLES.task], ...extra}))
         .map((request) => ({request, why: denial(statements, request)}))
         .filter((d) => d.why !== undefined)
         .map(({request, why}) => `${request.from}: ${request.action} on ${request.resource} ${JSON.stringify(request.context)}: ${why}`)
 
     it('each function\'s calls, by the role it runs with (GET /health\'s DescribeClusters included)', () => {
       const actions = new Set<string>()
-      // test-notification only posts to the stage's webhook here: this stage has no alert topic to
-      // publish to; list-repositories answers from its settings alone.
-      for (const entry of lambdas.entries.filter((e) => e !== 'test-notification' && e !== 'list-repositories')) {
+      // list-repositories answers from its settings alone: it makes no AWS call to check.
+      for (const entry of lambdas.entries.filter((e) => e !== 'list-repositories')) {
         const calls = h.recorder.by(keyOf(entry))
         expect(calls, `${entry} made no AWS call`).not.to.deep.equal([])
         for (const call of calls) actions.add(`${entry} ${call.action}`)
         const role = resolver.roleOfFunction(`ControlPlane${functionId(entry)}`)
         expect(denials(calls, resolver.statementsOfRole(role)), `${entry} (${role})`).to.deep.equal([])
       }
-      expect([...actions]).to.include.members(['health DescribeClusters', 'start-session RunTask', 'stop-session StopTask', 'get-session DescribeTasks', 'agent-prompt-events TransactWriteItems', 'list-sessions GetSecretValue', 'reap-sessions Scan'])
+      expect([...actions]).to.include.members(['health DescribeClusters', 'start-session RunTask', 'stop-session StopTask', 'get-session DescribeTasks', 'agent-prompt-events TransactWriteItems', 'list-sessions GetSecretValue', 'reap-sessions Scan', 'test-notification GetSecretValue'])
     })
 
     it('the CLI\'s admin-mode calls, by the operator role', () => {
       expect(denials(h.recorder.by(OPERATOR_KEY), resolver.statementsOfRole('AccessOperator'))).to.deep.equal([])
+    })
+
+    // `session open` as a developer: DescribeTasks (the container's runtime id) and SSM StartSession
+    // on the ECS Exec target. moto implements neither StartSession nor runtime ids, so DescribeTasks
+    // is sent to moto through the recorder and StartSession is the request port-forward.ts builds.
+    it('the developer role: session open reaches the caller\'s own task, never another owner\'s', async () => {
+      const taskArn = sessions.task ?? ''
+      const taskId = taskArn.split('/').at(-1) ?? ''
+      const ecs = new ECSClient({region: TEST_REGION, endpoint: h.recorder.url, credentials: {accessKeyId: DEVELOPER_KEY, secretAccessKey: 'secret'}, maxAttempts: 1})
+      await ecs.send(new DescribeTasksCommand({cluster: CLUSTER, tasks: [taskArn]}))
+      const tags = Object.fromEntries(((await ecs.send(new ListTagsForResourceCommand({resourceArn: taskArn}))).tags ?? []).map((t) => [t.key ?? '', t.value ?? '']))
+      ecs.destroy()
+      expect(tags[TASK_TAGS.owner], 'the task carries its owner').to.equal(ALICE)
+      const startSession: AwsCall = {
+        accessKey: DEVELOPER_KEY,
+        service: 'ssm',
+        action: 'StartSession',
+        request: {Target: `ecs:${CLUSTER}_${taskId}_${taskId}-0`, DocumentName: 'AWS-StartPortForwardingSession', Parameters: {portNumber: ['8080'], localPortNumber: ['8080']}},
+        status: 200,
+      }
+      const calls = [...h.recorder.by(DEVELOPER_KEY).filter((c) => c.action === 'DescribeTasks'), startSession]
+      expect(calls.map((c) => c.action)).to.deep.equal(['DescribeTasks', 'StartSession'])
+      const statements = resolver.statementsOfRole('AccessDeveloper')
+      const resourceTags = (arn: string) => (arn === taskArn ? tags : undefined)
+      // The role's trust policy makes whoever assumes it carry their user name as session name and as this tag.
+      const as = (sessionName?: string): Partial<CallContext> => ({resourceTags, principal: sessionName ? {[`aws:PrincipalTag/${DEVELOPER_SESSION_TAG}`]: sessionName} : {}})
+      expect(denials(calls, statements, as('alice@example.com')), 'the owner').to.deep.equal([])
+      const asBob = denials(calls, statements, as('bob@example.com'))
+      expect(asBob, 'another developer').to.have.length(2)
+      expect(asBob.join('\n')).to.contain('ecs:DescribeTasks').and.contain(`ssm:StartSession on ${taskArn}`)
+      expect(denials(calls, statements, as()), 'a session without the tag').to.have.length(2)
+      // The session document alone is no way in: without the task the session cannot start.
+      expect(asBob.join('\n')).not.to.contain('document/AWS-StartPortForwardingSession')
     })
 
     it('the evaluator refuses what the role does not grant', () => {

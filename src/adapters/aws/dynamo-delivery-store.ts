@@ -12,7 +12,7 @@ import {type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand} fr
 
 import {DELIVERIES_BY_TIME_INDEX} from '../../core/deployment.js'
 import {notFound} from '../../core/errors.js'
-import {type ClaimResult, type DeliveryClaim, type DeliveryFinish, DeliveryRecord, type DeliveryStore} from '../../core/github/deliveries.js'
+import {type ClaimResult, type DeliveryClaim, type DeliveryFinish, DeliveryRecord, type DeliveryStore, type DeliveryWork} from '../../core/github/deliveries.js'
 import {epochSeconds, type Item, isConditionFailure, ItemLocks, translate} from './dynamo-common.js'
 
 const KIND = 'delivery'
@@ -29,6 +29,8 @@ const ATTRIBUTES: Record<keyof DeliveryRecord, string> = {
   attempts: 'attempts',
   outcome: 'outcome',
   detail: 'detail',
+  sessionId: 'session_id',
+  promptId: 'prompt_id',
   expiresAt: 'expires_at',
 }
 
@@ -138,6 +140,28 @@ export class DynamoDeliveryStore implements DeliveryStore {
       } catch (error) {
         if (isConditionFailure(error)) throw notFound('DELIVERY_NOT_FOUND', `There is no webhook delivery ${id}.`, 'Claim the delivery before finishing it.')
         translate(error, 'Recording the webhook delivery\'s outcome')
+      }
+    })
+  }
+
+  async recordWork(id: string, work: DeliveryWork): Promise<DeliveryRecord> {
+    return this.locks.run(id, async () => {
+      try {
+        const out = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: {delivery_id: id},
+            UpdateExpression: 'SET #session = :session' + (work.promptId === undefined ? '' : ', #prompt = :prompt'),
+            ConditionExpression: 'attribute_exists(#id)',
+            ExpressionAttributeNames: {'#id': 'delivery_id', '#session': 'session_id', ...(work.promptId === undefined ? {} : {'#prompt': 'prompt_id'})},
+            ExpressionAttributeValues: {':session': work.sessionId, ...(work.promptId === undefined ? {} : {':prompt': work.promptId})},
+            ReturnValues: 'ALL_NEW',
+          }),
+        )
+        return fromItem(out.Attributes ?? {})
+      } catch (error) {
+        if (isConditionFailure(error)) throw notFound('DELIVERY_NOT_FOUND', `There is no webhook delivery ${id}.`, 'Claim the delivery before recording its work.')
+        translate(error, 'Recording the webhook delivery\'s work')
       }
     })
   }

@@ -5,7 +5,7 @@
  */
 import {createAppAuth} from '@octokit/auth-app'
 import {request as octokitRequest} from '@octokit/request'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {type DevflowError, forbidden, notFound, remoteFailure, unavailable} from '../../core/errors.js'
 import type {PullRequestOpener, PullRequestRequest, RepoToken, RepoTokenIssuer} from '../../core/ports.js'
@@ -53,35 +53,12 @@ export class GithubApp implements RepoTokenIssuer, PullRequestOpener {
   async open(pr: PullRequestRequest): Promise<{url: string; number: number}> {
     const token = await this.installationToken(pr.repo, {contents: 'read', pull_requests: 'write'})
     const {request} = await this.connect()
-    const headers = {authorization: `token ${token.token}`}
-    try {
-      const created = await request('POST /repos/{owner}/{repo}/pulls', {
-        owner: pr.repo.owner,
-        repo: pr.repo.name,
-        head: pr.head,
-        base: pr.base,
-        title: pr.title,
-        body: pr.body,
-        draft: pr.draft,
-        headers,
-      })
-      return {url: created.data.html_url, number: created.data.number}
-    } catch (error) {
-      if (statusOf(error) !== 422) throw githubError(error, `Opening a pull request on ${pr.repo.fullName}`)
-      // 422: most often one is already open for this branch; that one is the answer.
-      const existing = await request('GET /repos/{owner}/{repo}/pulls', {
-        owner: pr.repo.owner,
-        repo: pr.repo.name,
-        head: `${pr.repo.owner}:${pr.head}`,
-        state: 'open',
-        headers,
-      }).catch((listError: unknown) => {
-        throw githubError(listError, `Listing pull requests on ${pr.repo.fullName}`)
-      })
-      const open = existing.data[0]
-      if (!open) throw githubError(error, `Opening a pull request on ${pr.repo.fullName}`)
-      return {url: open.html_url, number: open.number}
-    }
+    return openPullRequest(request.defaults({headers: {authorization: `token ${token.token}`}}), pr)
+  }
+
+  /** The living comments are the App's: its bot user wrote them. */
+  async isOwnComment(author: CommentAuthor): Promise<boolean> {
+    return author?.type === 'Bot'
   }
 
   /**
@@ -131,6 +108,29 @@ export class GithubApp implements RepoTokenIssuer, PullRequestOpener {
       this.client = {key, value: {request, auth: createAppAuth({appId: secret.appId, privateKey: secret.privateKey, request})}}
     }
     return this.client.value
+  }
+}
+
+/** Who wrote a comment, as GitHub's comment JSON says (`user` may be null for a deleted account). */
+export type CommentAuthor = {readonly login?: string; readonly type?: string} | null | undefined
+
+/**
+ * Opens a pull request with an authenticated request function, or answers the one already open
+ * for its head branch (GitHub's 422). Shared by the App and the local user's token.
+ */
+export async function openPullRequest(request: Octokit, pr: PullRequestRequest): Promise<{url: string; number: number}> {
+  try {
+    const created = await request('POST /repos/{owner}/{repo}/pulls', {owner: pr.repo.owner, repo: pr.repo.name, head: pr.head, base: pr.base, title: pr.title, body: pr.body, draft: pr.draft})
+    return {url: created.data.html_url, number: created.data.number}
+  } catch (error) {
+    if (statusOf(error) !== 422) throw githubError(error, `Opening a pull request on ${pr.repo.fullName}`)
+    // 422: most often one is already open for this branch; that one is the answer.
+    const existing = await request('GET /repos/{owner}/{repo}/pulls', {owner: pr.repo.owner, repo: pr.repo.name, head: `${pr.repo.owner}:${pr.head}`, state: 'open'}).catch((listError: unknown) => {
+      throw githubError(listError, `Listing pull requests on ${pr.repo.fullName}`)
+    })
+    const open = existing.data[0]
+    if (!open) throw githubError(error, `Opening a pull request on ${pr.repo.fullName}`)
+    return {url: open.html_url, number: open.number}
   }
 }
 

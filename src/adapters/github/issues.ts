@@ -1,5 +1,6 @@
 /**
- * The GitHub calls of the webhook flow, as the DevFlow App's installation (auth from app.ts):
+ * The GitHub calls of the webhook flow, as the DevFlow App's installation (auth from app.ts) or,
+ * on the local platform, as the user whose token it has (user-token.ts):
  * the sender's permission and a pull request's head (GithubLookups, for the trigger decision),
  * the issue, the living comment (create, edit in place, find again by its marker), and the draft
  * pull request titled from the issue with `Closes #N` in its body.
@@ -11,7 +12,20 @@ import {forbidden, notFound} from '../../core/errors.js'
 import {readStatusMarker} from '../../core/github/living-comment.js'
 import type {CollaboratorPermission, DraftPullRequest, GithubWorkClient, IssueComment, IssueDetails, PullRequestHead} from '../../core/github/ports.js'
 import type {RepoRef} from '../../core/validation.js'
-import {type GithubApp, githubError, statusOf} from './app.js'
+import type {PullRequestRequest} from '../../core/ports.js'
+import {type CommentAuthor, githubError, type Octokit, statusOf} from './app.js'
+
+/**
+ * How the calls reach GitHub: as the App's installation (GithubApp, app.ts) on a deployed stage,
+ * or with the local user's own token (UserTokenGithub, user-token.ts) on the local platform.
+ */
+export interface GithubRequests {
+  /** A request function allowed `permissions` on `repo`. */
+  repoRequest(repo: RepoRef, permissions: Record<string, 'read' | 'write'>): Promise<Octokit>
+  open(pr: PullRequestRequest): Promise<{url: string; number: number}>
+  /** Whether this identity wrote a comment (a living comment is only ever looked for among its own). */
+  isOwnComment(author: CommentAuthor): Promise<boolean>
+}
 
 const METADATA = {metadata: 'read'} as const
 const COMMENTS = {issues: 'write', pull_requests: 'write'} as const
@@ -20,7 +34,7 @@ const PAGE_SIZE = 100
 const MAX_PAGES = 10
 
 export class GithubIssues implements GithubWorkClient {
-  constructor(private readonly app: GithubApp) {}
+  constructor(private readonly app: GithubRequests) {}
 
   async permissionOf(repo: RepoRef, login: string): Promise<CollaboratorPermission> {
     const request = await this.app.repoRequest(repo, METADATA)
@@ -74,8 +88,8 @@ export class GithubIssues implements GithubWorkClient {
     for (let page = 1; page <= MAX_PAGES; page++) {
       const out = await call(`Listing the comments on #${issueNumber} of ${repo.fullName}`, () =>
         request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {owner: repo.owner, repo: repo.name, issue_number: issueNumber, per_page: PAGE_SIZE, page}), `issue #${issueNumber}`)
-      const found = out.data.find((comment) => comment.user?.type === 'Bot' && readStatusMarker(comment.body) === key)
-      if (found) return {id: Number(found.id), url: found.html_url, body: found.body ?? ''}
+      const marked = out.data.filter((comment) => readStatusMarker(comment.body) === key)
+      for (const found of marked) if (await this.app.isOwnComment(found.user)) return {id: Number(found.id), url: found.html_url, body: found.body ?? ''}
       if (out.data.length < PAGE_SIZE) return undefined
     }
     return undefined

@@ -7,8 +7,8 @@
 import type {z} from 'zod'
 
 import {DevflowError, kindForHttpStatus, remoteFailure, timedOut, unauthenticated, unavailable} from '../../core/errors.js'
-import {type Page, Prompt, PromptEvent, Session} from '../../core/models.js'
-import {type AddBudgetRequest, type Caller, type EditorInfo, type Health, type ListSessionsOptions, NotificationTestResult, type PromptRequest, RepositoryChoices, type SessionApi, type StartSessionRequest, UsageReport, type UsageRequest} from '../../core/session-api.js'
+import {type Page, Prompt, PromptEvent, PromptStatus, Session} from '../../core/models.js'
+import {type AddBudgetRequest, type Caller, type EditorInfo, type Health, type ListSessionsOptions, NotificationTestResult, type PromptEventsOptions, type PromptEventsPage, type PromptRequest, RepositoryChoices, type SessionApi, type StartSessionRequest, UsageReport, type UsageRequest} from '../../core/session-api.js'
 
 /** Adds authentication headers to a request about to be sent. */
 export interface RequestAuthorizer {
@@ -99,9 +99,11 @@ export class HttpSessionApi implements SessionApi {
     return parse(Prompt, body, 'prompt')
   }
 
-  async promptEvents(_caller: Caller, sessionId: string, promptId: string, after: number): Promise<Page<PromptEvent>> {
-    const {body} = await this.send('GET', `sessions/${encodeURIComponent(sessionId)}/prompts/${encodeURIComponent(promptId)}/events`, {query: {after}})
-    return parsePage(PromptEvent, body, 'prompt events')
+  async promptEvents(_caller: Caller, sessionId: string, promptId: string, after: number, options: PromptEventsOptions = {}): Promise<PromptEventsPage> {
+    const wait = options.waitSeconds ? {wait: options.waitSeconds} : {}
+    const {body} = await this.send('GET', `sessions/${encodeURIComponent(sessionId)}/prompts/${encodeURIComponent(promptId)}/events`, {query: {after, ...wait}})
+    const status = isRecord(body) ? PromptStatus.safeParse(body.status) : undefined
+    return {...parsePage(PromptEvent, body, 'prompt events'), ...(status?.success ? {status: status.data} : {})}
   }
 
   async addBudget(_caller: Caller, sessionId: string, request: AddBudgetRequest): Promise<Session> {

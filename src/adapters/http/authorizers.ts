@@ -7,7 +7,6 @@ import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy
 import {unauthenticated} from '../../core/errors.js'
 import {toDevflowError} from '../aws/sdk-errors.js'
 import type {RequestAuthorizer} from './api-client.js'
-import {regionFromApiUrl, signRequest} from './sigv4.js'
 
 export interface SigV4AuthorizerOptions {
   /** The AWS named profile (--profile); the default credential chain otherwise. */
@@ -24,6 +23,8 @@ export function sigV4Authorizer(options: SigV4AuthorizerOptions): RequestAuthori
     async authorize(request) {
       provider ??= await defaultCredentialChain(options.profile)
       const credentials = await resolveCredentials(provider)
+      // Loaded on the first signed request: the local platform's bearer token never needs the signer.
+      const {regionFromApiUrl, signRequest} = await import('./sigv4.js')
       const region = regionFromApiUrl(request.url) ?? options.region ?? 'us-east-1'
       return signRequest(request, credentials, region)
     },

@@ -286,6 +286,11 @@ export class DockerRuntime implements TaskRuntime {
     return exit
   }
 
+  /** The ARN a session's task has (or will have): known before it runs. */
+  taskArnOf(sessionId: string): string {
+    return `${DOCKER_TASK_PREFIX}${sessionId}`
+  }
+
   private sessionIdOf(taskArn: string): string | undefined {
     return taskArn.startsWith(DOCKER_TASK_PREFIX) ? taskArn.slice(DOCKER_TASK_PREFIX.length) : undefined
   }

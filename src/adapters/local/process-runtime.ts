@@ -291,6 +291,11 @@ export class ProcessRuntime implements TaskRuntime {
     return text ? (JSON.parse(text) as TaskFile).editorPort : undefined
   }
 
+  /** The ARN a session's task has (or will have): known before it runs. */
+  taskArnOf(sessionId: string): string {
+    return `${PROCESS_TASK_PREFIX}${sessionId}`
+  }
+
   private sessionIdOf(taskArn: string): string | undefined {
     return taskArn.startsWith(PROCESS_TASK_PREFIX) ? taskArn.slice(PROCESS_TASK_PREFIX.length) : undefined
   }

@@ -6,13 +6,16 @@
  *
  * A path that is not itself a repository (a plain project directory, or a folder inside another
  * repository such as examples/sample-repo) is imported once as a snapshot: a bare repository in the
- * data dir whose `main` holds the directory's files. The agent's branches land there.
+ * data dir whose `main` holds the directory's files. The agent's branches land there. The checks
+ * (too broad, too large) answer at once; the copy itself runs in the background, and the session
+ * waits for it (import-gated-runtime.ts) instead of the request.
  */
-import {execFileSync} from 'node:child_process'
+import {execFile, execFileSync} from 'node:child_process'
 import {existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {basename, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {promisify} from 'node:util'
 
 import type Database from 'better-sqlite3'
 
@@ -36,6 +39,9 @@ export interface ImportLimits {
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = {maxFiles: 20_000, maxBytes: 500 * 1024 * 1024}
 
 export class LocalRepoRegistry implements RepositoryResolver {
+  /** Snapshots still being copied, by `local/<name>`. */
+  private readonly imports = new Map<string, Promise<void>>()
+
   constructor(
     private readonly db: Database.Database,
     /** Where snapshots of plain directories are kept. */
@@ -71,11 +77,39 @@ export class LocalRepoRegistry implements RepositoryResolver {
       const name = n === 1 ? stem : `${stem}-${n}`
       const taken = this.db.prepare('SELECT 1 FROM local_repos WHERE name = ?').get(name)
       if (!taken) {
-        const cloneUrl = isRepositoryRoot(path) ? path : snapshot(path, join(this.snapshotDir, `${name}.git`), this.limits)
+        const ref = `${LOCAL_REPO_OWNER}/${name}`
+        let cloneUrl = path
+        if (!isRepositoryRoot(path)) {
+          cloneUrl = join(this.snapshotDir, `${name}.git`)
+          const copying = copySnapshot(path, cloneUrl, prepareSnapshot(path, cloneUrl, this.limits))
+          this.imports.set(ref, this.settle(ref, name, copying))
+        }
         this.db.prepare('INSERT INTO local_repos (name, path, clone_url) VALUES (?, ?, ?)').run(name, path, cloneUrl)
-        return `${LOCAL_REPO_OWNER}/${name}`
+        return ref
       }
     }
+  }
+
+  /** The import `repo` still waits for, rejecting with why it failed; undefined once done (or for any other repository). */
+  pendingImport(repo: string): Promise<void> | undefined {
+    return this.imports.get(repo)
+  }
+
+  /** Forgets the import once it ended; a failed one unregisters the name, so the next start imports again. */
+  private settle(ref: string, name: string, copying: Promise<void>): Promise<void> {
+    const settled = copying.then(
+      () => {
+        this.imports.delete(ref)
+      },
+      (error: unknown) => {
+        this.imports.delete(ref)
+        this.db.prepare('DELETE FROM local_repos WHERE name = ?').run(name)
+        throw error
+      },
+    )
+    // Whoever starts a session on it waits for it and reports the failure; nobody else must.
+    settled.catch(() => undefined)
+    return settled
   }
 
   /** What the workspace clones for a `local/<name>` reference; undefined for anything else. */
@@ -143,32 +177,48 @@ function checkImportSize(path: string, env: NodeJS.ProcessEnv, limits: ImportLim
   }
 }
 
-/** Imports the directory's files (minus what its .gitignore excludes) as `main` of a new bare repository. */
-function snapshot(path: string, bare: string, limits: ImportLimits): string {
+/** The environment that makes git snapshot `path` into the bare repository `bare`. */
+type SnapshotEnv = NodeJS.ProcessEnv
+
+/** Creates the bare repository and checks the directory's size (at once: a refusal answers the start). */
+function prepareSnapshot(path: string, bare: string, limits: ImportLimits): SnapshotEnv {
+  const env = {
+    ...process.env,
+    GIT_DIR: bare,
+    GIT_WORK_TREE: path,
+    GIT_INDEX_FILE: join(bare, 'snapshot-index'),
+    GIT_AUTHOR_NAME: 'DevFlow',
+    GIT_AUTHOR_EMAIL: 'devflow@users.noreply.devflow.local',
+    GIT_COMMITTER_NAME: 'DevFlow',
+    GIT_COMMITTER_EMAIL: 'devflow@users.noreply.devflow.local',
+  }
   try {
     mkdirSync(bare, {recursive: true})
     git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-    const env = {
-      ...process.env,
-      GIT_DIR: bare,
-      GIT_WORK_TREE: path,
-      GIT_INDEX_FILE: join(bare, 'snapshot-index'),
-      GIT_AUTHOR_NAME: 'DevFlow',
-      GIT_AUTHOR_EMAIL: 'devflow@users.noreply.devflow.local',
-      GIT_COMMITTER_NAME: 'DevFlow',
-      GIT_COMMITTER_EMAIL: 'devflow@users.noreply.devflow.local',
-    }
     checkImportSize(path, env, limits)
-    git(['add', '--all', '.'], env)
-    git(['commit', '--quiet', '--allow-empty', '-m', `Snapshot of ${path}`], env)
-    return bare
+    return env
   } catch (error) {
     rmSync(bare, {recursive: true, force: true})
-    if (isDevflowError(error)) throw error
-    throw invalidInput('REPO_SNAPSHOT_FAILED', `Could not import ${path} as a repository: ${(error as {stderr?: string}).stderr?.trim() || (error as Error).message}`, 'Make it a git repository (`git init && git add -A && git commit -m init`) and pass its path again.', {
-      cause: error,
-    })
+    throw isDevflowError(error) ? error : snapshotFailed(path, error)
   }
+}
+
+/** Copies the directory's files (minus what its .gitignore excludes) into `main` of the bare repository, in the background. */
+async function copySnapshot(path: string, bare: string, env: SnapshotEnv): Promise<void> {
+  const run = promisify(execFile)
+  try {
+    await run('git', ['add', '--all', '.'], {env, maxBuffer: 64 * 1024 * 1024})
+    await run('git', ['commit', '--quiet', '--allow-empty', '-m', `Snapshot of ${path}`], {env, maxBuffer: 64 * 1024 * 1024})
+  } catch (error) {
+    rmSync(bare, {recursive: true, force: true})
+    throw snapshotFailed(path, error)
+  }
+}
+
+function snapshotFailed(path: string, error: unknown) {
+  return invalidInput('REPO_SNAPSHOT_FAILED', `Could not import ${path} as a repository: ${(error as {stderr?: string}).stderr?.trim() || (error as Error).message}`, 'Make it a git repository (`git init && git add -A && git commit -m init`) and pass its path again.', {
+    cause: error,
+  })
 }
 
 function toAbsolutePath(input: string, cwd: string): string {

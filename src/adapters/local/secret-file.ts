@@ -8,8 +8,11 @@ import {chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSyn
 import {internalError, invalidInput} from '../../core/errors.js'
 import {LocalPaths} from './paths.js'
 
-/** `notify-webhook-secret` signs the notification webhook's body (README "Guardrails"). */
-export const LOCAL_SECRET_NAMES = ['claude-api-key', 'notify-webhook-secret'] as const
+/**
+ * `notify-webhook-secret` signs the notification webhook's body (README "Guardrails");
+ * `github-webhook-secret` is what the local server checks GitHub webhooks' X-Hub-Signature-256 with.
+ */
+export const LOCAL_SECRET_NAMES = ['claude-api-key', 'notify-webhook-secret', 'github-webhook-secret'] as const
 export type LocalSecretName = (typeof LOCAL_SECRET_NAMES)[number]
 
 function readAll(paths: LocalPaths): Record<string, string> {

@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3'
 
 import {notFound} from '../../core/errors.js'
-import {claimable, type ClaimResult, type DeliveryClaim, type DeliveryFinish, DeliveryRecord, type DeliveryStore} from '../../core/github/deliveries.js'
+import {claimable, type ClaimResult, type DeliveryClaim, type DeliveryFinish, DeliveryRecord, type DeliveryStore, type DeliveryWork} from '../../core/github/deliveries.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS github_deliveries (
@@ -46,6 +46,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
           leaseUntil: claim.leaseUntil,
           attempts: (existing?.attempts ?? 0) + 1,
           expiresAt: claim.expiresAt,
+          sessionId: existing?.sessionId,
+          promptId: existing?.promptId,
         }),
       )
       this.db
@@ -78,6 +80,17 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async get(id: string): Promise<DeliveryRecord | undefined> {
     return this.read(id)
+  }
+
+  async recordWork(id: string, work: DeliveryWork): Promise<DeliveryRecord> {
+    const run = this.db.transaction((): DeliveryRecord => {
+      const current = this.read(id)
+      if (!current) throw notFound('DELIVERY_NOT_FOUND', `There is no webhook delivery ${id}.`, 'Claim the delivery before recording its work.')
+      const next = DeliveryRecord.parse(withoutUndefined({...current, sessionId: work.sessionId, promptId: work.promptId ?? current.promptId}))
+      this.db.prepare('UPDATE github_deliveries SET record = ? WHERE id = ?').run(JSON.stringify(next), id)
+      return next
+    })
+    return run.immediate()
   }
 
   async recent(limit: number): Promise<DeliveryRecord[]> {

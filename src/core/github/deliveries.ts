@@ -3,7 +3,8 @@
  * and the last deliveries' outcomes for `devflow github status`.
  *
  * A delivery is claimed before any work (a conditional write: only one claimant wins), then
- * finished as DONE or FAILED. A FAILED delivery may be claimed again (GitHub's "Redeliver" then
+ * finished as DONE or FAILED. The session and prompt it created are recorded on it as soon as
+ * they exist, so that a retry finds them. A FAILED delivery may be claimed again (GitHub's "Redeliver" then
  * retries the work), and so may a PROCESSING one whose lease ran out (the handler died midway);
  * a DONE one, or one still being processed, is a duplicate.
  *
@@ -11,7 +12,7 @@
  * and the local SQLite file (src/adapters/local/sqlite-delivery-store.ts); one contract suite
  * (test/contract/delivery-store-contract.ts) runs on both.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 export const DeliveryStatus = z.enum(['PROCESSING', 'DONE', 'FAILED'])
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>
@@ -45,6 +46,12 @@ export const DeliveryRecord = z.object({
   outcome: z.string().optional(),
   /** The ignore reason, the session id, or the error code. */
   detail: z.string().optional(),
+  /**
+   * The work this delivery created, recorded as soon as it exists and kept across claims: a
+   * redelivery after a failure reuses it instead of queueing a second prompt.
+   */
+  sessionId: z.string().optional(),
+  promptId: z.string().optional(),
   /** When the record may be dropped. */
   expiresAt: isoDate,
 })
@@ -70,6 +77,11 @@ export interface DeliveryFinish {
   readonly detail?: string
 }
 
+export interface DeliveryWork {
+  readonly sessionId: string
+  readonly promptId?: string
+}
+
 export interface DeliveryStore {
   /**
    * Claims the delivery for processing with one conditional write: wins when the id is new, FAILED,
@@ -79,6 +91,8 @@ export interface DeliveryStore {
   /** Ends a claim. Throws DELIVERY_NOT_FOUND when there is no such delivery. */
   finish(id: string, result: DeliveryFinish): Promise<DeliveryRecord>
   get(id: string): Promise<DeliveryRecord | undefined>
+  /** Records the work the delivery created (see DeliveryRecord.promptId). Throws DELIVERY_NOT_FOUND when there is no such delivery. */
+  recordWork(id: string, work: DeliveryWork): Promise<DeliveryRecord>
   /** The last `limit` deliveries, most recently received first. */
   recent(limit: number): Promise<DeliveryRecord[]>
 }

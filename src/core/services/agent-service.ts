@@ -23,6 +23,7 @@ import {budgetLimits, budgetSpend, dueSessionAlerts, monthlyAlertsFor, notify, s
 /** The agent's outcome code for a prompt that Claude Code stopped at its --max-budget-usd (DESIGN.md). */
 export const AGENT_BUDGET_EXCEEDED = 'AGENT_BUDGET_EXCEEDED'
 import {bootstrapWorkspace} from './workspace-bootstrap.js'
+import {longPoll, sessionTopic} from './change-signals.js'
 
 const BAD_TOKEN_HINT = 'The workspace must send `Authorization: Bearer <the token its bootstrap call answered>`; start a new session if the token was lost.'
 
@@ -55,19 +56,15 @@ export function createAgentService(deps: CoreDeps, observer?: PromptObserver): A
       if (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > MAX_WAIT_SECONDS) {
         throw invalidInput('INVALID_WAIT', `wait must be 0 to ${MAX_WAIT_SECONDS} seconds.`, `Poll with ?wait=${MAX_WAIT_SECONDS}.`)
       }
-      const deadline = deps.clock.now().getTime() + waitSeconds * 1000
-      for (;;) {
+      // Woken at once by a prompt queued in this process; the store poll covers the others.
+      return longPoll(deps, [sessionTopic(sessionId)], waitSeconds * 1000, async () => {
         const session = await liveSession(deps, sessionId)
         // A paused session's prompts wait until its budget is raised (`session budget --add`).
         const claimed = session.paused ? undefined : await claimFirstQueued(deps, session)
-        if (claimed) {
-          await tell((o) => o.claimed(session, claimed))
-          return toPrompt(claimed)
-        }
-        const left = deadline - deps.clock.now().getTime()
-        if (left <= 0) return undefined
-        await deps.clock.sleep(Math.min(deps.settings.pollIntervalMs, left))
-      }
+        if (!claimed) return undefined
+        await tell((o) => o.claimed(session, claimed))
+        return toPrompt(claimed)
+      })
     },
 
     async appendEvents(sessionId, promptId, input) {

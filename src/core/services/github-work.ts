@@ -6,27 +6,34 @@
  * A delivery is verified (signature over the raw body), claimed once by its X-GitHub-Delivery id,
  * decided (core/github/trigger.ts) and acted on:
  * - start: a session owned by `github:<login>` with `source`, its prompt with pr=draft, and the
- *   living comment (queued) on the issue;
+ *   living comment (queued) on the issue; admitted through the repository's queue
+ *   (github-queue.ts), so beyond the stage's limit of sessions per repository it waits, and its
+ *   comment says so;
  * - prompt: a comment on a pull request whose branch is `devflow/<session-id>`: a new prompt in that
  *   session while it is alive, else a new session on that branch (there is no resume yet);
- * - stop: `/devflow stop` ends the session of the issue or pull request;
+ * - stop: `/devflow stop` ends the session of the issue or pull request (or cancels its waiting work);
  * - refuse: a reply comment, nothing runs; ignore: 202, logged by the router.
  *
  * The agent's claim, events and result reach the living comment through the PromptObserver the
  * agent service calls; a session from an issue gets its draft pull request titled from the issue
  * with `Closes #N` (the comment links the pull request, the pull request the issue).
+ *
+ * A delivery that failed midway may be redelivered: the work it created is found again (its queue
+ * item, the prompt recorded on the delivery, its comment by its marker) rather than made twice.
  */
 import {isDevflowError} from '../errors.js'
 import {deliveryClaim, type DeliveryRecord, type DeliveryStore} from '../github/deliveries.js'
+import {DEFAULT_MAX_SESSIONS_PER_REPO, type QueuedTrigger, type TriggerQueue} from '../github/queue.js'
 import {type LivingCommentState, renderLivingComment} from '../github/living-comment.js'
 import type {GithubWorkClient, IssueComment, WebhookRequest, WebhookVerifier} from '../github/ports.js'
 import {livingCommentState} from '../github/progress.js'
 import {decideIntent, SESSION_BRANCH_PREFIX, type TriggerSettings, type WebhookIntent} from '../github/trigger.js'
 import type {PromptRecord, SessionRecord, SessionSource} from '../models.js'
-import type {Caller, SessionApi} from '../session-api.js'
+import type {SessionApi} from '../session-api.js'
 import {isSessionTerminal} from '../state-machine.js'
 import {parseRepoRef} from '../validation.js'
 import type {CoreDeps} from './index.js'
+import {createGithubQueue, type GithubQueue} from './github-queue.js'
 import {updateSessionWithRetry} from './records.js'
 
 export interface GithubWorkDeps {
@@ -34,6 +41,10 @@ export interface GithubWorkDeps {
   readonly deliveries: DeliveryStore
   readonly client: GithubWorkClient
   readonly settings: TriggerSettings
+  /** Triggers waiting for a free slot (items of the deliveries table, or the local SQLite file). */
+  readonly queue: TriggerQueue
+  /** Sessions from GitHub one repository may have at once (a stage setting); DEFAULT_MAX_SESSIONS_PER_REPO when unset. */
+  readonly maxSessionsPerRepo?: number
 }
 
 export interface WebhookResponse {
@@ -60,8 +71,9 @@ export interface PromptObserver {
 /** Edits for progress events are spaced at least this far apart per prompt (GitHub's secondary rate limits). */
 const PROGRESS_EDIT_INTERVAL_MS = 10_000
 
-export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, sessions: SessionApi): {api: GithubWorkApi; observer: PromptObserver} {
+export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, sessions: SessionApi): {api: GithubWorkApi; observer: PromptObserver; queue: GithubQueue} {
   const lastProgressEdit = new Map<string, number>()
+  const queue = createGithubQueue(deps, {queue: github.queue, deliveries: github.deliveries, client: github.client, maxSessionsPerRepo: github.maxSessionsPerRepo ?? DEFAULT_MAX_SESSIONS_PER_REPO}, sessions)
 
   /** The living comment of a prompt: keyed by the prompt id, on the pull request or the issue of the session's source. */
   async function findLivingComment(source: SessionSource, promptId: string): Promise<{number: number; comment: IssueComment} | undefined> {
@@ -121,34 +133,49 @@ export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, session
     },
   }
 
-  async function act(intent: Exclude<WebhookIntent, {kind: 'ignore'}>, deliveryId: string, apiBaseUrl: string | undefined): Promise<WebhookResponse['body']> {
+  async function act(intent: Exclude<WebhookIntent, {kind: 'ignore'}>, delivery: DeliveryRecord, apiBaseUrl: string | undefined): Promise<WebhookResponse['body']> {
+    const deliveryId = delivery.id
+    const retry = delivery.attempts > 1
     const repo = intent.target.repo
-    const comment = (key: string, state: LivingCommentState) => github.client.createComment(repo, intent.target.number, renderLivingComment(key, state))
-    const owner: Caller = {userId: `github:${intent.sender}`, ...(apiBaseUrl ? {apiBaseUrl} : {})}
+    /** The living comment with this key: on a retry the one the failed attempt made, if it got that far. */
+    const comment = async (key: string, state: LivingCommentState): Promise<IssueComment> =>
+      (retry ? await github.client.findComment(repo, intent.target.number, key) : undefined) ?? (await github.client.createComment(repo, intent.target.number, renderLivingComment(key, state)))
+    const ownerId = `github:${intent.sender}`
+    const admit = async (branch: string, source: SessionSource, prompt: string): Promise<WebhookResponse['body']> => {
+      const item = await queue.admit({
+        trigger: {id: deliveryId, repo: repo.fullName, ownerId, sender: intent.sender, branch, source, prompt, issueNumber: intent.target.number, ...(apiBaseUrl ? {apiBaseUrl} : {})},
+        retry,
+      })
+      return admitted(deliveryId, item)
+    }
     switch (intent.kind) {
       case 'refuse': {
         await comment(`refused:${deliveryId}`, {state: 'refused', sender: intent.sender, reason: intent.reason, repo: repo.fullName, ...(intent.permission ? {permission: intent.permission} : {})})
         return {delivery: deliveryId, outcome: 'refuse', reason: intent.reason}
       }
-      case 'start': {
-        const started = await sessions.start(owner, {repo: repo.fullName, branch: intent.branch, idempotencyKey: `github-delivery:${deliveryId}`}, {source: intent.source})
-        return queuePrompt(started.session.id, owner, intent.prompt, intent.sender, deliveryId, 'start', comment)
-      }
+      case 'start':
+        return admit(intent.branch, intent.source, intent.prompt)
       case 'prompt': {
         const session = await deps.sessions.get(intent.sessionId)
         if (session && !isSessionTerminal(session.status) && session.repo.toLowerCase() === repo.fullName.toLowerCase()) {
           // The pull request is where this session's later comments live, also for a session from an issue.
           await updateSessionWithRetry(deps, session, (c) => (c.source?.pullRequest ? undefined : {source: {kind: 'github', repo: c.repo, ...c.source, pullRequest: intent.target.number}}))
-          return queuePrompt(session.id, {userId: session.userId}, intent.prompt, intent.sender, deliveryId, 'prompt', comment)
+          // A retry of a delivery whose prompt was queued before it failed: that prompt, not a second one.
+          const recorded = delivery.sessionId === session.id && delivery.promptId ? await deps.prompts.get(session.id, delivery.promptId) : undefined
+          const prompt = recorded ?? (await sessions.enqueuePrompt({userId: session.userId}, session.id, {text: intent.prompt, pr: 'draft'}))
+          if (!recorded) await github.deliveries.recordWork(deliveryId, {sessionId: session.id, promptId: prompt.id})
+          await comment(prompt.id, {state: 'queued', sender: intent.sender, sessionId: session.id})
+          return {delivery: deliveryId, outcome: 'prompt', sessionId: session.id, promptId: prompt.id}
         }
         // The session ended and `session resume` does not exist yet: a new session on the pull request's branch.
         const source: SessionSource = {kind: 'github', repo: repo.fullName, pullRequest: intent.target.number, ...(intent.source.commentId ? {commentId: intent.source.commentId} : {})}
-        const started = await sessions.start(owner, {repo: repo.fullName, branch: `${SESSION_BRANCH_PREFIX}${intent.sessionId}`, idempotencyKey: `github-delivery:${deliveryId}`}, {source})
-        return queuePrompt(started.session.id, owner, intent.prompt, intent.sender, deliveryId, 'start', comment)
+        return admit(`${SESSION_BRANCH_PREFIX}${intent.sessionId}`, source, intent.prompt)
       }
       case 'stop': {
         const session = intent.sessionId ? await deps.sessions.get(intent.sessionId) : await liveSessionOfIssue(deps, repo.fullName, intent.target.number)
         if (!session || isSessionTerminal(session.status)) {
+          const cancelled = await queue.cancelWaiting(repo.fullName, intent.target.number, intent.sender)
+          if (cancelled.length > 0) return {delivery: deliveryId, outcome: 'stop', reason: `cancelled ${cancelled.length} waiting request(s)`}
           return {delivery: deliveryId, outcome: 'stop', reason: 'no running session for this issue or pull request'}
         }
         const stopped = await sessions.stop({userId: session.userId}, session.id)
@@ -160,20 +187,6 @@ export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, session
         return {delivery: deliveryId, outcome: 'stop', sessionId: stopped.id}
       }
     }
-  }
-
-  async function queuePrompt(
-    sessionId: string,
-    caller: Caller,
-    text: string,
-    sender: string,
-    deliveryId: string,
-    outcome: string,
-    comment: (key: string, state: LivingCommentState) => Promise<IssueComment>,
-  ): Promise<WebhookResponse['body']> {
-    const prompt = await sessions.enqueuePrompt(caller, sessionId, {text, pr: 'draft'})
-    await comment(prompt.id, {state: 'queued', sender, sessionId})
-    return {delivery: deliveryId, outcome, sessionId, promptId: prompt.id}
   }
 
   const api: GithubWorkApi = {
@@ -191,7 +204,7 @@ export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, session
           await github.deliveries.finish(verified.deliveryId, {status: 'DONE', at: deps.clock.now().toISOString(), outcome: 'ignore', detail: intent.reason})
           return {status: 202, body: {delivery: verified.deliveryId, outcome: 'ignore', reason: intent.reason}}
         }
-        const body = await act(intent, verified.deliveryId, request.apiBaseUrl)
+        const body = await act(intent, claim.record, request.apiBaseUrl)
         await github.deliveries.finish(verified.deliveryId, {status: 'DONE', at: deps.clock.now().toISOString(), outcome: body.outcome, detail: body.sessionId ?? body.reason})
         return {status: 202, body}
       } catch (error) {
@@ -203,7 +216,16 @@ export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, session
     },
     recentDeliveries: (limit) => github.deliveries.recent(limit),
   }
-  return {api, observer}
+  return {api, observer, queue}
+}
+
+/** The answer for an admitted trigger: started (with its session and prompt), waiting, or failed to start. */
+function admitted(deliveryId: string, item: QueuedTrigger): WebhookResponse['body'] {
+  const work = {...(item.sessionId ? {sessionId: item.sessionId} : {}), ...(item.promptId ? {promptId: item.promptId} : {})}
+  if (item.state === 'STARTED') return {delivery: deliveryId, outcome: 'start', ...work}
+  if (item.state === 'FAILED') return {delivery: deliveryId, outcome: 'start', reason: item.error?.code ?? 'START_FAILED', ...work}
+  if (item.state === 'CANCELLED') return {delivery: deliveryId, outcome: 'stop', reason: 'cancelled while it waited'}
+  return {delivery: deliveryId, outcome: 'queued', reason: 'the repository is at its limit of sessions from GitHub'}
 }
 
 function senderOf(session: SessionRecord): string {

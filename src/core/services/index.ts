@@ -8,13 +8,14 @@ import {RETENTION_SECONDS} from '../deployment.js'
 import type {AdminPolicy} from '../admins.js'
 import type {AgentApi} from '../agent-api.js'
 import type {BudgetLimits} from '../budgets.js'
-import type {CapacityProvider} from '../models.js'
+import type {CapacityProvider, SessionRecord} from '../models.js'
 import type {Notifier} from '../notifications.js'
 import type {PriceOverride} from '../pricing.js'
 import {NO_REPOSITORIES, type RepositoryAccess} from '../repository-access.js'
 import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime, UsageStore} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
+import {type ChangeSignals, createChangeSignals, signallingStores} from './change-signals.js'
 import {createGithubWork, type GithubWorkApi, type GithubWorkDeps} from './github-work.js'
 import {createReaper, type ReapReport} from './reaper.js'
 import {createSessionService} from './session-service.js'
@@ -105,6 +106,16 @@ export interface CoreDeps {
   github?: GithubWorkDeps
   /** Where prompt, session and budget news goes (the stage's webhook, its SNS topic); nothing is sent when not given. */
   notifier?: Notifier
+  /**
+   * Wakes this process's long polls when a write they wait for lands here (change-signals.ts);
+   * createCoreServices makes one when not given. Pass one to share it between service sets.
+   */
+  signals?: ChangeSignals
+  /**
+   * Told after a session ended (records.ts: endSession, and a STOPPING session found stopped).
+   * Set by createCoreServices, not by a composition root: the GitHub queue drains then.
+   */
+  sessionEnded?: (session: SessionRecord) => Promise<void>
 }
 
 export interface CoreServices {
@@ -119,13 +130,23 @@ export interface CoreServices {
 export type {ReapReport} from './reaper.js'
 export type {GithubWorkApi, GithubWorkDeps, WebhookResponse} from './github-work.js'
 
-export function createCoreServices(deps: CoreDeps): CoreServices {
+export function createCoreServices(given: CoreDeps): CoreServices {
+  const signals = given.signals ?? createChangeSignals()
+  // One copy the services share, so the session-end listener below reaches all of them.
+  const deps: CoreDeps = {...given, signals, ...signallingStores(given, signals)}
   const sessions = createSessionService(deps)
   const github = deps.github ? createGithubWork(deps, deps.github, sessions) : undefined
+  if (github) deps.sessionEnded = github.queue.sessionEnded
+  const reap = createReaper(deps)
   return {
     sessions,
     agent: createAgentService(deps, github?.observer),
     ...(github ? {github: github.api} : {}),
-    reapSessions: createReaper(deps),
+    async reapSessions() {
+      const report = await reap()
+      // Also what a drain that lost its repository's lock to another left behind.
+      await github?.queue.drainAll()
+      return report
+    },
   }
 }

@@ -131,6 +131,7 @@ export async function endSession(
   // A task started by a start that lost the race with this stop is stopped too.
   if (ended.taskArn && ended.taskArn !== record.taskArn) await deps.runtime.stop(ended.taskArn, reason?.message ?? 'Stopped by DevFlow')
   await cancelOpenPrompts(deps, ended.id, `The session ${status === 'FAILED' ? 'failed' : 'was stopped'} before the prompt finished.`)
+  await deps.sessionEnded?.(ended)
   return ended
 }
 

@@ -8,7 +8,7 @@ import {decidePromptStart, raisedSessionBudget} from '../budgets.js'
 import {conflict, invalidInput, isDevflowError, tooLarge} from '../errors.js'
 import {hashToken, sessionIdForIdempotencyKey} from '../ids.js'
 import {createPageTokens} from '../page-tokens.js'
-import {type Prompt, type PromptEvent, type Page, type Session, type SessionRecord, toPrompt, toSession} from '../models.js'
+import {type Prompt, type Page, type Session, type SessionRecord, toPrompt, toSession} from '../models.js'
 import type {TaskState} from '../ports.js'
 import {
   AddBudgetRequest,
@@ -18,6 +18,7 @@ import {
   type Health,
   type ListSessionsOptions,
   MAX_PROMPT_BYTES,
+  type PromptEventsPage,
   PromptRequest,
   type SessionApi,
   StartSessionRequest,
@@ -33,6 +34,7 @@ import {assertRepositoryAllowed, repositoryChoices} from '../repository-access.j
 import {parseRequest} from './parse.js'
 import {budgetLimits, budgetSpend, notify, reachedThresholds, sessionRecordCost, sessionRef} from './spend.js'
 import {usageReport} from './usage.js'
+import {eventsWaitSeconds, readPromptEvents} from './prompt-events.js'
 
 const MAX_PAGE = 100
 const MAX_SEQ_ATTEMPTS = 10
@@ -176,15 +178,13 @@ export function createSessionService(deps: CoreDeps): SessionApi {
       return toPrompt(await loadPrompt(deps, session.id, promptId))
     },
 
-    async promptEvents(caller, sessionId, promptId, after): Promise<Page<PromptEvent>> {
+    async promptEvents(caller, sessionId, promptId, after, options = {}): Promise<PromptEventsPage> {
       if (!Number.isSafeInteger(after) || after < 0) {
         throw invalidInput('INVALID_CURSOR', `"${after}" is not an event cursor.`, 'Pass the seq of the last event you have (0 for all).')
       }
+      eventsWaitSeconds(options)
       const session = await loadOwnedSession(deps, caller, sessionId)
-      const prompt = await loadPrompt(deps, session.id, promptId)
-      const items = await deps.prompts.listEvents(prompt.id, after, MAX_PAGE)
-      const last = items.at(-1)
-      return {items, ...(items.length === MAX_PAGE && last ? {nextToken: String(last.seq)} : {})}
+      return readPromptEvents(deps, session, promptId, after, options)
     },
 
     async editor(caller, sessionId): Promise<EditorInfo> {
@@ -393,13 +393,15 @@ export async function reconcile(deps: CoreDeps, record: SessionRecord): Promise<
   if (!task || task.lastStatus === 'STOPPED') {
     const stoppedAt = task?.stoppedAt ?? deps.clock.now().toISOString()
     if (record.status === 'STOPPING') {
-      return endingTask(deps, (marksStop) =>
+      const stopped = await endingTask(deps, (marksStop) =>
         updateSessionWithRetry(deps, record, (c) => {
           const changes = c.status === 'STOPPING' ? {status: 'STOPPED' as const, ...(c.taskStartedAt && !c.taskStoppedAt ? {taskStoppedAt: stoppedAt} : {})} : undefined
           marksStop(changes)
           return changes
         }),
       )
+      await deps.sessionEnded?.(stopped)
+      return stopped
     }
     const outcome = taskOutcome(task)
     const ended = await endSession(deps, record, outcome.status, outcome.error, 'TASK_EXITED', stoppedAt)

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {DevflowError} from '../../../src/core/errors.js'
 import {createPageTokens} from '../../../src/core/page-tokens.js'

@@ -92,7 +92,41 @@ describe('local platform rules', function () {
       expect(registry.register(project, '/')).to.equal('local/project')
       const snapshot = registry.cloneUrlOf('local/project') as string
       expect(snapshot).to.equal(join(dir, 'repos', 'project.git'))
+      // The copy runs in the background; a session waits for it (import-gated-runtime.ts).
+      const pending = registry.pendingImport('local/project')
+      expect(pending).to.be.instanceOf(Promise)
+      await pending
+      expect(registry.pendingImport('local/project')).to.equal(undefined)
       expect(execFileSync('git', ['--git-dir', snapshot, 'show', 'main:index.js'], {encoding: 'utf8'})).to.equal('console.log(1)\n')
+      // Registered once: the same path again neither copies nor waits.
+      expect(registry.register(project, '/')).to.equal('local/project')
+      expect(registry.pendingImport('local/project')).to.equal(undefined)
+      db.close()
+    })
+
+    it('an import that fails in the background rejects with why, removes its copy and unregisters the name', async function () {
+      const db = openLocalDatabase(join(dir, 'db'))
+      const registry = new LocalRepoRegistry(db, join(dir, 'repos'))
+      const project = join(dir, 'project')
+      await mkdir(project)
+      await writeFile(join(project, 'index.js'), 'console.log(1)\n')
+      // A stale index lock in the snapshot repository: git refuses to add (even as root).
+      await mkdir(join(dir, 'repos', 'project.git'), {recursive: true})
+      await writeFile(join(dir, 'repos', 'project.git', 'snapshot-index.lock'), '')
+      expect(registry.register(project, '/')).to.equal('local/project')
+      const failure = await registry.pendingImport('local/project')?.then(
+        () => undefined,
+        (error: unknown) => error as DevflowError,
+      )
+      expect(failure?.code).to.equal('REPO_SNAPSHOT_FAILED')
+      expect(failure?.message).to.include('snapshot-index.lock')
+      expect(existsSync(join(dir, 'repos', 'project.git'))).to.equal(false)
+      expect(registry.cloneUrlOf('local/project')).to.equal(undefined)
+      expect(registry.pendingImport('local/project')).to.equal(undefined)
+      // The lock is gone with the copy: the next start imports again, and succeeds.
+      expect(registry.register(project, '/')).to.equal('local/project')
+      await registry.pendingImport('local/project')
+      expect(execFileSync('git', ['--git-dir', join(dir, 'repos', 'project.git'), 'show', 'main:index.js'], {encoding: 'utf8'})).to.equal('console.log(1)\n')
       db.close()
     })
 
@@ -129,6 +163,7 @@ describe('local platform rules', function () {
       // What .gitignore keeps out does not count.
       await writeFile(join(project, '.gitignore'), 'f[0-3].txt\n')
       expect(byCount.register(project, '/')).to.equal('local/big')
+      await byCount.pendingImport('local/big')
       db.close()
     })
 

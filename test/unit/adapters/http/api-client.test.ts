@@ -58,6 +58,18 @@ describe('HttpSessionApi over a SigV4-checking server', () => {
     const events = await api().promptEvents(caller, session.id, 'p-abcdefghijklmnopqrst', 3)
     expect(events.items[0].text).to.equal('hi')
     expect(server.requests[1].url).to.equal(`/prod/sessions/${session.id}/prompts/p-abcdefghijklmnopqrst/events?after=3`)
+    expect(events).not.to.have.property('status')
+  })
+
+  it('long-polls the events with a signed wait, and reads the prompt status the page carries', async () => {
+    reply = () => ({status: 200, body: {items: [], status: 'SUCCEEDED'}})
+    const page = await api().promptEvents(caller, session.id, 'p-abcdefghijklmnopqrst', 7, {waitSeconds: 20})
+    expect(page).to.deep.equal({items: [], status: 'SUCCEEDED'})
+    expect(server.requests[0].url).to.equal(`/prod/sessions/${session.id}/prompts/p-abcdefghijklmnopqrst/events?after=7&wait=20`)
+    // A status the client does not know is left out rather than trusted.
+    reply = () => ({status: 200, body: {items: [], status: 'SLEEPING'}})
+    expect(await api().promptEvents(caller, session.id, 'p-abcdefghijklmnopqrst', 7, {waitSeconds: 0})).to.deep.equal({items: []})
+    expect(server.requests[1].url).to.equal(`/prod/sessions/${session.id}/prompts/p-abcdefghijklmnopqrst/events?after=7`)
   })
 
   it('lists every user\'s sessions at the admins\' route, reads the repository choices, and passes a 403 on as exit 4', async () => {
