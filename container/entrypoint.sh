@@ -20,6 +20,9 @@ DEVFLOW_LIB_DIR=${DEVFLOW_LIB_DIR:-$SCRIPT_DIR/lib}
 # shellcheck source=lib/devflow-common.sh
 . "$DEVFLOW_LIB_DIR/devflow-common.sh"
 DEVFLOW_LOG_NAME=entrypoint
+# The warm pool's path (DEVFLOW_WARM_ID set: a task started with no session).
+# shellcheck source=lib/warm-pool.sh
+. "$DEVFLOW_LIB_DIR/warm-pool.sh"
 
 WORKSPACE_DIR=${WORKSPACE_DIR:-$HOME/workspace}
 STATE_DIR=${STATE_DIR:-$HOME/.devflow}
@@ -282,12 +285,17 @@ stop_children() {
 
 main() {
   trap on_stop_signal TERM INT
-  check_environment
-  bootstrap_workspace
+  if [ -n "${DEVFLOW_WARM_ID:-}" ]; then
+    wait_for_assignment
+  else
+    check_environment
+    bootstrap_workspace
+  fi
   mkdir -p "$WORKSPACE_DIR"
   clone_repository
   run_repository_setup
-  start_editor
+  # A warm task started its editor (or found none) before it was assigned.
+  [ -n "${WARM_EDITOR_TRIED:-}" ] || start_editor
   unset EDITOR_PASSWORD
   "$AI_WORKFLOW_BIN" &
   AGENT_PID=$!

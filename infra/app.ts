@@ -10,6 +10,7 @@ import {App, Validations} from 'aws-cdk-lib'
 import {AwsSolutionsChecks} from 'cdk-nag'
 
 import {invalidInput} from '../src/core/errors.js'
+import {parseWarmSchedule} from '../src/core/warm-pool.js'
 import {parseMaxSessionsPerRepo} from '../src/core/github/queue.js'
 import {budgetLimitsFrom, egressSettingsFrom, notificationSettingsFrom, priceOverrideFrom} from './guardrails.js'
 import {NO_REPOSITORIES, parseRepositoryAccess, type RepositoryAccess} from '../src/core/repository-access.js'
@@ -49,7 +50,8 @@ export function buildApp(options: BuildAppOptions = {}): App {
       network: networkSettings(context, stage),
       image: imageFrom(context),
       projectRoot,
-      warmTasks: optionalCount(context, CONTEXT_KEYS.warmTasks),
+      warmTasks: perStage(context, CONTEXT_KEYS.warmTasks, stage, optionalCount),
+      warmSchedule: perStage(context, CONTEXT_KEYS.warmSchedule, stage, warmScheduleFrom),
       alarmEmail: optionalString(context, CONTEXT_KEYS.alarmEmail),
       forMoto: emulatorFrom(context) === 'moto',
       egress: egressSettingsFrom(context, STAGES[stage]),
@@ -118,6 +120,23 @@ function repositoriesFrom(context: Record<string, unknown>): RepositoryAccess {
   const value = context[CONTEXT_KEYS.repositories]
   if (value === undefined || value === null || value === '') return NO_REPOSITORIES
   return parseRepositoryAccess(typeof value === 'string' ? value : JSON.stringify(value), `The context ${CONTEXT_KEYS.repositories}`)
+}
+
+/** A setting given for every stage, or per stage as {"dev": ..., "prod": ...} (a stage left out keeps its default). */
+function perStage<T>(context: Record<string, unknown>, key: string, stage: StageName, read: (source: Record<string, unknown>, key: string) => T | undefined): T | undefined {
+  const value = context[key]
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const own = (value as Record<string, unknown>)[stage]
+    return own === undefined ? undefined : read({[`${key}.${stage}`]: own}, `${key}.${stage}`)
+  }
+  return read(context, key)
+}
+
+/** `devflow:warmSchedule` (src/core/warm-pool.ts parseWarmSchedule), checked at synth. */
+function warmScheduleFrom(context: Record<string, unknown>, key: string): string | undefined {
+  const raw = optionalString(context, key)
+  if (raw !== undefined) parseWarmSchedule(raw, key)
+  return raw
 }
 
 function maxSessionsPerRepoFrom(context: Record<string, unknown>): number | undefined {

@@ -61,8 +61,10 @@ export interface StageSettings {
   readonly pointInTimeRecovery: boolean
   readonly deletionProtection: boolean
   readonly logRetention: RetentionDays
-  /** How many on-demand workspace tasks the service keeps warm. */
+  /** How many workspace tasks the warm pool keeps ready (outside the schedule's windows). */
   readonly warmTasks: number
+  /** The pool's size by time of day (core/warm-pool.ts parseWarmSchedule); none: always warmTasks. */
+  readonly warmSchedule?: string
   /** Per-task defaults of the workspace task definition. */
   readonly taskCpu: number
   readonly taskMemoryMiB: number
@@ -151,8 +153,10 @@ export const CONTEXT_KEYS = {
   /** The workspace image: a digest (sha256:...) wins over a tag. */
   imageDigest: 'devflow:imageDigest',
   imageTag: 'devflow:imageTag',
-  /** Overrides the stage's warm task count. */
+  /** Overrides the stage's warm pool size: N for every stage, or {"dev": N, "prod": M}. */
   warmTasks: 'devflow:warmTasks',
+  /** The warm pool's size by time of day (UTC), e.g. "mon-fri 07:00-19:00=3"; a string or {"<stage>": string}. */
+  warmSchedule: 'devflow:warmSchedule',
   /** An e-mail address subscribed to the alarm topic. */
   alarmEmail: 'devflow:alarmEmail',
   /** `open` turns the egress allow-list off; `allowList` (the stages' default) keeps it. */

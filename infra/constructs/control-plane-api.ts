@@ -16,7 +16,7 @@ import {
 } from 'aws-cdk-lib'
 import {Construct} from 'constructs'
 
-import {REAPER_LAMBDA, ROUTES, type RouteSpec} from '../../src/api/routes.js'
+import {REAPER_LAMBDA, ROUTES, type RouteSpec, WARM_POOL_KEEPER_TASK} from '../../src/api/routes.js'
 import {invalidInput} from '../../src/core/errors.js'
 
 export interface ControlPlaneApiProps {
@@ -34,6 +34,8 @@ export interface ControlPlaneApiProps {
   readonly agentThrottlingBurstLimit: number
   /** @default every 5 minutes */
   readonly reaperSchedule?: events.Schedule
+  /** Run the warm pool's keeper every minute (the reaper function with the keeper's event). @default false */
+  readonly warmPoolKeeper?: boolean
   /** @default 10 seconds */
   readonly defaultTimeout?: Duration
 }
@@ -153,6 +155,13 @@ export class ControlPlaneApi extends Construct {
       schedule: props.reaperSchedule ?? events.Schedule.rate(Duration.minutes(5)),
       targets: [new targets.LambdaFunction(this.reaper, {retryAttempts: 2})],
     })
+    if (props.warmPoolKeeper) {
+      new events.Rule(this, 'WarmPoolKeeperSchedule', {
+        description: 'Keeps the warm pool at its target (src/core/services/warm-pool.ts)',
+        schedule: events.Schedule.rate(Duration.minutes(1)),
+        targets: [new targets.LambdaFunction(this.reaper, {retryAttempts: 0, event: events.RuleTargetInput.fromObject({task: WARM_POOL_KEEPER_TASK})})],
+      })
+    }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Active tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',

@@ -26,6 +26,8 @@ export class SessionData extends Construct {
   readonly githubDeliveries: dynamodb.Table
   /** The usage ledger (src/core/usage-ledger.ts): running sums per owner-month, stage-month and day, kept without TTL. */
   readonly usage: dynamodb.Table
+  /** The warm pool's tasks and its hit/miss counters (src/adapters/aws/dynamo-warm-pool-store.ts). */
+  readonly warmPool: dynamodb.Table
 
   constructor(scope: Construct, id: string, props: SessionDataProps = {}) {
     super(scope, id)
@@ -78,6 +80,11 @@ export class SessionData extends Construct {
       partitionKey: {name: 'scope', type: dynamodb.AttributeType.STRING},
       sortKey: {name: 'period', type: dynamodb.AttributeType.STRING},
     })
+    this.warmPool = new dynamodb.Table(this, 'WarmPool', {
+      ...common,
+      tableName: TABLE_NAMES.warmPool,
+      partitionKey: {name: 'warm_id', type: dynamodb.AttributeType.STRING},
+    })
     if (!props.pointInTimeRecovery) {
       Validations.of(this).acknowledge({id: 'AwsSolutions-DDB3', reason: 'Point-in-time recovery is a prod setting (infra/stages.ts); other stages hold disposable data.'})
     }
@@ -97,7 +104,14 @@ export class SessionData extends Construct {
       }),
     )
   }
+
+  grantWarmPoolAccess(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({actions: WARM_POOL_ACTIONS.map((action) => `dynamodb:${action}`), resources: [this.warmPool.tableArn]}))
+  }
 }
+
+/** The warm pool store's calls: its records are removed once handed over or stopped, so DeleteItem too. */
+export const WARM_POOL_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Scan', 'DeleteItem'] as const
 
 /** What the stores in src/adapters/aws send (a TransactWriteItems of Puts is authorised as PutItem). */
 export const ITEM_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'Scan'] as const

@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib'
 import {Construct} from 'constructs'
 
-import {EDITOR_PORT, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
+import {EDITOR_PORT, TASK_TAGS, WORKSPACE_CONTAINER_NAME} from '../../src/core/deployment.js'
 import type {CapacityProvider} from '../../src/core/models.js'
 
 export const WORKSPACE_TASK_FAMILY = 'devflow-workspace'
@@ -24,7 +24,7 @@ export type WorkspaceImage = {readonly digest: string} | {readonly tag: string}
 export interface WorkspaceComputeProps {
   readonly vpc: ec2.IVpc
   readonly securityGroup: ec2.ISecurityGroup
-  /** Where the warm-pool service places its tasks. */
+  /** The subnets' kind (workspace tasks are placed by RunTask with the API's subnet list). */
   readonly subnetType: ec2.SubnetType
   readonly repository: ecr.IRepository
   readonly image: WorkspaceImage
@@ -35,19 +35,13 @@ export interface WorkspaceComputeProps {
   readonly cpu?: number
   /** @default 4096 */
   readonly memoryMiB?: number
-  /** Tasks the on-demand service keeps running. @default 0 */
-  readonly warmTasks?: number
   readonly logRetention: logs.RetentionDays
-  /**
-   * Leave out the warm-pool service: moto_server's ECS fails on a capacity provider strategy.
-   * @default true
-   */
-  readonly warmPoolService?: boolean
 }
 
 /**
  * Seed I-8 and I-10: the ECS cluster (Fargate and Fargate Spot, Container Insights), the
- * code-server task definition, its two roles, and a service for warm on-demand tasks.
+ * code-server task definition and its two roles. The warm pool is not an ECS service: the pool
+ * keeper (src/core/services/warm-pool.ts) runs its tasks with RunTask, so a start can take one over.
  *
  * The task role deliberately holds nothing but what ECS Exec needs (the ssmmessages channel and
  * appending to its own log group): whatever the agent runs in its shell must not reach the tables,
@@ -62,7 +56,6 @@ export class WorkspaceCompute extends Construct {
   /** ECS Exec session logs, written by the SSM agent in the task. */
   readonly execLogGroup: logs.LogGroup
   readonly container: ecs.ContainerDefinition
-  readonly service?: ecs.FargateService
 
   constructor(scope: Construct, id: string, props: WorkspaceComputeProps) {
     super(scope, id)
@@ -145,20 +138,6 @@ export class WorkspaceCompute extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ecr:GetAuthorizationToken supports no resource-level permissions; the pull actions are scoped to the repository.',
     })
-
-    if (props.warmPoolService ?? true) {
-      this.service = new ecs.FargateService(this, 'WarmPool', {
-        cluster: this.cluster,
-        taskDefinition: this.taskDefinition,
-        desiredCount: props.warmTasks ?? 0,
-        vpcSubnets: {subnetType: props.subnetType},
-        securityGroups: [props.securityGroup],
-        assignPublicIp: false,
-        enableExecuteCommand: true,
-        capacityProviderStrategies: [{capacityProvider: 'FARGATE', weight: 1}],
-        circuitBreaker: {enable: true, rollback: false},
-      })
-    }
   }
 
   /**
@@ -213,6 +192,10 @@ export class WorkspaceCompute extends Construct {
     principal.addToPrincipalPolicy(new iam.PolicyStatement({actions: ['ecs:DescribeClusters'], resources: [this.cluster.clusterArn]}))
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({actions: ['ecs:TagResource'], resources: [taskArns], conditions: {StringEquals: {'ecs:CreateAction': 'RunTask'}}}),
+    )
+    // A warm task taken by a session is tagged with its owner and session (EcsTaskRuntime.adopt): those two tags only.
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({actions: ['ecs:TagResource'], resources: [taskArns], conditions: {'ForAllValues:StringEquals': {'aws:TagKeys': [TASK_TAGS.owner, TASK_TAGS.session]}}}),
     )
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({

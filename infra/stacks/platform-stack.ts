@@ -42,6 +42,8 @@ export interface PlatformStackProps extends StackProps {
   readonly image: WorkspaceImage
   readonly projectRoot: string
   readonly warmTasks?: number
+  /** @default the stage's */
+  readonly warmSchedule?: string
   readonly alarmEmail?: string
   /** Leave out what moto_server's CloudFormation cannot create (see README). @default false */
   readonly forMoto?: boolean
@@ -109,10 +111,10 @@ export class PlatformStack extends Stack {
       capacity: stage.capacity,
       cpu: stage.taskCpu,
       memoryMiB: stage.taskMemoryMiB,
-      warmTasks: props.warmTasks ?? stage.warmTasks,
       logRetention: stage.logRetention,
-      warmPoolService: !forMoto,
     })
+    const warmTasks = props.warmTasks ?? stage.warmTasks
+    const warmSchedule = props.warmSchedule ?? stage.warmSchedule
 
     const subnetIds = Fn.join(',', this.network.workspaceSubnetIds)
     this.api = new ControlPlaneApi(this, 'ControlPlane', {
@@ -151,8 +153,15 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.repositories]: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
         [LAMBDA_ENV.egress]: egressPolicyText(egress),
         [LAMBDA_ENV.usageTable]: this.data.usage.tableName,
+        [LAMBDA_ENV.warmPoolTable]: this.data.warmPool.tableName,
+        [LAMBDA_ENV.warmTasks]: String(warmTasks),
+        ...(warmSchedule ? {[LAMBDA_ENV.warmSchedule]: warmSchedule} : {}),
       },
+      warmPoolKeeper: warmTasks > 0 || warmSchedule !== undefined,
     })
+    // The keeper's warm tasks call the API back; the route functions derive it from their request.
+    this.api.reaper.addEnvironment(LAMBDA_ENV.agentApiUrl, this.api.api.url)
+    this.data.grantWarmPoolAccess(this.api.role)
     this.api.grantInvokeWorkspaceRoutes(this.compute.taskRole)
     this.data.grantItemAccess(this.api.role)
     this.compute.grantRunAndStopTasks(this.api.role)
@@ -211,6 +220,18 @@ export class PlatformStack extends Stack {
         reason: 'A secret referred to by name: Secrets Manager appends six random characters to its ARN, matched by the wildcard.',
       })
     }
+    if (warmTasks > 0 || warmSchedule !== undefined) {
+      // The keeper logs one `warm pool` line a minute (src/api/lambda.ts): the pool's size, hits and misses.
+      this.monitoring.dashboard.addWidgets(
+        new cloudwatch.LogQueryWidget({
+          title: 'Warm pool: target, warm, starting; hits and misses so far',
+          logGroupNames: [this.api.reaper.logGroup.logGroupName],
+          queryLines: ['filter message = "warm pool"', 'stats max(target) as target, min(warm) as warm, max(starting) as starting, max(hits) as hits, max(misses) as misses by bin(5m)'],
+          view: cloudwatch.LogQueryVisualizationType.LINE,
+          width: 12,
+        }),
+      )
+    }
     if (this.egressFirewall) {
       this.monitoring.dashboard.addWidgets(new cloudwatch.GraphWidget({title: 'Blocked DNS look-ups (egress allow-list)', left: [this.egressFirewall.metricBlockedQueries()], width: 12}))
     }
@@ -240,6 +261,7 @@ export class PlatformStack extends Stack {
       repositories: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
       egress: egressPolicyText(egress),
       usageTable: this.data.usage.tableName,
+      warmPoolTable: this.data.warmPool.tableName,
       adminRoleArns: this.access.operator.roleArn,
     }
     for (const [key, value] of Object.entries(outputs) as [DeploymentKey, string | undefined][]) {

@@ -10,6 +10,7 @@ import {LAMBDA_ENV} from '../core/deployment.js'
 import {type CoreServices, createCoreServices, type ReapReport} from '../core/services/index.js'
 import {withConsoleCors} from './console-cors.js'
 import {type ApiRouter, createApiRouter, type RouterLogger} from './router.js'
+import {WARM_POOL_KEEPER_TASK} from './routes.js'
 
 const logger = new Logger({serviceName: 'devflow-api'})
 
@@ -57,10 +58,19 @@ export function apiHandler(): (event: APIGatewayProxyEvent, context: Context) =>
 
 /** The scheduled reaper's handler. */
 export function reaperHandler(): (event: unknown, context: Context) => Promise<ReapReport> {
-  return async (_event, context) => {
+  return async (event, context) => {
     logger.addContext(context)
-    const report = await (await coreServices()).reapSessions()
-    logger.info('reaped sessions', {checked: report.checked, stopped: report.stopped.length, reconciled: report.reconciled, failures: report.failures})
+    const services = await coreServices()
+    // The warm pool's own schedule (every minute) runs only the keeper; the reaper's runs both.
+    const keepOnly = (event as {task?: string} | undefined)?.task === WARM_POOL_KEEPER_TASK
+    const report = keepOnly ? {checked: 0, stopped: [], reconciled: 0, failures: []} : await services.reapSessions()
+    if (!keepOnly) logger.info('reaped sessions', {checked: report.checked, stopped: report.stopped.length, reconciled: report.reconciled, failures: report.failures})
+    if (services.warmPool) {
+      const kept = await services.warmPool.keep()
+      const status = await services.warmPool.status()
+      // One line per round: the dashboard's warm pool widget reads these fields.
+      logger.info('warm pool', {...status, started: kept.started.length, dropped: kept.dropped.length, recycled: kept.recycled.length, trimmed: kept.trimmed.length, failures: kept.failures})
+    }
     return report
   }
 }

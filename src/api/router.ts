@@ -157,6 +157,11 @@ function routeHandlers(services: CoreServices, logger: RouterLogger): Record<str
       await authenticateAgent(services, event, params.id)
       return json(200, await services.agent.githubToken(params.id))
     },
+    'POST /agent/warm/{id}/register': async ({event, params}) => json(200, await warmPoolOf(services).register(params.id, workspaceProof(event))),
+    'POST /agent/warm/{id}/claim': async ({event, params, query}) => {
+      const assignment = await warmPoolOf(services).claim(params.id, bearerToken(event), intParam(query, 'wait') ?? MAX_WAIT_SECONDS)
+      return assignment ? json(200, assignment) : {statusCode: 204, headers: {}, body: ''}
+    },
     'POST /github/webhook': async ({event}) => {
       if (!services.github) {
         throw notFound('GITHUB_WEBHOOKS_NOT_CONFIGURED', 'This server does not take GitHub webhooks.', 'Point the GitHub App at a deployed stage (`devflow github status` shows the URL) or at `devflow api serve`.')
@@ -211,6 +216,11 @@ function workspaceProof(event: APIGatewayProxyEvent): WorkspaceProof | undefined
   if (principalArn) return {kind: 'task-role', principalArn}
   const nonce = bearerToken(event)
   return nonce ? {kind: 'nonce', nonce} : undefined
+}
+
+function warmPoolOf(services: CoreServices): NonNullable<CoreServices['warmPool']> {
+  if (!services.warmPool) throw notFound('WARM_POOL_NOT_CONFIGURED', 'This platform keeps no warm pool.', 'Set devflow:warmTasks (or `devflow local up --warm N`) to keep warm tasks.')
+  return services.warmPool
 }
 
 function bearerToken(event: APIGatewayProxyEvent): string | undefined {

@@ -49,6 +49,9 @@ export const ROUTES: readonly RouteSpec[] = [
   {method: 'POST', path: '/agent/sessions/{id}/heartbeat', lambda: 'agent-heartbeat', auth: 'agent'},
   {method: 'POST', path: '/agent/sessions/{id}/github-token', lambda: 'agent-github-token', auth: 'agent'},
   {method: 'POST', path: '/github/webhook', lambda: 'github-webhook', auth: 'github'},
+  // The warm pool's tasks (core/services/warm-pool.ts): register with the task's proof, then poll with the token it answered.
+  {method: 'POST', path: '/agent/warm/{id}/register', lambda: 'agent-warm-register', auth: 'workspace'},
+  {method: 'POST', path: '/agent/warm/{id}/claim', lambda: 'agent-warm-claim', auth: 'agent', timeoutSeconds: 29},
 ]
 
 /** Where GitHub sends the App's webhooks: the API's URL plus this path (`devflow github status`). */
@@ -56,3 +59,6 @@ export const GITHUB_WEBHOOK_PATH = '/github/webhook'
 
 /** Not an API route: runs on a schedule and stops idle or expired sessions. */
 export const REAPER_LAMBDA = 'reap-sessions'
+
+/** The event of the warm pool's every-minute schedule: the reaper function then runs only the pool keeper. */
+export const WARM_POOL_KEEPER_TASK = 'warm-pool'

@@ -106,11 +106,19 @@ export function sessionDetail(session: Session, options: FormatOptions = {}): st
         session.paused ? paint(`yes: the budget is spent; add to it with \`devflow session budget ${session.id} --add 5\``, 'yellow', color) : undefined,
       ],
       ['Stop reason', session.stopReason],
+      ['Started', startedHow(session)],
       ['Task', session.taskArn],
       ['Error', session.error ? paint(`${session.error.code}: ${session.error.message}`, 'red', color) : undefined],
     ],
     color,
   )
+}
+
+/** A warm pool's task or a cold one, and how long the workspace took to be RUNNING. */
+function startedHow(session: Session): string | undefined {
+  const took = session.timeToRunningMs === undefined ? '' : `, RUNNING after ${session.timeToRunningMs < 10_000 ? `${session.timeToRunningMs} ms` : `${(session.timeToRunningMs / 1000).toFixed(1)} s`}`
+  if (!session.warm && took === '') return undefined
+  return `${session.warm ? 'from the warm pool' : 'cold (a new task)'}${took}`
 }
 
 export function eventLine(event: PromptEvent, color = colorEnabled(process.stderr)): string {

@@ -11,6 +11,7 @@ import {DEFAULT_LOCAL_EGRESS, parseEgressPolicy} from '../core/egress-policy.js'
 import {egressCheck} from '../operations/egress-check.js'
 import type {CheckResult} from '../operations/doctor.js'
 import {doctorLines} from '../cli/doctor-format.js'
+import {openSessionClient} from '../cli/session-client.js'
 import {type DoctorReport, runDoctor} from '../operations/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
@@ -22,6 +23,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const aws = await this.awsEnvironmentEvenWithBrokenConfig()
     const github = await this.githubCheckOfDeployedStage(aws)
     const egress = await this.egressCheckOfStage()
+    const warmPool = await this.warmPoolOfDeployedStage(aws)
     const report = await runDoctor({
       nodeVersion: process.versions.node,
       configPath: configPath(),
@@ -31,6 +33,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       sessionManagerPluginVersion: () => toolVersion('session-manager-plugin', ['--version']),
       ...(github ? {githubWebhooks: github} : {}),
       ...(egress ? {egress} : {}),
+      ...(warmPool ? {warmPool} : {}),
     })
     for (const line of doctorLines(report)) this.terminal.print(line)
     process.exitCode = report.exitCode
@@ -80,6 +83,25 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     }
     const saved = config.getStageData(stage, 'deployment')?.egress
     return saved ? () => egressCheck({stage, enforcer: 'dns-firewall', policy: parseEgressPolicy(saved)}) : undefined
+  }
+
+  /** The stage API's health (SigV4, or the local token), for its warm pool; undefined without a deployed or local stage. */
+  private async warmPoolOfDeployedStage(aws: AwsEnvironment) {
+    let stage: string
+    let config: ConfigFile
+    try {
+      stage = await this.stage()
+      config = await this.configFile()
+    } catch {
+      return undefined
+    }
+    if (!config.getStageData(stage, 'deployment')?.apiUrl) return undefined
+    const endpoint = await this.setting('endpoint')
+    const userAgent = `devflow-cli/${this.config.version}`
+    return async () => {
+      const client = await openSessionClient({admin: false, stage, endpoint, config, aws, userAgent, adminApi: () => Promise.reject(new Error('doctor uses the API'))})
+      return (await client.api.health()).warmPool
+    }
   }
 
   /** A corrupt config file is one of the things doctor reports, so it must not stop the other checks. */

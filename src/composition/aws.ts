@@ -25,6 +25,10 @@ import {parseMaxSessionsPerRepo} from '../core/github/queue.js'
 import {DEFAULT_TRIGGER_LABEL} from '../core/github/trigger.js'
 import {DynamoPromptStore} from '../adapters/aws/dynamo-prompt-store.js'
 import {DynamoSessionStore} from '../adapters/aws/dynamo-session-store.js'
+import {DynamoWarmPoolStore} from '../adapters/aws/dynamo-warm-pool-store.js'
+import type {WarmPoolDeps} from '../core/services/index.js'
+import {DEFAULT_CAPACITY} from '../core/validation.js'
+import {DEFAULT_WARM_POOL_SETTINGS, parseWarmSchedule} from '../core/warm-pool.js'
 import {ecsApi, EcsTaskRuntime} from '../adapters/aws/ecs-task-runtime.js'
 import {type AwsEnvironment, awsClientConfig} from '../adapters/aws/environment.js'
 import {CachedSecretReader} from '../adapters/aws/secret-reader.js'
@@ -83,6 +87,11 @@ export interface AwsPlatformConfig {
   readonly egress?: string
   /** The usage ledger's table (core/usage-ledger.ts). */
   readonly usageTable: string
+  /** The warm pool (core/warm-pool.ts); none unless it has a size or a schedule. */
+  readonly warmPoolTable?: string
+  readonly warmTasks?: number
+  readonly warmSchedule?: string
+  readonly warmMaxAgeSeconds?: number
   /** IAM roles whose sessions are admins (the operator role); console admins are the Cognito group CONSOLE_ADMIN_GROUP. */
   readonly adminRoleArns?: readonly string[]
 }
@@ -107,10 +116,10 @@ function emulator(value: string | undefined): Emulator | undefined {
   return known
 }
 
-function optionalCount(value: string | undefined, name: string): number | undefined {
+function optionalCount(value: string | undefined, name: string, min = 1): number | undefined {
   if (value === undefined || value === '') return undefined
   const count = Number(value)
-  if (!Number.isSafeInteger(count) || count < 1) throw invalidInput('INVALID_PLATFORM_SETTING', `${name} must be a whole number above 0, not "${value}".`, 'Fix the stage setting and redeploy.')
+  if (!Number.isSafeInteger(count) || count < min) throw invalidInput('INVALID_PLATFORM_SETTING', `${name} must be a whole number of at least ${min}, not "${value}".`, 'Fix the stage setting and redeploy.')
   return count
 }
 
@@ -162,6 +171,10 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       usageTable: read('usageTable') ?? TABLE_NAMES.usage,
       ...(read('adminRoleArns') ? {adminRoleArns: list(read('adminRoleArns'))} : {}),
       ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
+      warmPoolTable: read('warmPoolTable'),
+      warmTasks: optionalCount(read('warmTasks'), LAMBDA_ENV.warmTasks, 0),
+      warmSchedule: read('warmSchedule'),
+      warmMaxAgeSeconds: optionalCount(read('warmMaxAgeSeconds'), LAMBDA_ENV.warmMaxAgeSeconds),
     },
     origin,
   )
@@ -192,7 +205,9 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
   const secrets = new CachedSecretReader(new SecretsManagerClient(clientConfig), systemClock)
   const readAppSecret = () => secrets.readJson(config.githubAppSecretArn)
   const github = new GithubApp(readAppSecret, config.githubApiUrl ?? DEFAULT_GITHUB_API_URL)
+  const warmPool = warmPoolDeps(config, dynamo)
   return {
+    ...(warmPool ? {warmPool} : {}),
     sessions: new DynamoSessionStore(dynamo, config.sessionsTable),
     prompts: new DynamoPromptStore(dynamo, config.promptsTable, config.eventsTable),
     usage: new DynamoUsageStore(dynamo, config.usageTable),
@@ -238,6 +253,23 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
       ...(config.egress ? {egress: {policy: parseEgressPolicy(config.egress), enforcer: 'dns-firewall' as const}} : {}),
+    },
+  }
+}
+
+/** The warm pool when the stage keeps one: a size above 0, or a schedule. Its tasks are of the task definition's size. */
+function warmPoolDeps(config: AwsPlatformConfig, dynamo: DynamoDBDocumentClient): WarmPoolDeps | undefined {
+  const windows = parseWarmSchedule(config.warmSchedule, LAMBDA_ENV.warmSchedule)
+  if (!config.warmPoolTable || (!config.warmTasks && windows.length === 0)) return undefined
+  return {
+    store: new DynamoWarmPoolStore(dynamo, config.warmPoolTable),
+    settings: {
+      ...DEFAULT_WARM_POOL_SETTINGS,
+      baseTasks: config.warmTasks ?? 0,
+      windows,
+      ...DEFAULT_CAPACITY,
+      capacity: config.capacity,
+      ...(config.warmMaxAgeSeconds ? {maxAgeSeconds: config.warmMaxAgeSeconds} : {}),
     },
   }
 }

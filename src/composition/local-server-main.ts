@@ -20,19 +20,22 @@ import type {LocalRuntimeChoice, ServerState} from '../operations/local-platform
 import {createLocalPlatform} from './local.js'
 
 const RECONCILE_INTERVAL_MS = 3000
+/** How often the warm pool's keeper looks at the pool: a taken process is replaced at once anyway. */
+const WARM_KEEP_INTERVAL_MS = 1000
 
 async function main(): Promise<void> {
   // Everything this process and its workspaces create (the database and its WAL, logs, clones)
   // is the user's alone.
   process.umask(0o077)
-  const {values} = parseArgs({options: {'data-dir': {type: 'string'}, port: {type: 'string'}, runtime: {type: 'string'}, image: {type: 'string'}}})
+  const {values} = parseArgs({options: {'data-dir': {type: 'string'}, port: {type: 'string'}, runtime: {type: 'string'}, image: {type: 'string'}, warm: {type: 'string'}}})
   const paths = new LocalPaths(values['data-dir'] as string)
   const port = Number(values.port)
   const token = readFileSync(paths.token, 'utf8').trim()
   const url = `http://${LOCAL_HOST}:${port}`
 
   const runtime: LocalRuntimeChoice = values.runtime === 'docker' ? {kind: 'docker', image: values.image as string} : {kind: 'process'}
-  const platform = createLocalPlatform({dataDir: paths.dataDir, apiUrl: url, env: process.env, githubToken: await userGithubToken(process.env), runtime})
+  const warmTasks = Number(values.warm ?? 0)
+  const platform = createLocalPlatform({dataDir: paths.dataDir, apiUrl: url, env: process.env, githubToken: await userGithubToken(process.env), runtime, warmTasks})
   const web = localConsole({port, token, consoleDir: join(packageRoot(), 'dist', 'console')})
   const router = requireLocalToken(createApiRouter(platform.services, {logger: serverLogLogger}))
   const http = await startHttpServer({
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
     loopbackHostsOnly: true,
     onError: (error) => log(`request failed: ${String((error as Error)?.stack ?? error)}`),
   })
-  const state: ServerState = {pid: process.pid, port: http.port, url: `${http.url}/`, dataDir: paths.dataDir, runtime: runtime.kind, ...(runtime.kind === 'docker' ? {image: runtime.image} : {}), startedAt: new Date().toISOString()}
+  const state: ServerState = {pid: process.pid, port: http.port, url: `${http.url}/`, dataDir: paths.dataDir, runtime: runtime.kind, ...(runtime.kind === 'docker' ? {image: runtime.image} : {}), ...(platform.services.warmPool ? {warm: warmTasks} : {}), startedAt: new Date().toISOString()}
   writeFileSync(paths.server, JSON.stringify(state, undefined, 2), {mode: 0o600})
   log(`listening on ${state.url}`)
 
@@ -59,11 +62,20 @@ async function main(): Promise<void> {
       .finally(() => (reconciling = false))
   }, RECONCILE_INTERVAL_MS)
 
+  const warmTimer = platform.services.warmPool ? keepWarmPool(platform.services.warmPool) : undefined
+
   let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
     clearInterval(timer)
+    if (warmTimer) clearInterval(warmTimer)
+    try {
+      const drained = (await platform.services.warmPool?.drain()) ?? []
+      if (drained.length > 0) log(`stopped ${drained.length} warm workspace(s)`)
+    } catch (error) {
+      log(`could not drain the warm pool: ${String(error)}`)
+    }
     log(`${signal}: stopping every session`)
     try {
       const stopped = await platform.stopAllSessions()
@@ -80,6 +92,25 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+/** The pool keeper on a timer (never two rounds at once), its failures into server.log. */
+function keepWarmPool(pool: NonNullable<ReturnType<typeof createLocalPlatform>['services']['warmPool']>): NodeJS.Timeout {
+  let keeping = false
+  const round = () => {
+    if (keeping) return
+    keeping = true
+    pool
+      .keep()
+      .then((report) => {
+        for (const failure of report.failures) log(`warm pool${failure.id ? ` ${failure.id}` : ''}: ${failure.message}`)
+        if (report.started.length + report.dropped.length + report.recycled.length > 0) log(`warm pool: started ${report.started.length}, dropped ${report.dropped.length}, recycled ${report.recycled.length} (target ${report.target})`)
+      })
+      .catch((error: unknown) => log(`warm pool failed: ${String(error)}`))
+      .finally(() => (keeping = false))
+  }
+  round()
+  return setInterval(round, WARM_KEEP_INTERVAL_MS)
 }
 
 /** The router's failures (every 5xx) into server.log; one line per request would drown them. */

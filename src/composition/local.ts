@@ -18,6 +18,9 @@ import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
 import {SqliteUsageStore} from '../adapters/local/sqlite-usage-store.js'
+import {SqliteWarmPoolStore} from '../adapters/local/sqlite-warm-pool-store.js'
+import {DEFAULT_CAPACITY} from '../core/validation.js'
+import {DEFAULT_WARM_POOL_SETTINGS} from '../core/warm-pool.js'
 import {invalidInput} from '../core/errors.js'
 import {ANY_REPOSITORY, parseRepositoryAccess, REPOSITORIES_SETTING} from '../core/repository-access.js'
 import {isSessionTerminal} from '../core/state-machine.js'
@@ -56,6 +59,8 @@ export interface LocalPlatformOptions {
   /** More admins than the local user (the browser tests' Cognito group). */
   readonly admins?: Omit<AdminPolicy, 'principals'>
   readonly runtime: LocalRuntimeChoice
+  /** `local up --warm N`: workspace processes kept ready (the process runtime only). */
+  readonly warmTasks?: number
 }
 
 
@@ -110,7 +115,26 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
   // A plain directory is imported in the background: its sessions start once it is done.
   const runtime: TaskRuntime = new ImportGatedRuntime(workspaces, (spec) => repos.pendingImport(spec.environment.REPO ?? ''))
   const apiKey = () => claudeApiKey(paths.dataDir, options.env)
+  // A container's mounts are fixed when it starts, before a warm one knows its repository: warm tasks are host processes.
+  const warmPool =
+    options.warmTasks && options.runtime.kind === 'process'
+      ? {
+          store: new SqliteWarmPoolStore(db),
+          settings: {
+            ...DEFAULT_WARM_POOL_SETTINGS,
+            baseTasks: options.warmTasks,
+            windows: [],
+            ...DEFAULT_CAPACITY,
+            capacity: 'FARGATE' as const,
+            sessionEnvironment: (repo: string): Record<string, string> => {
+              const cloneUrl = repos.cloneUrlOf(repo)
+              return cloneUrl ? {REPO_URL: cloneUrl} : {}
+            },
+          },
+        }
+      : undefined
   const services = createCoreServices({
+    ...(warmPool ? {warmPool} : {}),
     sessions: new SqliteSessionStore(db),
     prompts: new SqlitePromptStore(db),
     usage: new SqliteUsageStore(db),

@@ -34,6 +34,8 @@ export const OUTPUT_KEYS = {
   /** The stage's egress policy as JSON (core/egress-policy.ts), for `devflow doctor`. */
   egress: 'EgressPolicy',
   usageTable: 'UsageTableName',
+  /** The warm pool's table (core/warm-pool.ts). */
+  warmPoolTable: 'WarmPoolTableName',
   /** The IAM roles whose sessions are the stage's admins (core/admins.ts): the operator role. */
   adminRoleArns: 'AdminRoleArns',
 } as const
@@ -101,6 +103,11 @@ export const LAMBDA_ENV = {
   egress: 'DEVFLOW_EGRESS',
   /** The usage ledger's table (core/usage-ledger.ts). */
   usageTable: 'DEVFLOW_USAGE_TABLE',
+  /** The warm pool (core/warm-pool.ts): its table, its size outside the schedule (`devflow:warmTasks`), the schedule (`devflow:warmSchedule`) and the recycle age in seconds. */
+  warmPoolTable: 'DEVFLOW_WARM_POOL_TABLE',
+  warmTasks: 'DEVFLOW_WARM_TASKS',
+  warmSchedule: 'DEVFLOW_WARM_SCHEDULE',
+  warmMaxAgeSeconds: 'DEVFLOW_WARM_MAX_AGE_SECONDS',
 } as const
 
 /**
@@ -133,6 +140,8 @@ export const TABLE_NAMES = {
   githubDeliveries: 'devflow-github-deliveries',
   /** The usage ledger (core/usage-ledger.ts): PK `scope`, SK `period`. */
   usage: 'devflow-usage',
+  /** The warm pool's tasks and counters (core/warm-pool.ts). */
+  warmPool: 'devflow-warm-pool',
 } as const
 /** The sessions table's index of a user's sessions by creation time (DESIGN.md "Data"). */
 export const SESSIONS_BY_USER_INDEX = 'user_id-created_at-index'

@@ -90,6 +90,8 @@ export const SessionRecord = z.object({
   agentUsd: z.number().nonnegative().optional(),
   /** The session-budget alerts already sent (80, 100), so each goes out once. */
   budgetAlerted: z.array(z.number().int()).optional(),
+  /** Set when the session took a task of the warm pool instead of starting one (core/warm-pool.ts). */
+  warm: z.boolean().optional(),
   /** Optimistic locking: every update is conditional on it and increments it. */
   version: z.number().int().nonnegative(),
 })
@@ -117,6 +119,10 @@ export const Session = z.object({
   budgetUsd: z.number().positive().optional(),
   paused: z.boolean().optional(),
   stopReason: StopReason.optional(),
+  /** The session took a warm task of the pool. */
+  warm: z.boolean().optional(),
+  /** From the start request to the agent's first heartbeat (RUNNING). */
+  timeToRunningMs: z.number().int().nonnegative().optional(),
 })
 export type Session = z.infer<typeof Session>
 
@@ -206,6 +212,8 @@ export function toSession(record: SessionRecord, formatIdle: (seconds: number) =
     budgetUsd: record.budgetUsd,
     paused: record.paused,
     stopReason: record.stopReason,
+    warm: record.warm,
+    timeToRunningMs: record.agentReadyAt ? Math.max(0, Date.parse(record.agentReadyAt) - Date.parse(record.createdAt)) : undefined,
   })
 }
 

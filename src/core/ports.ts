@@ -111,6 +111,11 @@ export interface TaskRuntime {
   ping(): Promise<void>
   /** How the editor of a running task is reached (SSM port forward, a URL, or not at all and why). */
   editorAccess(taskArn: string): Promise<EditorAccess>
+  /**
+   * A warm task of the pool (core/warm-pool.ts) now serves this session: ECS tags it with its owner
+   * and session, as run() tags a cold task. Runtimes whose tasks carry no tags leave it out.
+   */
+  adopt?(taskArn: string, session: {sessionId: string; owner: string}): Promise<void>
 }
 
 /** Turns the `repo` of a start request into the repository a session works on. */

@@ -9,6 +9,8 @@
  */
 import * as z from 'zod'
 
+import type {WarmPoolStatus} from './warm-pool.js'
+
 import type {Page, Prompt, PromptEvent, PromptStatus, Session, SessionSource, SessionStatus} from './models.js'
 import {PrMode} from './models.js'
 
@@ -131,6 +133,8 @@ export interface Health {
   readonly status: 'ok' | 'degraded'
   readonly version: string
   readonly checks: Record<string, {status: 'ok' | 'error'; message?: string}>
+  /** When the platform keeps a warm pool (core/warm-pool.ts): its size, hits and misses. */
+  readonly warmPool?: WarmPoolStatus
 }
 
 /**

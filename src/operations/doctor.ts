@@ -6,6 +6,7 @@ import type {CallerIdentity} from '../adapters/aws/identity.js'
 import {ToolMissingError} from '../adapters/host/tool-version.js'
 import {type DevflowError, ExitCode, isDevflowError} from '../core/errors.js'
 import type {ConfigFile} from '../cli/config.js'
+import type {WarmPoolStatus} from '../core/warm-pool.js'
 
 export type CheckStatus = 'PASS' | 'WARN' | 'FAIL'
 
@@ -41,6 +42,8 @@ export interface DoctorProbes {
   readonly githubWebhooks?: () => Promise<CheckResult>
   /** The stage's egress policy as a check (operations/egress-check.ts), when the stage has one. */
   readonly egress?: () => CheckResult
+  /** The deployed stage's `GET /health` warm pool (its size, hits and misses); undefined when it keeps none. */
+  readonly warmPool?: () => Promise<WarmPoolStatus | undefined>
 }
 
 const MIN_NODE = [20, 19, 0]
@@ -126,8 +129,9 @@ export async function runDoctor(probes: DoctorProbes): Promise<DoctorReport> {
     checkSessionManagerPlugin(probes.sessionManagerPluginVersion),
     probes.githubWebhooks ? checkGithub(probes.githubWebhooks) : undefined,
   ])
+  const warm = probes.warmPool ? await checkWarmPool(probes.warmPool) : undefined
   const egress = probes.egress ? checkEgress(probes.egress) : undefined
-  return summarise([checkNode(probes.nodeVersion), identity, docker, plugin, config.result, ...(webhooks ? [webhooks] : []), ...(egress ? [egress] : [])])
+  return summarise([checkNode(probes.nodeVersion), identity, docker, plugin, config.result, ...(webhooks ? [webhooks] : []), ...(warm ? [warm] : []), ...(egress ? [egress] : [])])
 }
 
 function checkEgress(egress: () => CheckResult): CheckResult {
@@ -137,6 +141,26 @@ function checkEgress(egress: () => CheckResult): CheckResult {
     if (!isDevflowError(error)) throw error
     return {name: 'egress', status: 'FAIL', message: error.message, hint: error.hint, code: error.code, exitCode: error.exitCode}
   }
+}
+
+/** The warm pool's size against its target, and how often starts found a warm task; it only warns. */
+export async function checkWarmPool(read: () => Promise<WarmPoolStatus | undefined>): Promise<CheckResult | undefined> {
+  let pool: WarmPoolStatus | undefined
+  try {
+    pool = await read()
+  } catch (error) {
+    if (!isDevflowError(error)) throw error
+    return {name: 'warm-pool', status: 'WARN', message: `Could not read the warm pool: ${error.message}`, hint: error.hint, code: error.code}
+  }
+  if (!pool) return undefined
+  const starts = pool.hits + pool.misses
+  const rate = starts === 0 ? 'no starts yet' : `${Math.round((pool.hits / starts) * 100)}% hit rate`
+  const message = `${pool.warm} of ${pool.target} warm (${pool.starting} starting) at ${pool.cpu} CPU / ${pool.memory} MiB; ${pool.hits} hits, ${pool.misses} misses (${rate})`
+  const details = {...pool}
+  if (pool.target > 0 && pool.warm + pool.starting === 0) {
+    return {name: 'warm-pool', status: 'WARN', message, hint: 'The keeper runs no warm task: see the reaper\'s log (AWS) or server.log (local).', code: 'WARM_POOL_EMPTY', details}
+  }
+  return {name: 'warm-pool', status: 'PASS', message, details}
 }
 
 async function checkGithub(github: () => Promise<CheckResult>): Promise<CheckResult> {

@@ -34,6 +34,8 @@ export interface ServerState {
   readonly dataDir: string
   readonly runtime: 'process' | 'docker'
   readonly image?: string
+  /** `local up --warm N`: the warm pool's size. */
+  readonly warm?: number
   readonly startedAt: string
 }
 
@@ -48,6 +50,8 @@ export interface UpResult {
   readonly logFile: string
   readonly runtime: 'process' | 'docker'
   readonly image?: string
+  /** The warm pool's size, when the server keeps one. */
+  readonly warm?: number
 }
 
 export interface StatusResult {
@@ -163,6 +167,8 @@ export async function localUp(options: {
   runtime: RuntimeRequest
   image?: string
   startTimeoutMs?: number
+  /** Workspace processes to keep ready (the process runtime); none when 0 or unset. */
+  warm?: number
 }): Promise<UpResult> {
   const paths = new LocalPaths(options.dataDir)
   const existing = runningPid(paths)
@@ -172,7 +178,10 @@ export async function localUp(options: {
   }
   await assertPortFree(options.port)
   const runtime = await chooseRuntime(options.runtime, options.image)
-  const runtimeArgs = runtime.kind === 'docker' ? ['--runtime', 'docker', '--image', runtime.image] : ['--runtime', 'process']
+  if (options.warm && runtime.kind === 'docker') {
+    throw invalidInput('WARM_NEEDS_PROCESS_RUNTIME', 'The local warm pool keeps host processes; the Docker runtime mounts a repository when a container starts.', 'Run `devflow local up --runtime process --warm N`, or drop --warm.')
+  }
+  const runtimeArgs = [...(runtime.kind === 'docker' ? ['--runtime', 'docker', '--image', runtime.image] : ['--runtime', 'process']), ...(options.warm ? ['--warm', String(options.warm)] : [])]
   ensureToken(paths)
   rmSync(paths.server, {force: true})
   const log = openSync(paths.log, 'a', 0o600)
@@ -198,7 +207,7 @@ export async function localUp(options: {
 }
 
 function describeUp(paths: LocalPaths, state: ServerState, started: boolean): UpResult {
-  return {started, url: state.url, port: state.port, pid: state.pid, dataDir: paths.dataDir, tokenFile: paths.token, logFile: paths.log, runtime: state.runtime, ...(state.image ? {image: state.image} : {})}
+  return {started, url: state.url, port: state.port, pid: state.pid, dataDir: paths.dataDir, tokenFile: paths.token, logFile: paths.log, runtime: state.runtime, ...(state.image ? {image: state.image} : {}), ...(state.warm ? {warm: state.warm} : {})}
 }
 
 /** Waits for the server to listen; a server that dies instead explains why from its log. */

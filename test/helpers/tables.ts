@@ -91,3 +91,15 @@ export async function createUsageTable(dynamo: DynamoDBClient, name: string = TA
     }),
   )
 }
+
+/** The warm pool's table (src/adapters/aws/dynamo-warm-pool-store.ts): PK warm_id. */
+export async function createWarmPoolTable(dynamo: DynamoDBClient, name: string = TABLE_NAMES.warmPool): Promise<void> {
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{AttributeName: 'warm_id', AttributeType: 'S'}],
+      KeySchema: [{AttributeName: 'warm_id', KeyType: 'HASH'}],
+    }),
+  )
+}

@@ -101,7 +101,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           ],
           TimeToLiveSpecification: {AttributeName: 'ttl', Enabled: true},
         })
-        t.resourceCountIs('AWS::DynamoDB::Table', 5)
+        // The four of DESIGN.md "Data", the warm pool's (test/infra/warm-pool.test.ts) and the usage ledger's.
+        t.resourceCountIs('AWS::DynamoDB::Table', 6)
       })
 
       it('the usage ledger table: scope and period, no TTL (its sums outlive the sessions), in the functions\' item grant', () => {
@@ -186,7 +187,8 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
           DefaultCapacityProviderStrategy: [{CapacityProvider: stage === 'dev' ? 'FARGATE_SPOT' : 'FARGATE', Weight: 1}],
         })
-        templates[stage].hasResourceProperties('AWS::ECS::Service', {DesiredCount: 0, EnableExecuteCommand: true, LaunchType: Match.absent()})
+        // The warm pool is RunTask'd tasks kept by its keeper, not an ECS service (README, "The warm pool").
+        templates[stage].resourceCountIs('AWS::ECS::Service', 0)
       })
 
       it('I-10: the code-server task definition', () => {
@@ -301,8 +303,13 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'))
         expect(JSON.stringify(dynamo)).to.contain('/index/user_id-created_at-index')
         expect(JSON.stringify(dynamo)).to.contain('DataGithubDeliveries').and.contain(`/index/${DELIVERIES_BY_TIME_INDEX}`)
-        // Only the item calls the stores make: no deletes, batch writes, stream reads or table management.
-        expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).to.deep.equal(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'])
+        // Only the item calls the stores make: no batch writes, stream reads or table management, and
+        // deletes on the warm pool's table alone (a handed-over task's record).
+        const sessionData = dynamo.filter((s) => !JSON.stringify(s.Resource).includes('DataWarmPool'))
+        expect(sessionData.flatMap((s) => [s.Action].flat() as string[]).sort()).to.deep.equal(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'])
+        const warmPool = dynamo.filter((s) => JSON.stringify(s.Resource).includes('DataWarmPool'))
+        expect(warmPool.flatMap((s) => [s.Action].flat() as string[]).sort()).to.deep.equal(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'])
+        expect(warmPool.map((s) => JSON.stringify(s.Resource))).to.satisfy((list: string[]) => list.every((r) => !r.includes('DataSessions')))
         expect(actions).to.include('ecs:TagResource')
         expect(JSON.stringify(withAction('ecs:DescribeClusters')?.Resource)).to.match(/WorkspacesCluster.*Arn/)
         expect(JSON.stringify(statements)).to.contain('SecretsPageTokenKey')
@@ -377,12 +384,12 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         // Appending to the ECS Exec log group only.
         const logWrites = statements.find((st) => ([st.Action].flat() as string[]).includes('logs:PutLogEvents'))
         expect(JSON.stringify(logWrites?.Resource)).to.contain('WorkspacesExecLogs').and.not.contain('"*"')
-        // One resource: this API, this stage, POST on the bootstrap route of any session.
+        // Two resources: this API, this stage, POST on the bootstrap route of any session and on the warm pool's register route.
         const invoke = statements.find((s) => s.Action === 'execute-api:Invoke')
-        expect([invoke?.Resource].flat()).to.have.length(1)
+        expect([invoke?.Resource].flat()).to.have.length(2)
         const text = JSON.stringify(invoke?.Resource)
         expect(text).to.contain('ControlPlaneApi')
-        expect(text).to.contain('ControlPlaneApiDeploymentStage').and.contain('/POST/agent/sessions/*/bootstrap')
+        expect(text).to.contain('ControlPlaneApiDeploymentStage').and.contain('/POST/agent/sessions/*/bootstrap').and.contain('/POST/agent/warm/*/register')
         const bootstrapMethod = resources(stage, 'AWS::ApiGateway::Method').find(([id]) => /bootstrapPOST/i.test(id))
         expect(bootstrapMethod?.[1].Properties?.AuthorizationType).to.equal('AWS_IAM')
       })
@@ -496,7 +503,6 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
     moto.resourceCountIs('Custom::CDKBucketDeployment', 0)
     expect(Object.keys(moto.toJSON().Outputs)).not.to.include(OUTPUT_KEYS.consoleUserPoolId)
     templates.dev.resourceCountIs('AWS::Cognito::UserPool', 1)
-    templates.dev.resourceCountIs('AWS::ECS::Service', 1)
     expect(() => buildApp({context: {...cdkJsonContext, 'devflow:emulator': 'localstack'}, nag: false})).to.throw(/not a supported emulator/)
   })
 })

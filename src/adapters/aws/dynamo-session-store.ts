@@ -44,6 +44,7 @@ const ATTRIBUTES: Record<keyof SessionRecord, string> = {
   taskStoppedAt: 'task_stopped_at',
   agentUsd: 'agent_usd',
   budgetAlerted: 'budget_alerted',
+  warm: 'warm',
   version: 'version',
 }
 

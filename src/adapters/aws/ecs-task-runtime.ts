@@ -17,6 +17,8 @@ import {
   StopTaskCommand,
   type StopTaskCommandInput,
   type StopTaskCommandOutput,
+  TagResourceCommand,
+  type TagResourceCommandInput,
   type Task,
 } from '@aws-sdk/client-ecs'
 
@@ -32,6 +34,8 @@ export interface EcsApi {
   describeTasks(input: DescribeTasksCommandInput): Promise<DescribeTasksCommandOutput>
   stopTask(input: StopTaskCommandInput): Promise<StopTaskCommandOutput>
   describeClusters(input: DescribeClustersCommandInput): Promise<DescribeClustersCommandOutput>
+  /** The warm pool's hand-over (adopt); an EcsApi without it leaves a warm task's tags as they were. */
+  tagResource?(input: TagResourceCommandInput): Promise<unknown>
 }
 
 export function ecsApi(client: ECSClient): EcsApi {
@@ -40,6 +44,7 @@ export function ecsApi(client: ECSClient): EcsApi {
     describeTasks: (input) => client.send(new DescribeTasksCommand(input)),
     stopTask: (input) => client.send(new StopTaskCommand(input)),
     describeClusters: (input) => client.send(new DescribeClustersCommand(input)),
+    tagResource: (input) => client.send(new TagResourceCommand(input)),
   }
 }
 
@@ -146,6 +151,22 @@ export class EcsTaskRuntime implements TaskRuntime {
       const name = (error as {name?: string})?.name
       if (name === 'InvalidParameterException' || name === 'ResourceNotFoundException') return
       translate(error, 'ECS StopTask')
+    }
+  }
+
+  /** A warm task now serves a session: the owner and session tags that scope developers' ECS access follow it. */
+  async adopt(taskArn: string, session: {sessionId: string; owner: string}): Promise<void> {
+    if (!this.ecs.tagResource) return
+    try {
+      await this.ecs.tagResource({
+        resourceArn: taskArn,
+        tags: [
+          {key: TASK_TAGS.owner, value: tagValue(session.owner)},
+          {key: TASK_TAGS.session, value: session.sessionId},
+        ],
+      })
+    } catch (error) {
+      translate(error, 'ECS TagResource')
     }
   }
 

@@ -14,6 +14,7 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
   static examples = [
     '<%= config.bin %> local up',
     '<%= config.bin %> local up --port 9000 --data-dir ./devflow-data',
+    '<%= config.bin %> local up --runtime process --warm 1',
     '<%= config.bin %> local up && <%= config.bin %> session start --stage local --repo "$PWD/examples/sample-repo"',
   ]
 
@@ -26,6 +27,7 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
       default: 'auto',
     }),
     image: Flags.string({description: 'with the Docker runtime: the workspace image [default: the newest devflow-workspace image]'}),
+    warm: Flags.integer({description: 'workspace processes to keep ready for new sessions of the default size (the process runtime; README "The warm pool")', default: 0, min: 0, max: 8}),
   }
 
   async run(): Promise<LocalStageStarted['up']> {
@@ -35,7 +37,7 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
     const guardrails = Object.fromEntries(
       (['budgets', 'egress', 'notifyWebhook', 'notifyFormat', 'githubMaxSessionsPerRepo'] as const).flatMap((key) => (local[key]?.value === undefined ? [] : [[SETTINGS[key].env, local[key].value]])),
     )
-    const options = {dataDir: resolveDataDir(this.flags['data-dir'], config), port: this.flags.port, env: {...process.env, ...guardrails}, runtime: this.flags.runtime as RuntimeRequest, image: this.flags.image}
+    const options = {dataDir: resolveDataDir(this.flags['data-dir'], config), port: this.flags.port, env: {...process.env, ...guardrails}, runtime: this.flags.runtime as RuntimeRequest, image: this.flags.image, warm: this.flags.warm}
     await this.terminal.startProgress('Starting the local platform')
     const started = await startLocalStage(config, options)
     this.terminal.stopProgress()

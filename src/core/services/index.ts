@@ -19,6 +19,7 @@ import {type ChangeSignals, createChangeSignals, signallingStores} from './chang
 import {createGithubWork, type GithubWorkApi, type GithubWorkDeps} from './github-work.js'
 import {createReaper, type ReapReport} from './reaper.js'
 import {createSessionService} from './session-service.js'
+import {createWarmPool, type WarmPoolApi, type WarmPoolDeps} from './warm-pool.js'
 
 export interface CoreSettings {
   /** Reported by `GET /health`. */
@@ -106,6 +107,8 @@ export interface CoreDeps {
   github?: GithubWorkDeps
   /** Where prompt, session and budget news goes (the stage's webhook, its SNS topic); nothing is sent when not given. */
   notifier?: Notifier
+  /** The warm pool (services/warm-pool.ts); every start runs a cold task when not given. */
+  warmPool?: WarmPoolDeps
   /**
    * Wakes this process's long polls when a write they wait for lands here (change-signals.ts);
    * createCoreServices makes one when not given. Pass one to share it between service sets.
@@ -125,10 +128,13 @@ export interface CoreServices {
   github?: GithubWorkApi
   /** Stops idle and expired sessions and hands back prompts whose lease expired (the scheduled reaper). */
   reapSessions(): Promise<ReapReport>
+  /** Present when the deps have `warmPool`: the pool keeper (run with the reaper) and the warm tasks' routes. */
+  warmPool?: WarmPoolApi
 }
 
 export type {ReapReport} from './reaper.js'
 export type {GithubWorkApi, GithubWorkDeps, WebhookResponse} from './github-work.js'
+export type {WarmAssignment, WarmPoolApi, WarmPoolDeps, WarmPoolReport, WarmRegistration} from './warm-pool.js'
 
 export function createCoreServices(given: CoreDeps): CoreServices {
   const signals = given.signals ?? createChangeSignals()
@@ -148,5 +154,6 @@ export function createCoreServices(given: CoreDeps): CoreServices {
       await github?.queue.drainAll()
       return report
     },
+    ...(deps.warmPool ? {warmPool: createWarmPool(deps, deps.warmPool)} : {}),
   }
 }

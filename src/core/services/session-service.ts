@@ -29,6 +29,8 @@ import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDurati
 import type {CoreDeps} from './index.js'
 import {cancelPrompt, endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
+import {takeFromWarmPool} from './warm-start.js'
+import {warmPoolStatus} from './warm-pool.js'
 import {assertAdmin} from '../admins.js'
 import {assertRepositoryAllowed, repositoryChoices} from '../repository-access.js'
 import {parseRequest} from './parse.js'
@@ -93,7 +95,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         throw error
       }
       await recordUsage(deps, record, {sessions: 1})
-      const started = await startTask(deps, record, bootstrapNonce, caller)
+      const started = (await takeFromWarmPool(deps, record, caller.apiBaseUrl)) ?? (await startTask(deps, record, bootstrapNonce, caller))
       return {session: present(started), created: true}
     },
 
@@ -254,8 +256,10 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         }
       }
       await Promise.all([probe('sessions', () => deps.sessions.ping()), probe('runtime', () => deps.runtime.ping())])
+      let warmPool: Health['warmPool']
+      if (deps.warmPool) await probe('warmPool', async () => void (warmPool = await warmPoolStatus(deps, deps.warmPool as NonNullable<CoreDeps['warmPool']>)))
       const ok = Object.values(checks).every((c) => c.status === 'ok')
-      return {status: ok ? 'ok' : 'degraded', version: deps.settings.version, checks}
+      return {status: ok ? 'ok' : 'degraded', version: deps.settings.version, checks, ...(warmPool ? {warmPool} : {})}
     },
   }
 }

@@ -5,6 +5,7 @@
 import {REPOSITORY_EGRESS_ENV, repositoryEgressMessage, repositoryEgressVerdict} from '../egress-policy.js'
 import {isDevflowError} from '../errors.js'
 import type {CapacityProvider, SessionRecord} from '../models.js'
+import type {TaskSpec} from '../ports.js'
 import type {Caller} from '../session-api.js'
 import type {CoreDeps} from './index.js'
 import {updateSessionWithRetry} from './records.js'
@@ -40,6 +41,16 @@ async function runWithFallback(deps: CoreDeps, record: SessionRecord, environmen
     if (record.capacity === 'FARGATE_SPOT' && isDevflowError(error) && error.code === 'CAPACITY_UNAVAILABLE') {
       return deps.runtime.run({...spec, capacity: 'FARGATE'})
     }
+    throw error
+  }
+}
+
+/** Runs a task spec on the capacity it asks for, and on demand when Spot has no room (the warm pool's tasks too). */
+export async function runSpecWithFallback(deps: CoreDeps, spec: TaskSpec): Promise<{taskArn: string; capacity: CapacityProvider}> {
+  try {
+    return await deps.runtime.run(spec)
+  } catch (error) {
+    if (spec.capacity === 'FARGATE_SPOT' && isDevflowError(error) && error.code === 'CAPACITY_UNAVAILABLE') return deps.runtime.run({...spec, capacity: 'FARGATE'})
     throw error
   }
 }

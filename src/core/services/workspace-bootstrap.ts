@@ -71,16 +71,16 @@ export function parseAssumedRole(arn: string): AssumedRole | undefined {
 }
 
 /** A role ARN may carry a path (`role/path/name`); an assumed-role ARN names the role without it. */
-function isSessionOfRole(caller: AssumedRole, roleArn: string): boolean {
+export function isSessionOfRole(caller: AssumedRole, roleArn: string): boolean {
   const match = /^arn:([\w-]+):iam::(\d{12}):role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]+)$/.exec(roleArn)
   return match !== null && match[1] === caller.partition && match[2] === caller.account && match[3] === caller.roleName
 }
 
-function taskIdOf(taskArn: string): string {
+export function taskIdOf(taskArn: string): string {
   return taskArn.split('/').at(-1) ?? taskArn
 }
 
-function sameHash(expectedHex: string, actualHex: string): boolean {
+export function sameHash(expectedHex: string, actualHex: string): boolean {
   const expected = Buffer.from(expectedHex, 'hex')
   const actual = Buffer.from(actualHex, 'hex')
   return expected.length === actual.length && timingSafeEqual(expected, actual)

@@ -22,6 +22,13 @@ const session = (overrides: Partial<Session> = {}): Session => ({
 })
 
 describe('cli/session-format', () => {
+  it('says whether the session came from the warm pool and how long it took to be RUNNING', () => {
+    const line = (s: Session) => sessionDetail(s, {now, color: false}).split('\n').find((l) => l.startsWith('Started'))
+    expect(line(session({warm: true, timeToRunningMs: 2310}))).to.match(/^Started:\s+from the warm pool, RUNNING after 2310 ms$/)
+    expect(line(session({timeToRunningMs: 48_250}))).to.match(/^Started:\s+cold \(a new task\), RUNNING after 48\.3 s$/)
+    expect(line(session())).to.equal(undefined)
+  })
+
   it('aligns the session table with relative times, and no colour when off', () => {
     const text = sessionsTable(
       [session(), session({id: 's-bbbbbbbbbbbbbbbbbbbb', repo: 'octo/a-much-longer-name', status: 'STOPPED', cpu: 256, memory: 512, budgetUsd: 5, paused: true})],

@@ -1,0 +1,123 @@
+/**
+ * The warm pool on the local platform, end to end (issue 16): `devflow local up --warm 1` keeps one
+ * workspace process (the real container/entrypoint.sh, on its warm path) registered and polling;
+ * `session start` on the sample project takes it, the agent is RUNNING in well under a second, a
+ * prompt runs on it, the pool is refilled, doctor reports the hit, and `local down` leaves no
+ * workspace process behind.
+ */
+import {readdir, readFile, mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {expect} from 'chai'
+
+import {isAlive} from '../../src/adapters/local/process-runtime.js'
+import type {WarmPoolStatus} from '../../src/core/warm-pool.js'
+import {CliSandbox, ROOT} from '../helpers/cli.js'
+import {freePort} from '../helpers/moto.js'
+
+interface Session {
+  id: string
+  status: string
+  warm?: boolean
+  timeToRunningMs?: number
+  taskArn?: string
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (done(value) || Date.now() > deadline) return value
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}
+
+describe('e2e: the local warm pool (local up --warm 1)', function () {
+  this.timeout(180_000)
+  let cli: CliSandbox
+  let dir: string
+  let port: number
+  let env: Record<string, string>
+
+  const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
+  const run = (args: string[]) => cli.run(args, {env, timeout: 90_000})
+  const health = async () => {
+    const token = (await readFile(join(dataDir(), 'token'), 'utf8')).trim()
+    const response = await fetch(`http://127.0.0.1:${port}/health`, {headers: {authorization: `Bearer ${token}`}})
+    return ((await response.json()) as {warmPool?: WarmPoolStatus}).warmPool
+  }
+
+  before(async function () {
+    cli = await CliSandbox.create()
+    dir = await mkdtemp(join(tmpdir(), 'devflow-warm-e2e-'))
+    const bin = join(dir, 'bin')
+    await mkdir(bin)
+    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
+    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
+    await mkdir(join(dir, 'docker'))
+    await writeFile(join(dir, 'docker', 'engine-down'), '')
+    port = await freePort()
+    env = {
+      PATH: `${bin}:${process.env.PATH}`,
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      DEVFLOW_POLL_INTERVAL_MS: '100',
+      POLL_WAIT_SECONDS: '2',
+      CODE_SERVER_BIN: join(dir, 'no-code-server'),
+      GITHUB_TOKEN: '',
+      FAKE_DOCKER_STATE: join(dir, 'docker'),
+    }
+  })
+
+  after(async function () {
+    await run(['local', 'down'])
+    await cli.cleanup()
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  it('keeps one workspace ready; a start takes it and is RUNNING in well under a second; the pool refills', async function () {
+    const up = await run(['local', 'up', '--runtime', 'process', '--warm', '1', '--port', String(port), '--json'])
+    expect(up.exitCode, up.stderr).to.equal(0)
+    expect(up.json()).to.include({started: true, runtime: 'process', warm: 1})
+    const ready = await eventually(health, (pool) => pool?.warm === 1)
+    expect(ready).to.include({target: 1, warm: 1, hits: 0, misses: 0})
+
+    const sample = join(ROOT, 'examples', 'sample-repo')
+    const start = await run(['session', 'start', '--stage', 'local', '--repo', sample, '--json'])
+    expect(start.exitCode, start.stderr).to.equal(0)
+    const started = start.json<Session>()
+    expect(started.warm).to.equal(true)
+
+    const running = await eventually(
+      async () => (await run(['session', 'status', started.id, '--stage', 'local', '--json'])).json<Session>(),
+      (s) => s.status === 'RUNNING',
+      30_000,
+      20,
+    )
+    expect(running).to.include({status: 'RUNNING', warm: true})
+    expect(running.timeToRunningMs, 'time to RUNNING').to.be.a('number').and.be.below(1000)
+
+    // The agent of the warm workspace holds the session's token: a prompt runs on the sample project.
+    const prompt = await run(['session', 'prompt', started.id, '--stage', 'local', '--wait', '--timeout', '90s', '--json', 'write warm.txt warm start'])
+    expect(prompt.exitCode, prompt.stderr).to.equal(0)
+    expect(prompt.json()).to.include({status: 'SUCCEEDED'})
+
+    // The start ran a replacement, which registers and waits in turn.
+    const refilled = await eventually(health, (pool) => pool?.warm === 1)
+    expect(refilled).to.include({warm: 1, hits: 1, misses: 0})
+
+    const doctor = await run(['doctor', '--stage', 'local', '--json'])
+    const check = doctor.json<{checks: Array<{name: string; status: string; message: string}>}>().checks.find((c) => c.name === 'warm-pool')
+    expect(check?.status).to.equal('PASS')
+    expect(check?.message).to.match(/1 of 1 warm .*1 hits, 0 misses \(100% hit rate\)/)
+  })
+
+  it('local down stops the session and the warm workspace alike', async function () {
+    const down = await run(['local', 'down', '--json'])
+    expect(down.exitCode, down.stderr).to.equal(0)
+    const sessions = join(dataDir(), 'sessions')
+    const pids = await Promise.all((await readdir(sessions)).map(async (id) => (JSON.parse(await readFile(join(sessions, id, 'task.json'), 'utf8')) as {pid: number}).pid))
+    expect(pids.length).to.be.at.least(2)
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).to.equal(false)
+  })
+})
