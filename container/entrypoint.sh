@@ -19,6 +19,8 @@ SCRIPT_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 DEVFLOW_LIB_DIR=${DEVFLOW_LIB_DIR:-$SCRIPT_DIR/lib}
 # shellcheck source=lib/devflow-common.sh
 . "$DEVFLOW_LIB_DIR/devflow-common.sh"
+# shellcheck source=lib/checkpoint.sh
+. "$DEVFLOW_LIB_DIR/checkpoint.sh"
 DEVFLOW_LOG_NAME=entrypoint
 # The warm pool's path (DEVFLOW_WARM_ID set: a task started with no session).
 # shellcheck source=lib/warm-pool.sh
@@ -174,7 +176,7 @@ bootstrap_workspace() {
         DEVFLOW_SESSION_TOKEN=$("$JQ_BIN" -r '.token // empty' "$out")
         EDITOR_PASSWORD=$("$JQ_BIN" -r '.editorPassword // empty' "$out")
         rm -rf "$dir"
-        unset BOOTSTRAP_NONCE
+        # BOOTSTRAP_NONCE stays in this shell (never exported): the checkpoint calls prove the task with it.
         [ -n "$DEVFLOW_SESSION_TOKEN" ] || DIE_STATUS=1 die "the bootstrap call answered no token"
         export DEVFLOW_SESSION_TOKEN EDITOR_PASSWORD
         check_session_token
@@ -293,6 +295,7 @@ main() {
   fi
   mkdir -p "$WORKSPACE_DIR"
   clone_repository
+  restore_checkpoint
   run_repository_setup
   # A warm task started its editor (or found none) before it was assigned.
   [ -n "${WARM_EDITOR_TRIED:-}" ] || start_editor
@@ -319,6 +322,7 @@ main() {
     break
   done
   stop_children
+  save_checkpoint
   [ "$STOPPING" -eq 0 ] || status=0
   log "workspace stopped"
   exit "$status"

@@ -82,6 +82,8 @@ export interface StageSettings {
   readonly maxActiveSessionsPerUser: number
   /** How long an ECR image that no tag points at is kept. */
   readonly untaggedImageExpiry: Duration
+  /** How long a stopped session's saved Claude conversation is kept for `session resume` (the bucket's lifecycle expiry). */
+  readonly conversationExpiry: Duration
   /** The issue label that hands an issue to DevFlow (GitHub webhooks). */
   readonly githubLabel: string
   /** Repositories webhooks may start work on (`owner/name` or `owner/*`); @default every repository the App is installed on */
@@ -111,6 +113,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     agentThrottlingBurstLimit: 20,
     maxActiveSessionsPerUser: 3,
     untaggedImageExpiry: Duration.days(7),
+    conversationExpiry: Duration.days(14),
     githubLabel: 'devflow',
     githubMaxSessionsPerRepo: DEFAULT_MAX_SESSIONS_PER_REPO,
     egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false, repositoryAdditions: true},
@@ -133,6 +136,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     agentThrottlingBurstLimit: 100,
     maxActiveSessionsPerUser: 5,
     untaggedImageExpiry: Duration.days(30),
+    conversationExpiry: Duration.days(30),
     githubLabel: 'devflow',
     githubMaxSessionsPerRepo: DEFAULT_MAX_SESSIONS_PER_REPO,
     egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},

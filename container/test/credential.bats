@@ -57,7 +57,8 @@ teardown() {
 }
 
 @test "a stopped session or an unreachable API fails the get with a clear message" {
-  touch "$API_STATE/gone"
+  # Stopped longer ago than the checkpoint grace (within it the stopping task still gets tokens).
+  touch "$API_STATE/gone" "$API_STATE/grace-over"
   run "$HELPER" get <<<$'protocol=https\nhost=github.com\n'
   [ "$status" -ne 0 ]
   [[ "$output" == *"HTTP 409 SESSION_ENDED"*"the session is over"* ]]

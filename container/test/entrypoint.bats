@@ -34,8 +34,10 @@ teardown() {
   [[ "$output" == *"bootstrapped the session"* ]]
   [ ! -e "$DEVFLOW_BOOTSTRAP_FILE" ]
   [ "$(head -n 1 "$API_STATE/requests.jsonl" | jq -r '.path + " " + .auth')" = "/prod/agent/sessions/$SESSION_ID/bootstrap Bearer bootstrap-nonce" ]
-  # Every later call carries the token the bootstrap call answered.
-  [ "$(requests '(.path | endswith("/bootstrap")) | not' | jq -r .auth | sort -u)" = "Bearer session-token" ]
+  # Every later agent call carries the token the bootstrap call answered; the checkpoint calls
+  # (lib/checkpoint.sh) prove the task as the bootstrap call does.
+  [ "$(requests '(.path | endswith("/bootstrap") or endswith("/checkpoint")) | not' | jq -r .auth | sort -u)" = "Bearer session-token" ]
+  [ "$(requests '.path | endswith("/checkpoint")' | jq -r .auth | sort -u)" = "Bearer bootstrap-nonce" ]
   [ "$(remote_file "devflow/$SESSION_ID" hello.txt)" = bootstrapped ]
 }
 

@@ -11,6 +11,7 @@ import {NO_REPOSITORIES, type RepositoryAccess} from '../../src/core/repository-
 import {AccessRoles} from '../constructs/access-roles.js'
 import {consoleAuthDomainPrefix, consoleFederationFrom, ConsoleHeaders, DevflowConsole} from '../constructs/console.js'
 import {ControlPlaneApi} from '../constructs/control-plane-api.js'
+import {ConversationBucket} from '../constructs/conversation-bucket.js'
 import {SessionData} from '../constructs/data.js'
 import {EgressFirewall} from '../constructs/egress-firewall.js'
 import {FrontendHosting} from '../constructs/frontend-hosting.js'
@@ -76,6 +77,7 @@ export class PlatformStack extends Stack {
   /** Absent with `egress: open`, and for moto (its CloudFormation has no Route53Resolver types). */
   readonly egressFirewall?: EgressFirewall
   readonly access: AccessRoles
+  readonly conversations: ConversationBucket
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, {stackName: stackNameFor(props.stage.name), description: `DevFlow platform (${props.stage.name})`, ...props})
@@ -185,6 +187,9 @@ export class PlatformStack extends Stack {
     const authDomainPrefix = consoleAuthDomainPrefix(this.node, stage.name)
     const consoleHeaders = new ConsoleHeaders(this, 'ConsoleHeaders', {authDomainPrefix})
     this.frontend = new FrontendHosting(this, 'Frontend', {responseHeadersPolicy: consoleHeaders.policy})
+    this.conversations = new ConversationBucket(this, 'Conversations', {expiry: stage.conversationExpiry, accessLogs: this.frontend.logBucket})
+    this.conversations.grantSessionObjects(this.api.role)
+    for (const fn of this.api.functions) fn.addEnvironment(LAMBDA_ENV.conversationsBucket, this.conversations.bucket.bucketName)
     // moto_server cannot resolve the distribution's domain name nor run the BucketDeployment's function.
     if (!forMoto) {
       this.console = new DevflowConsole(this, 'Console', {
@@ -261,6 +266,7 @@ export class PlatformStack extends Stack {
       repositories: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
       egress: egressPolicyText(egress),
       usageTable: this.data.usage.tableName,
+      conversationsBucket: this.conversations.bucket.bucketName,
       warmPoolTable: this.data.warmPool.tableName,
       adminRoleArns: this.access.operator.roleArn,
     }

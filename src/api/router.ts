@@ -126,6 +126,7 @@ function routeHandlers(services: CoreServices, logger: RouterLogger): Record<str
     'GET /sessions/{id}/editor': async ({event, params}) => json(200, await services.sessions.editor(iamCaller(event), parseSessionId(params.id))),
     'POST /sessions/{id}/budget': async ({event, params}) =>
       json(200, await services.sessions.addBudget(iamCaller(event), parseSessionId(params.id), jsonBody(event) as AddBudgetRequest)),
+    'POST /sessions/{id}/resume': async ({event, params}) => json(200, await services.sessions.resume(iamCaller(event), parseSessionId(params.id))),
     'GET /usage': async ({event, query}) =>
       json(200, await services.sessions.usage(iamCaller(event), {...(query.since ? {since: query.since} : {}), ...(query.by ? {by: query.by} : {})} as UsageRequest)),
     'POST /notifications/test': async ({event}) => json(200, await services.sessions.notifyTest(iamCaller(event))),
@@ -135,6 +136,9 @@ function routeHandlers(services: CoreServices, logger: RouterLogger): Record<str
       return json(health.status === 'ok' ? 200 : 503, health)
     },
     'POST /agent/sessions/{id}/bootstrap': async ({event, params}) => json(200, await services.agent.bootstrap(params.id, workspaceProof(event))),
+    'POST /agent/sessions/{id}/checkpoint': async ({event, params}) =>
+      json(200, await services.agent.saveCheckpoint(params.id, workspaceProof(event), jsonBody(event))),
+    'GET /agent/sessions/{id}/checkpoint': async ({event, params}) => json(200, await services.agent.restoreCheckpoint(params.id, workspaceProof(event))),
     'GET /agent/sessions/{id}/prompts/next': async ({event, params, query}) => {
       await authenticateAgent(services, event, params.id)
       const wait = intParam(query, 'wait') ?? MAX_WAIT_SECONDS

@@ -106,6 +106,13 @@ export function sessionDetail(session: Session, options: FormatOptions = {}): st
         session.paused ? paint(`yes: the budget is spent; add to it with \`devflow session budget ${session.id} --add 5\``, 'yellow', color) : undefined,
       ],
       ['Stop reason', session.stopReason],
+      ['Resumed', session.resumeCount ? `${session.resumeCount} time${session.resumeCount === 1 ? '' : 's'}` : undefined],
+      [
+        'Checkpoint',
+        session.checkpoint
+          ? `${session.checkpoint.branch} ${session.checkpoint.commit.slice(0, 12)}${session.checkpoint.conversation ? ' with the conversation' : ''} (${session.checkpoint.savedAt})`
+          : undefined,
+      ],
       ['Started', startedHow(session)],
       ['Task', session.taskArn],
       ['Error', session.error ? paint(`${session.error.code}: ${session.error.message}`, 'red', color) : undefined],
@@ -193,6 +200,12 @@ export function statusChanges(print: (text: string) => void): (session: Session)
 export function startedNote(session: Session, created: boolean, waiting: boolean): string {
   const found = `${created ? 'Started' : 'Found existing'} session ${session.id} for ${session.repo}@${session.branch} (${sessionStatus(session.status, false)}).`
   return waiting ? found : `${found}\nFollow it with \`devflow session status ${session.id} --watch\`.`
+}
+
+export function resumedNote(session: Session, waiting: boolean): string {
+  const where = session.checkpoint ? ` at its checkpoint (${session.checkpoint.branch} ${session.checkpoint.commit.slice(0, 12)}${session.checkpoint.conversation ? ', with its conversation' : ''})` : ''
+  const resumed = `Resumed session ${session.id}${where} (${sessionStatus(session.status, false)}, resume ${session.resumeCount ?? 1}).`
+  return waiting ? resumed : `${resumed}\nFollow it with \`devflow session status ${session.id} --watch\`.`
 }
 
 export function runningNote(session: Session): string {

@@ -46,6 +46,7 @@ export const OUTPUT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'session-open': EditorAccess,
   'session-stop': StopDocument,
   'session-budget': Session,
+  'session-resume': Session,
   usage: UsageReport,
   'notify-test': NotificationTestResult,
   error: ErrorDocument,

@@ -8,6 +8,7 @@ import {parseEgressPolicy} from '../core/egress-policy.js'
 import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import {ECSClient} from '@aws-sdk/client-ecs'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {S3Client} from '@aws-sdk/client-s3'
 import {SNSClient} from '@aws-sdk/client-sns'
 import {DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb'
 
@@ -34,6 +35,7 @@ import {type AwsEnvironment, awsClientConfig} from '../adapters/aws/environment.
 import {CachedSecretReader} from '../adapters/aws/secret-reader.js'
 import {toDevflowError} from '../adapters/aws/sdk-errors.js'
 import {SnsNotifier} from '../adapters/aws/sns-notifier.js'
+import {S3ConversationStore} from '../adapters/aws/s3-conversation-store.js'
 import {guardrailSettings, stageNotifier, TOPIC_EVENTS} from './guardrails.js'
 import type {ErrorTranslator} from '../api/router.js'
 import {CONSOLE_ADMIN_GROUP} from '../core/admins.js'
@@ -79,6 +81,8 @@ export interface AwsPlatformConfig {
   readonly notifyFormat?: string
   readonly notifySecret?: string
   readonly alertTopicArn?: string
+  /** The conversation bucket; checkpoints keep the branch only without it. */
+  readonly conversationsBucket?: string
   /** SDK retries per call; tests that expect a failure use 1. */
   readonly maxAttempts?: number
   /** The repository allow-list; none: no repository may be started on. */
@@ -169,6 +173,7 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       alertTopicArn: read('alertTopicArn'),
       egress: read('egress'),
       usageTable: read('usageTable') ?? TABLE_NAMES.usage,
+      conversationsBucket: read('conversationsBucket'),
       ...(read('adminRoleArns') ? {adminRoleArns: list(read('adminRoleArns'))} : {}),
       ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
       warmPoolTable: read('warmPoolTable'),
@@ -221,6 +226,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
     }),
     tokens: github,
     pullRequests: github,
+    ...(config.conversationsBucket ? {conversations: new S3ConversationStore(new S3Client({...clientConfig, forcePathStyle: config.emulator === 'moto'}), config.conversationsBucket, systemClock)} : {}),
     clock: systemClock,
     ids: randomIds,
     github: {

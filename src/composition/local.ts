@@ -15,6 +15,7 @@ import {readRepositoryFile} from '../adapters/local/repository-file.js'
 import {DEFAULT_LOCAL_EGRESS, EGRESS_ENV, parseEgressPolicy, REPOSITORY_EGRESS_FILE} from '../core/egress-policy.js'
 import {ImportGatedRuntime} from '../adapters/local/import-gated-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
+import {FileConversationStore} from '../adapters/local/file-conversation-store.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
 import {SqliteUsageStore} from '../adapters/local/sqlite-usage-store.js'
@@ -142,6 +143,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     tokens: new LocalTokenIssuer(githubOptions),
     pullRequests: new LocalPullRequestOpener(githubOptions),
     repositories: repos,
+    conversations: new FileConversationStore(paths.dataDir, systemClock),
     agentKey: {
       async ensureKey() {
         if (apiKey()) return

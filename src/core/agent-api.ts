@@ -5,8 +5,8 @@
  */
 import * as z from 'zod'
 
-import type {Prompt, SessionStatus} from './models.js'
-import type {RepoToken} from './ports.js'
+import type {Checkpoint, Prompt, SessionStatus} from './models.js'
+import type {RepoToken, TransferUrl} from './ports.js'
 
 export const MAX_EVENTS_PER_BATCH = 100
 export const MAX_EVENT_TEXT = 16 * 1024
@@ -64,6 +64,19 @@ export interface WorkspaceSecrets {
   readonly editorPassword: string
 }
 
+/** What a checkpoint call answers: the checkpoint as recorded, and where to upload the conversation. */
+export interface CheckpointAnswer {
+  readonly checkpoint: Checkpoint
+  /** Absent when no Claude session was named or the platform keeps no conversations. */
+  readonly upload?: TransferUrl
+}
+
+/** What a restore call answers: nothing for a session that never checkpointed. */
+export interface RestoreAnswer {
+  readonly checkpoint?: Checkpoint
+  readonly download?: TransferUrl
+}
+
 export interface AgentApi {
   /**
    * The workspace's first call: checks the proof against the session's task and answers the
@@ -81,4 +94,8 @@ export interface AgentApi {
   heartbeat(sessionId: string, request: HeartbeatRequest): Promise<{status: SessionStatus}>
   /** A fresh installation token scoped to the session's repository. */
   githubToken(sessionId: string): Promise<RepoToken>
+  /** The stopping workspace's checkpoint (proof as in `bootstrap`); answers where to upload the conversation. */
+  saveCheckpoint(sessionId: string, proof: WorkspaceProof | undefined, request: unknown): Promise<CheckpointAnswer>
+  /** The checkpoint a resumed workspace starts from (proof as in `bootstrap`). */
+  restoreCheckpoint(sessionId: string, proof: WorkspaceProof | undefined): Promise<RestoreAnswer>
 }

@@ -39,6 +39,21 @@ export type SessionSource = z.infer<typeof SessionSource>
 export const StopReason = z.enum(['USER', 'IDLE', 'TTL', 'SPOT', 'BUDGET', 'TASK_EXITED'])
 export type StopReason = z.infer<typeof StopReason>
 
+/**
+ * What a stopped workspace left for `session resume` (core/services/checkpoint.ts): the branch and
+ * commit it pushed, and the Claude Code conversation it saved to the conversation store.
+ */
+export const Checkpoint = z.object({
+  branch: z.string().min(1).max(255),
+  commit: z.string().regex(/^[0-9a-f]{7,64}$/),
+  /** Claude Code's session uuid; the next prompt passes `--resume` with it. */
+  claudeSessionId: z.string().regex(/^[0-9a-f-]{8,64}$/i).optional(),
+  /** Whether the transcript is in the conversation store. */
+  conversation: z.boolean(),
+  savedAt: isoDate,
+})
+export type Checkpoint = z.infer<typeof Checkpoint>
+
 /** DESIGN.md's `cost: {computeUsd, agentUsd, totalUsd}` (src/core/pricing.ts computes it). */
 export const Cost = z.object({computeUsd: z.number().nonnegative(), agentUsd: z.number().nonnegative(), totalUsd: z.number().nonnegative()})
 export type Cost = z.infer<typeof Cost>
@@ -90,6 +105,14 @@ export const SessionRecord = z.object({
   agentUsd: z.number().nonnegative().optional(),
   /** The session-budget alerts already sent (80, 100), so each goes out once. */
   budgetAlerted: z.array(z.number().int()).optional(),
+  /** The last checkpoint a stopping workspace saved. */
+  checkpoint: Checkpoint.optional(),
+  /** How often `session resume` started a new task for the session. */
+  resumeCount: z.number().int().nonnegative().optional(),
+  /** How long each of the session's tasks may live (`--ttl`); a resumed task gets it anew. */
+  ttlSeconds: z.number().int().positive().optional(),
+  /** The compute cost of the session's earlier tasks (before its last resume), in USD. */
+  priorComputeUsd: z.number().nonnegative().optional(),
   /** Set when the session took a task of the warm pool instead of starting one (core/warm-pool.ts). */
   warm: z.boolean().optional(),
   /** Optimistic locking: every update is conditional on it and increments it. */
@@ -119,6 +142,8 @@ export const Session = z.object({
   budgetUsd: z.number().positive().optional(),
   paused: z.boolean().optional(),
   stopReason: StopReason.optional(),
+  resumeCount: z.number().int().nonnegative().optional(),
+  checkpoint: Checkpoint.optional(),
   /** The session took a warm task of the pool. */
   warm: z.boolean().optional(),
   /** From the start request to the agent's first heartbeat (RUNNING). */
@@ -212,6 +237,8 @@ export function toSession(record: SessionRecord, formatIdle: (seconds: number) =
     budgetUsd: record.budgetUsd,
     paused: record.paused,
     stopReason: record.stopReason,
+    resumeCount: record.resumeCount,
+    checkpoint: record.checkpoint,
     warm: record.warm,
     timeToRunningMs: record.agentReadyAt ? Math.max(0, Date.parse(record.agentReadyAt) - Date.parse(record.createdAt)) : undefined,
   })

@@ -167,3 +167,23 @@ export interface IdGenerator {
   /** A random secret of `bytes` bytes, URL-safe. */
   secret(bytes: number): string
 }
+
+/** A URL the workspace transfers a file with directly (a presigned S3 URL; a `file://` URL locally). */
+export interface TransferUrl {
+  readonly url: string
+  readonly method: 'PUT' | 'GET'
+  /** Headers the request must carry (part of the signature when presigned). */
+  readonly headers: Readonly<Record<string, string>>
+  readonly expiresAt: string
+}
+
+/**
+ * Where a session's Claude Code conversation (the CLI's transcript, gzipped) is kept between its
+ * tasks: an S3 bucket of the stage on AWS, the data dir locally. One object per session.
+ */
+export interface ConversationStore {
+  /** Where the stopping workspace uploads the transcript. */
+  uploadUrl(sessionId: string): Promise<TransferUrl>
+  /** Where a resumed workspace downloads it; undefined when none was saved. */
+  downloadUrl(sessionId: string): Promise<TransferUrl | undefined>
+}

@@ -174,6 +174,12 @@ export interface SessionApi {
   promptEvents(caller: Caller, sessionId: string, promptId: string, after: number, options?: PromptEventsOptions): Promise<PromptEventsPage>
   editor(caller: Caller, sessionId: string): Promise<EditorInfo>
   health(): Promise<Health>
+  /**
+   * A new task for a STOPPED or FAILED session (same id): the branch at its checkpoint, its Claude
+   * conversation restored, its prompts kept. SESSION_NOT_STOPPED for a live one, SESSION_NOT_RESUMABLE
+   * for one whose workspace never started, BUDGET_EXCEEDED while its budget is spent.
+   */
+  resume(caller: Caller, sessionId: string): Promise<Session>
   /** Raises the session's own budget and lifts its pause. */
   addBudget(caller: Caller, sessionId: string, request: AddBudgetRequest): Promise<Session>
   /** Sessions, hours, prompts and cost per user, repository or day (everyone's for an admin). */

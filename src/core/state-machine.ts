@@ -10,8 +10,9 @@ const SESSION_TRANSITIONS: Record<SessionStatus, readonly SessionStatus[]> = {
   PROVISIONING: ['RUNNING', 'STOPPING', 'STOPPED', 'FAILED'],
   RUNNING: ['STOPPING', 'STOPPED', 'FAILED'],
   STOPPING: ['STOPPED', 'FAILED'],
-  STOPPED: [],
-  FAILED: [],
+  // `session resume` (core/services/session-resume.ts): a new task for the same session.
+  STOPPED: ['PENDING'],
+  FAILED: ['PENDING'],
 }
 
 const PROMPT_TRANSITIONS: Record<PromptStatus, readonly PromptStatus[]> = {

@@ -9,7 +9,7 @@ import {fileURLToPath} from 'node:url'
 
 import type {ConfigFile} from '../cli/config.js'
 import {LOCAL_IMAGE_NAME, WORKSPACE_CONTAINER_NAME} from '../core/deployment.js'
-import {internalError, notFound} from '../core/errors.js'
+import {DevflowError, internalError, isDevflowError, notFound} from '../core/errors.js'
 import {type EcrRepository, parseRepositoryUri, type RegistryLogin} from '../adapters/aws/ecr.js'
 import type {TaskDefinitionRevision} from '../adapters/aws/task-definition-image.js'
 import {DockerCli, isNotBuilt} from '../adapters/docker/docker-cli.js'
@@ -44,10 +44,25 @@ export async function buildWorkspaceImage(
   const context = options.context ?? containerContextDir()
   const tag = await resolveImageTag(options.tag, context)
   const platform = options.platform ?? DEFAULT_PLATFORM
-  const dockerVersion = await docker.engineVersion()
   const image = `${LOCAL_IMAGE_NAME}:${tag}`
+  let dockerVersion: string
+  try {
+    dockerVersion = await docker.engineVersion()
+  } catch (error) {
+    if (!isDevflowError(error) || !NO_DOCKER_ENGINE.includes(error.code)) throw error
+    const hint = `${error.hint} Or build without a Docker engine: ${daemonlessBuildCommands(context, image, platform, options.buildArgs ?? [])}.`
+    throw new DevflowError({kind: error.kind, code: error.code, message: error.message, hint, cause: error, ...(error.details ? {details: error.details} : {})})
+  }
   await docker.build({context, tag: image, platform, buildArgs: options.buildArgs, onOutput: options.onOutput})
   return {image, tag, platform, context, dockerVersion}
+}
+
+const NO_DOCKER_ENGINE = ['DOCKER_ENGINE_DOWN', 'DOCKER_MISSING']
+
+/** The same build with buildah or podman, which need no daemon (README: "Building the image without Docker"). */
+export function daemonlessBuildCommands(context: string, image: string, platform: string, buildArgs: readonly string[]): string {
+  const args = `--platform ${platform} --tag ${image}${buildArgs.map((arg) => ` --build-arg ${arg}`).join('')} ${context}`
+  return `\`buildah build ${args}\` (as root without a daemon add \`--storage-driver vfs --isolation chroot\`; bench/image-build.sh builds it so on local base images), or \`podman build ${args}\``
 }
 
 export interface PushedImage {

@@ -136,12 +136,16 @@ describe('e2e: devflow image build / push (fake docker, ECR and ECS on moto)', (
       expect(result.exitCode).to.equal(7)
       expect(result.stderr).to.contain('Error: No Docker engine answers: Cannot connect to the Docker daemon')
       expect(result.stderr).to.contain('Try this: Start Docker')
+      // Without a daemon: the same build with buildah or podman, tag and context named.
+      expect(result.stderr).to.match(/buildah build --platform linux\/amd64 --tag devflow-workspace:v1 \S*\/container`/)
+      expect(result.stderr).to.contain('--storage-driver vfs --isolation chroot').and.to.match(/podman build --platform linux\/amd64 --tag devflow-workspace:v1 /)
     })
 
     it('without docker installed: exit 7, DOCKER_MISSING', async () => {
       const result = await cli.run(['image', 'build', '--tag', 'v1', '--json'], {env: {...env(), PATH: dirname(process.execPath)}})
       expect(result.exitCode).to.equal(7)
       expect(result.json<ErrorBody>().error.code).to.equal('DOCKER_MISSING')
+      expect(result.json<ErrorBody>().error.hint).to.contain('buildah build --platform linux/amd64 --tag devflow-workspace:v1').and.to.contain('podman build')
     })
 
     it('a failing build: exit 7 with docker output in the message', async () => {

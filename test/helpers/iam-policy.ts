@@ -138,6 +138,8 @@ export class TemplateResolver {
         return `arn:aws:logs:${region}:${account}:log-group:${name}:*`
       case 'AWS::Lambda::Function':
         return `arn:aws:lambda:${region}:${account}:function:${name}`
+      case 'AWS::S3::Bucket':
+        return `arn:aws:s3:::${name}`
       default:
         return `arn:aws:unresolved:${region}:${account}:${resource.Type}/${id}`
     }
@@ -160,6 +162,8 @@ export interface CallContext {
   readonly account: string
   /** The roles of the task definition RunTask runs (ECS checks iam:PassRole on them). */
   readonly taskDefinitionRoles?: readonly string[]
+  /** Buckets encrypted by default with a KMS key (SSE-KMS): a write needs kms:GenerateDataKey on it, a read kms:Decrypt. */
+  readonly bucketKeys?: Readonly<Record<string, string>>
   /** The tags of a resource the call acts on (a task), as AWS reads them for `aws:ResourceTag/...`. */
   readonly resourceTags?: (arn: string) => Record<string, string> | undefined
   /**
@@ -231,6 +235,17 @@ export function iamRequests(call: AwsCall, ctx: CallContext): IamRequest[] {
       const id = String(req.SecretId)
       const arn = id.startsWith('arn:') ? id : String(call.response?.ARN ?? `arn:aws:secretsmanager:${region}:${account}:secret:${id}-AAAAAA`)
       return [one(`secretsmanager:${call.action}`, arn)]
+    }
+    case 's3': {
+      const bucket = String(req.Bucket)
+      const object = `arn:aws:s3:::${bucket}/${String(req.Key)}`
+      const key = ctx.bucketKeys?.[bucket]
+      if (key === undefined) throw new Error(`iam-policy.ts does not know how the bucket ${bucket} is encrypted: name it in bucketKeys`)
+      // HEAD reads the metadata only; GET decrypts, PUT encrypts with a new data key.
+      if (call.action === 'HeadObject') return [one('s3:GetObject', object)]
+      if (call.action === 'GetObject') return [one('s3:GetObject', object), one('kms:Decrypt', key)]
+      if (call.action === 'PutObject') return [one('s3:PutObject', object), one('kms:GenerateDataKey', key)]
+      break
     }
     case 'ecr': {
       const repository = `arn:aws:ecr:${region}:${String(req.registryId ?? account)}:repository/${String(req.repositoryName)}`

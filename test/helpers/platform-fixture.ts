@@ -14,6 +14,8 @@ import {DynamoDBClient, ScanCommand} from '@aws-sdk/client-dynamodb'
 import {CreateClusterCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, type Task} from '@aws-sdk/client-ecs'
 import {CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand} from '@aws-sdk/client-ec2'
 import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {CreateKeyCommand, KMSClient} from '@aws-sdk/client-kms'
+import {CreateBucketCommand, PutBucketEncryptionCommand, PutPublicAccessBlockCommand, S3Client} from '@aws-sdk/client-s3'
 import {unmarshall} from '@aws-sdk/util-dynamodb'
 import {type ResultPromise, execa} from 'execa'
 import {mkdir, writeFile} from 'node:fs/promises'
@@ -38,6 +40,8 @@ export const TABLES = {sessions: 'devflow-sessions', prompts: 'devflow-prompts',
 /** The webhook secret the fixture's GitHub App secret holds: sign deliveries with it. */
 export const WEBHOOK_SECRET = 'fixture-webhook-secret-0123456789abcdef'
 export const CLUSTER = 'devflow'
+/** The conversation bucket of `session resume` (infra/constructs/conversation-bucket.ts), SSE-KMS with its own key. */
+export const CONVERSATIONS_BUCKET = 'devflow-conversations-test'
 /** The workspace task definition's roles, as the stack names them (RunTask passes them). */
 export const TASK_ROLES = {
   execution: `arn:aws:iam::${TEST_ACCOUNT}:role/devflow-dev-WorkspacesExecutionRole`,
@@ -62,6 +66,8 @@ export type TableKey = keyof typeof TABLES
 export interface PlatformSecretArns {
   readonly githubApp: string
   readonly pageTokenKey: string
+  /** The conversation bucket's KMS key. */
+  readonly conversationsKey: string
 }
 
 export interface RunningApi {
@@ -220,6 +226,7 @@ export class PlatformFixture {
       repositories: JSON.stringify(config.repositoryAccess),
       adminRoleArns: (config.adminRoleArns ?? []).join(','),
       pageTokenKeySecretArn: config.pageTokenKeySecretArn,
+      conversationsBucket: config.conversationsBucket ?? '',
       region: TEST_REGION,
     }
   }
@@ -366,7 +373,21 @@ async function createPlatformResources(
   // The stack generates 64 characters; any key of 32 or more is accepted.
   const pageTokenKey = await secrets.send(new CreateSecretCommand({Name: PAGE_TOKEN_KEY_SECRET_NAME, SecretString: JSON.stringify({key: 'k'.repeat(64)})}))
   secrets.destroy()
-  const arns = {githubApp: githubApp.ARN ?? '', pageTokenKey: pageTokenKey.ARN ?? ''}
+  const kms = new KMSClient(clientConfig)
+  const key = await kms.send(new CreateKeyCommand({Description: 'devflow conversations'}))
+  kms.destroy()
+  const {region, endpoint, credentials} = clientConfig as {region: string; endpoint: string; credentials: {accessKeyId: string; secretAccessKey: string}}
+  const s3 = new S3Client({region, endpoint, credentials, forcePathStyle: true, maxAttempts: 1})
+  await s3.send(new CreateBucketCommand({Bucket: CONVERSATIONS_BUCKET}))
+  await s3.send(new PutPublicAccessBlockCommand({Bucket: CONVERSATIONS_BUCKET, PublicAccessBlockConfiguration: {BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true}}))
+  await s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: CONVERSATIONS_BUCKET,
+      ServerSideEncryptionConfiguration: {Rules: [{ApplyServerSideEncryptionByDefault: {SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key.KeyMetadata?.Arn}, BucketKeyEnabled: true}]},
+    }),
+  )
+  s3.destroy()
+  const arns = {githubApp: githubApp.ARN ?? '', pageTokenKey: pageTokenKey.ARN ?? '', conversationsKey: key.KeyMetadata?.Arn ?? ''}
   const config: AwsPlatformConfig = {
     sessionsTable: TABLES.sessions,
     promptsTable: TABLES.prompts,
@@ -385,6 +406,7 @@ async function createPlatformResources(
     githubDeliveriesTable: TABLES.deliveries,
     usageTable: TABLES.usage,
     githubLabel: 'devflow',
+    conversationsBucket: CONVERSATIONS_BUCKET,
     version: '0.0.0-test',
     maxAttempts: 1,
     // Every repository: which ones the App reaches is the fake GitHub's say (only REPO).

@@ -367,7 +367,7 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         expect(wildcards).to.deep.equal([])
       })
 
-      it('I-3: the task role has no DynamoDB, SQS or Secrets Manager access, only the ECS Exec channel, its log group and the bootstrap route', () => {
+      it('I-3: the task role has no DynamoDB, SQS or Secrets Manager access, only the ECS Exec channel, its log group and the workspace routes', () => {
         const statements = statementsOf(stage, 'WorkspacesTaskRole')
         const actions = statements.flatMap((s) => [s.Action].flat() as string[])
         expect(actions.sort()).to.deep.equal([
@@ -384,14 +384,18 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
         // Appending to the ECS Exec log group only.
         const logWrites = statements.find((st) => ([st.Action].flat() as string[]).includes('logs:PutLogEvents'))
         expect(JSON.stringify(logWrites?.Resource)).to.contain('WorkspacesExecLogs').and.not.contain('"*"')
-        // Two resources: this API, this stage, POST on the bootstrap route of any session and on the warm pool's register route.
+        // This API, this stage, and only the workspace routes: the bootstrap call and the checkpoint's
+        // save and restore of any session (each handler checks that the caller is the session's task),
+        // and the warm pool's register route.
         const invoke = statements.find((s) => s.Action === 'execute-api:Invoke')
-        expect([invoke?.Resource].flat()).to.have.length(2)
-        const text = JSON.stringify(invoke?.Resource)
-        expect(text).to.contain('ControlPlaneApi')
-        expect(text).to.contain('ControlPlaneApiDeploymentStage').and.contain('/POST/agent/sessions/*/bootstrap').and.contain('/POST/agent/warm/*/register')
-        const bootstrapMethod = resources(stage, 'AWS::ApiGateway::Method').find(([id]) => /bootstrapPOST/i.test(id))
-        expect(bootstrapMethod?.[1].Properties?.AuthorizationType).to.equal('AWS_IAM')
+        const invoked = [invoke?.Resource].flat().map((r) => JSON.stringify(r))
+        expect(invoked).to.have.length(4)
+        for (const text of invoked) expect(text).to.contain('ControlPlaneApi').and.contain('ControlPlaneApiDeploymentStage')
+        expect(invoked.map((text) => /\/(POST|GET)\/agent\/(?:sessions|warm)\/\*\/(\w+)/.exec(text)?.slice(1).join(' ')).sort()).to.deep.equal(['GET checkpoint', 'POST bootstrap', 'POST checkpoint', 'POST register'])
+        for (const pattern of [/bootstrapPOST/i, /checkpointPOST/i, /checkpointGET/i]) {
+          const method = resources(stage, 'AWS::ApiGateway::Method').find(([id]) => pattern.test(id))
+          expect(method?.[1].Properties?.AuthorizationType, String(pattern)).to.equal('AWS_IAM')
+        }
       })
 
       it('I-3: the execution role pulls from the repository, writes its log group, reads only the Claude key', () => {

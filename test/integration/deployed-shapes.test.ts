@@ -27,7 +27,7 @@ import {CliSandbox} from '../helpers/cli.js'
 import {type CallContext, denial, iamRequests, type Statement, TemplateResolver} from '../helpers/iam-policy.js'
 import {API_DOMAIN, bundleLambdas, type LambdaBundles, restEvent, STAGE} from '../helpers/lambda-bundles.js'
 import {TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
-import {CLUSTER, OPERATOR_ROLE_ARN, PlatformFixture, REPO, TASK_ROLES, taskRoleCaller, WEBHOOK_SECRET} from '../helpers/platform-fixture.js'
+import {CLUSTER, CONVERSATIONS_BUCKET, OPERATOR_ROLE_ARN, PlatformFixture, REPO, TASK_ROLES, taskRoleCaller, WEBHOOK_SECRET} from '../helpers/platform-fixture.js'
 import {synthTemplate, type Template} from '../helpers/synth.js'
 
 /** Access keys: which component made a recorded call (each function has its own). */
@@ -111,6 +111,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       [LAMBDA_ENV.stage]: STAGE,
       [LAMBDA_ENV.version]: '0.0.0-test',
       [LAMBDA_ENV.repositories]: JSON.stringify(config.repositoryAccess),
+      [LAMBDA_ENV.conversationsBucket]: config.conversationsBucket ?? '',
       [LAMBDA_ENV.adminRoleArns]: OPERATOR_ROLE_ARN,
     }
   })
@@ -336,6 +337,40 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       expect([status(stopped), body(stopped).status]).to.deep.equal([200, 'STOPPED'])
     })
 
+    it('agent-save-checkpoint, agent-get-checkpoint and resume-session: the stopped task\'s checkpoint, its conversation through presigned S3 URLs, the resumed task\'s restore', async () => {
+      const id = {id: sessions.first ?? ''}
+      const checkpoint = (userArn: string, requestBody: Record<string, unknown>) =>
+        restEvent('POST', '/agent/sessions/{id}/checkpoint', id, {userArn, base64: true, body: JSON.stringify(requestBody)})
+      const request = {branch: `devflow/${sessions.first}`, commit: 'abc1234def', claudeSessionId: '0b6f3c1e-2a4d-4e8f-9c71-5d2e8a1b3f40'}
+      const [asUser, saved] = await invoke('agent-save-checkpoint', [checkpoint(ALICE, request), checkpoint(taskRoleCaller(sessions.task ?? ''), request)])
+      expect([status(asUser), body(asUser).error.code]).to.deep.equal([403, 'CHECKPOINT_REFUSED'])
+      expect(status(saved), JSON.stringify(body(saved))).to.equal(200)
+      expect(body(saved).checkpoint).to.include({branch: request.branch, commit: request.commit, conversation: true})
+      const upload = body(saved).upload as {url: string; method: string; headers: Record<string, string>}
+      expect(upload.method).to.equal('PUT')
+      const transcript = Buffer.from('{"type":"user","message":"the conversation"}\n')
+      expect((await fetch(upload.url, {method: 'PUT', headers: upload.headers, body: transcript})).status).to.equal(200)
+
+      const [theirs, resumed] = await invoke('resume-session', [
+        restEvent('POST', '/sessions/{id}/resume', id, {userArn: BOB, body: '{}'}),
+        restEvent('POST', '/sessions/{id}/resume', id, {userArn: ALICE, body: '{}'}),
+      ])
+      expect([status(theirs), body(theirs).error.code]).to.deep.equal([404, 'SESSION_NOT_FOUND'])
+      expect(status(resumed), JSON.stringify(body(resumed))).to.equal(200)
+      expect(body(resumed)).to.include({id: sessions.first, status: 'PROVISIONING', resumeCount: 1})
+      expect(body(resumed).taskArn).to.be.a('string').and.not.equal(sessions.task)
+
+      const restore = (userArn: string) => restEvent('GET', '/agent/sessions/{id}/checkpoint', id, {userArn})
+      const [oldTask, newTask] = await invoke('agent-get-checkpoint', [restore(taskRoleCaller(sessions.task ?? '')), restore(taskRoleCaller(body(resumed).taskArn))])
+      expect([status(oldTask), body(oldTask).error.code]).to.deep.equal([403, 'CHECKPOINT_REFUSED'])
+      expect(status(newTask), JSON.stringify(body(newTask))).to.equal(200)
+      expect(body(newTask).checkpoint).to.include({branch: request.branch, claudeSessionId: request.claudeSessionId})
+      const download = await fetch(body(newTask).download.url)
+      expect(Buffer.from(await download.arrayBuffer()).equals(transcript)).to.equal(true)
+      const [stopped] = await invoke('stop-session', [restEvent('DELETE', '/sessions/{id}', id, {userArn: ALICE})])
+      expect(body(stopped).status).to.equal('STOPPED')
+    })
+
     it('test-notification: posts to the stage\'s webhook, signed with the secret it reads from Secrets Manager', async () => {
       const received: Array<{headers: IncomingHttpHeaders; body: string}> = []
       const webhook: Server = createServer((req, res) => {
@@ -400,14 +435,28 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       resolver = new TemplateResolver(await template, {
         region: TEST_REGION,
         account: TEST_ACCOUNT,
-        names: {WorkspacesCluster: CLUSTER},
-        arns: {SecretsGithubApp: h.secrets.githubApp, SecretsPageTokenKey: h.secrets.pageTokenKey, WorkspacesTaskRole: TASK_ROLES.task, WorkspacesExecutionRole: TASK_ROLES.execution},
+        names: {WorkspacesCluster: CLUSTER, ConversationsBucket: CONVERSATIONS_BUCKET},
+        arns: {
+          SecretsGithubApp: h.secrets.githubApp,
+          SecretsPageTokenKey: h.secrets.pageTokenKey,
+          WorkspacesTaskRole: TASK_ROLES.task,
+          WorkspacesExecutionRole: TASK_ROLES.execution,
+          ConversationsKey: h.secrets.conversationsKey,
+        },
       })
     })
 
     const denials = (calls: AwsCall[], statements: Statement[], extra: Partial<CallContext> = {}) =>
       calls
-        .flatMap((call) => iamRequests(call, {region: TEST_REGION, account: TEST_ACCOUNT, taskDefinitionRoles: [TASK_ROLES.execution, TASK_ROLES.task], ...extra}))
+        .flatMap((call) =>
+          iamRequests(call, {
+            region: TEST_REGION,
+            account: TEST_ACCOUNT,
+            taskDefinitionRoles: [TASK_ROLES.execution, TASK_ROLES.task],
+            bucketKeys: {[CONVERSATIONS_BUCKET]: h.secrets.conversationsKey},
+            ...extra,
+          }),
+        )
         .map((request) => ({request, why: denial(statements, request)}))
         .filter((d) => d.why !== undefined)
         .map(({request, why}) => `${request.from}: ${request.action} on ${request.resource} ${JSON.stringify(request.context)}: ${why}`)
@@ -422,7 +471,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
         const role = resolver.roleOfFunction(`ControlPlane${functionId(entry)}`)
         expect(denials(calls, resolver.statementsOfRole(role)), `${entry} (${role})`).to.deep.equal([])
       }
-      expect([...actions]).to.include.members(['health DescribeClusters', 'start-session RunTask', 'stop-session StopTask', 'get-session DescribeTasks', 'agent-prompt-events TransactWriteItems', 'list-sessions GetSecretValue', 'reap-sessions Scan', 'test-notification GetSecretValue'])
+      expect([...actions]).to.include.members(['agent-save-checkpoint PutObject', 'agent-get-checkpoint HeadObject', 'agent-get-checkpoint GetObject', 'resume-session RunTask', 'health DescribeClusters', 'start-session RunTask', 'stop-session StopTask', 'get-session DescribeTasks', 'agent-prompt-events TransactWriteItems', 'list-sessions GetSecretValue', 'reap-sessions Scan', 'test-notification GetSecretValue'])
     })
 
     it('the CLI\'s admin-mode calls, by the operator role', () => {
@@ -467,7 +516,8 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       const deleteItem: AwsCall = {accessKey: 'x', service: 'dynamodb', action: 'DeleteItem', request: {TableName: 'devflow-sessions'}, status: 200}
       const otherCluster: AwsCall = {accessKey: 'x', service: 'ecs', action: 'StopTask', request: {cluster: 'other', task: 'abc'}, status: 200}
       const githubKeyOfAnotherStack: AwsCall = {accessKey: 'x', service: 'secretsmanager', action: 'GetSecretValue', request: {SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf'}, status: 200}
-      expect(denials([deleteItem, otherCluster, githubKeyOfAnotherStack], statements)).to.have.length(3)
+      const outsideThePrefix: AwsCall = {accessKey: 'x', service: 's3', action: 'GetObject', request: {Bucket: CONVERSATIONS_BUCKET, Key: 'elsewhere/secret.txt'}, status: 200}
+      expect(denials([deleteItem, otherCluster, githubKeyOfAnotherStack, outsideThePrefix], statements)).to.have.length(4)
     })
   })
 

@@ -159,6 +159,10 @@ describe('fuzz: every route of api serve and of the local server under hostile i
       expect(up.exitCode, up.stdout + up.stderr).to.equal(0)
       url = `http://127.0.0.1:${port}`
       token = (await readFile(join(dataDir(), 'token'), 'utf8')).trim()
+      // A configured webhook route, as on api serve: hostile deliveries meet the signature check.
+      await writeFile(join(dir, 'webhook-secret'), 'fuzz-webhook-secret-0123456789\n')
+      const secret = await cli.run(['secrets', 'set', 'github-app', '--webhook-secret-file', join(dir, 'webhook-secret'), '--stage', 'local'], {env})
+      expect(secret.exitCode, secret.stdout + secret.stderr).to.equal(0)
       const bare = join(dir, 'app.git')
       execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', bare])
       // Ended sessions only: a running agent writes heartbeats, which would look like a refused request's change.

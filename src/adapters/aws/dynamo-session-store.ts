@@ -44,6 +44,10 @@ const ATTRIBUTES: Record<keyof SessionRecord, string> = {
   taskStoppedAt: 'task_stopped_at',
   agentUsd: 'agent_usd',
   budgetAlerted: 'budget_alerted',
+  checkpoint: 'checkpoint',
+  resumeCount: 'resume_count',
+  ttlSeconds: 'ttl_seconds',
+  priorComputeUsd: 'prior_compute_usd',
   warm: 'warm',
   version: 'version',
 }

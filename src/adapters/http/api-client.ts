@@ -84,6 +84,11 @@ export class HttpSessionApi implements SessionApi {
     return parse(Session, body, 'session')
   }
 
+  async resume(_caller: Caller, sessionId: string): Promise<Session> {
+    const {body} = await this.send('POST', `sessions/${encodeURIComponent(sessionId)}/resume`, {body: {}})
+    return parse(Session, body, 'session')
+  }
+
   async enqueuePrompt(_caller: Caller, sessionId: string, request: PromptRequest): Promise<Prompt> {
     const {body} = await this.send('POST', `sessions/${encodeURIComponent(sessionId)}/prompts`, {body: request})
     return parse(Prompt, body, 'prompt')

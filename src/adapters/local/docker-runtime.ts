@@ -34,7 +34,7 @@ import type {EditorAccess} from '../../core/session-api.js'
 import {type EgressPolicy, parseRepositoryEgressFile, sessionAllowList} from '../../core/egress-policy.js'
 import {containerAddress, ensureWorkspaceNetwork, WORKSPACE_NETWORK} from './docker-network.js'
 import {type EgressProxy, startEgressProxy} from './egress-proxy.js'
-import {freePort, localEditorAccess, writeBootstrapNonce} from './process-runtime.js'
+import {freePort, localEditorAccess, retirePreviousRun, writeBootstrapNonce} from './process-runtime.js'
 
 export const DOCKER_TASK_PREFIX = 'local-docker:'
 /** Where the container finds its bootstrap nonce (a read-only mount of the session dir's file). */
@@ -125,6 +125,7 @@ export class DockerRuntime implements TaskRuntime {
   async run(spec: TaskSpec): Promise<{taskArn: string; capacity: CapacityProvider}> {
     const dir = this.sessionDir(spec.sessionId)
     mkdirSync(dir, {recursive: true})
+    retirePreviousRun(dir)
     const editorPort = await freePort()
     const filtered = this.filteredEgress()
     const network = filtered ? await ensureWorkspaceNetwork(this.docker, filtered.network ?? WORKSPACE_NETWORK) : undefined

@@ -13,7 +13,7 @@
  *                                          reads and deletes it): never in the environment
  */
 import {spawn} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {constants} from 'node:os'
 import {createServer, type AddressInfo} from 'node:net'
 import {join} from 'node:path'
@@ -151,6 +151,20 @@ function isZombie(pid: number): boolean {
   }
 }
 
+/**
+ * A resumed session runs a new task in the same session directory: what describe() reads of the
+ * last task goes, and its workspace and agent state are moved to `runs/<time>/` (the new task
+ * starts from a fresh clone at the checkpoint, as a new Fargate task would).
+ */
+export function retirePreviousRun(dir: string, ...workDirs: string[]): void {
+  for (const name of ['stop-reason', 'exit-code', 'exit.json']) rmSync(join(dir, name), {force: true})
+  const present = workDirs.filter((name) => existsSync(join(dir, name)))
+  if (present.length === 0) return
+  const archive = join(dir, 'runs', new Date().toISOString().replace(/[:.]/g, '-'))
+  mkdirSync(archive, {recursive: true})
+  for (const name of present) renameSync(join(dir, name), join(archive, name))
+}
+
 /** The nonce in a file only the user can read, created exclusively so that no link is followed. */
 export function writeBootstrapNonce(dir: string, nonce: string): string {
   const file = join(dir, 'bootstrap-nonce')
@@ -198,6 +212,7 @@ export class ProcessRuntime implements TaskRuntime {
     const dir = this.sessionDir(spec.sessionId)
     const workspace = join(dir, 'workspace')
     const state = join(dir, 'state')
+    retirePreviousRun(dir, 'workspace', 'state')
     mkdirSync(workspace, {recursive: true})
     mkdirSync(state, {recursive: true})
     const editorPort = await freePort()

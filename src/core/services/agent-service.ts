@@ -23,6 +23,7 @@ import {budgetLimits, budgetSpend, dueSessionAlerts, monthlyAlertsFor, notify, s
 /** The agent's outcome code for a prompt that Claude Code stopped at its --max-budget-usd (DESIGN.md). */
 export const AGENT_BUDGET_EXCEEDED = 'AGENT_BUDGET_EXCEEDED'
 import {bootstrapWorkspace} from './workspace-bootstrap.js'
+import {restoreCheckpoint, saveCheckpoint} from './checkpoint.js'
 import {longPoll, sessionTopic} from './change-signals.js'
 
 const BAD_TOKEN_HINT = 'The workspace must send `Authorization: Bearer <the token its bootstrap call answered>`; start a new session if the token was lost.'
@@ -40,6 +41,8 @@ export function createAgentService(deps: CoreDeps, observer?: PromptObserver): A
   }
   return {
     bootstrap: (sessionId, proof) => bootstrapWorkspace(deps, sessionId, proof),
+    saveCheckpoint: (sessionId, proof, request) => saveCheckpoint(deps, sessionId, proof, request),
+    restoreCheckpoint: (sessionId, proof) => restoreCheckpoint(deps, sessionId, proof),
 
     async authenticate(sessionId, bearerToken) {
       // One answer for a malformed id, an unknown session and a wrong token: nothing to probe.
@@ -138,10 +141,20 @@ export function createAgentService(deps: CoreDeps, observer?: PromptObserver): A
     },
 
     async githubToken(sessionId) {
-      const session = await liveSession(deps, sessionId)
+      const session = await loadSession(deps, sessionId)
+      // The stopping task pushes its checkpoint after the session was marked ended (ECS gives it up to 2 minutes).
+      if (isSessionTerminal(session.status) && !withinCheckpointGrace(deps, session)) await liveSession(deps, sessionId)
       return deps.tokens.mintRepoToken(parseRepoRef(session.repo))
     },
   }
+}
+
+/** How long after its session ended a stopping task may still get a token to push its checkpoint. */
+export const CHECKPOINT_GRACE_SECONDS = 180
+
+function withinCheckpointGrace(deps: CoreDeps, session: SessionRecord): boolean {
+  const ended = Date.parse(session.taskStoppedAt ?? session.updatedAt)
+  return deps.clock.now().getTime() - ended <= CHECKPOINT_GRACE_SECONDS * 1000
 }
 
 /** The agent of an ended session gets a 409 so that it shuts down. */

@@ -12,7 +12,7 @@ import type {CapacityProvider, SessionRecord} from '../models.js'
 import type {Notifier} from '../notifications.js'
 import type {PriceOverride} from '../pricing.js'
 import {NO_REPOSITORIES, type RepositoryAccess} from '../repository-access.js'
-import type {AgentKeyPreflight, Clock, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime, UsageStore} from '../ports.js'
+import type {AgentKeyPreflight, Clock, ConversationStore, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime, UsageStore} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
 import {type ChangeSignals, createChangeSignals, signallingStores} from './change-signals.js'
@@ -105,6 +105,8 @@ export interface CoreDeps {
   log?: {warn(message: string, extra?: Record<string, unknown>): void}
   /** Work from GitHub webhooks (`POST /github/webhook`); the route answers 503 without it. */
   github?: GithubWorkDeps
+  /** Where stopping workspaces save their Claude Code conversation for `session resume`; checkpoints keep only the branch without it. */
+  conversations?: ConversationStore
   /** Where prompt, session and budget news goes (the stage's webhook, its SNS topic); nothing is sent when not given. */
   notifier?: Notifier
   /** The warm pool (services/warm-pool.ts); every start runs a cold task when not given. */

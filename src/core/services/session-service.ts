@@ -8,7 +8,7 @@ import {decidePromptStart, raisedSessionBudget} from '../budgets.js'
 import {conflict, invalidInput, isDevflowError, tooLarge} from '../errors.js'
 import {hashToken, sessionIdForIdempotencyKey} from '../ids.js'
 import {createPageTokens} from '../page-tokens.js'
-import {type Prompt, type Page, type Session, type SessionRecord, toPrompt, toSession} from '../models.js'
+import {type Prompt, type Page, type Session, type SessionRecord, type StopReason, toPrompt, toSession} from '../models.js'
 import type {TaskState} from '../ports.js'
 import {
   AddBudgetRequest,
@@ -29,6 +29,7 @@ import {DEFAULT_CAPACITY, formatDuration, parseBranchName, parseCpu, parseDurati
 import type {CoreDeps} from './index.js'
 import {cancelPrompt, endSession, loadOwnedSession, loadPrompt, updateSessionWithRetry} from './records.js'
 import {startTask} from './task-start.js'
+import {isResumable, resumeSession} from './session-resume.js'
 import {takeFromWarmPool} from './warm-start.js'
 import {warmPoolStatus} from './warm-pool.js'
 import {assertAdmin} from '../admins.js'
@@ -120,6 +121,10 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     async stop(caller, sessionId) {
       const record = await loadOwnedSession(deps, caller, sessionId)
       return present(await endSession(deps, record, 'STOPPED', undefined, 'USER'))
+    },
+
+    async resume(caller, sessionId) {
+      return present(await resumeSession(deps, caller, sessionId))
     },
 
     async enqueuePrompt(caller, sessionId, input) {
@@ -216,8 +221,9 @@ export function createSessionService(deps: CoreDeps): SessionApi {
     async addBudget(caller, sessionId, input) {
       const request = parseRequest(AddBudgetRequest, input)
       const record = await loadOwnedSession(deps, caller, sessionId)
-      if (isSessionTerminal(record.status)) {
-        throw conflict('SESSION_WRONG_STATE', `Session ${record.id} is ${record.status}; only a live session's budget can be raised.`, 'Start a new session with `devflow session start --budget USD`.', {
+      // An ended session that `session resume` can start again (one stopped at its budget, say) may be raised too.
+      if (isSessionTerminal(record.status) && !isResumable(record)) {
+        throw conflict('SESSION_WRONG_STATE', `Session ${record.id} is ${record.status} and cannot be resumed; only a live or resumable session's budget can be raised.`, 'Start a new session with `devflow session start --budget USD`.', {
           details: {status: record.status},
         })
       }
@@ -349,7 +355,7 @@ function editorInfo(info: EditorInfo, access: EditorAccess): EditorInfo {
  * The stage's per-user quota of active sessions. Two starts racing at the limit may both pass: it
  * bounds what one user can run, it is not a billing guarantee. Admin mode is not limited.
  */
-async function checkSessionQuota(deps: CoreDeps, caller: Caller): Promise<void> {
+export async function checkSessionQuota(deps: CoreDeps, caller: Caller): Promise<void> {
   const quota = deps.settings.maxActiveSessionsPerUser
   if (quota === undefined || caller.admin) return
   let active = 0
@@ -408,7 +414,7 @@ export async function reconcile(deps: CoreDeps, record: SessionRecord): Promise<
       return stopped
     }
     const outcome = taskOutcome(task)
-    const ended = await endSession(deps, record, outcome.status, outcome.error, 'TASK_EXITED', stoppedAt)
+    const ended = await endSession(deps, record, outcome.status, outcome.error, outcome.stopReason, stoppedAt)
     if (ended.status === 'FAILED' && ended.error) await notify(deps, {kind: 'session.failed', ...sessionRef(deps, ended), error: ended.error})
     return ended
   }
@@ -424,9 +430,16 @@ export async function reconcile(deps: CoreDeps, record: SessionRecord): Promise<
   return current
 }
 
-function taskOutcome(task: TaskState | undefined): {status: 'STOPPED' | 'FAILED'; error: {code: string; message: string}} {
-  if (!task) return {status: 'FAILED', error: {code: 'TASK_MISSING', message: 'The workspace task no longer exists.'}}
+function taskOutcome(task: TaskState | undefined): {status: 'STOPPED' | 'FAILED'; error: {code: string; message: string}; stopReason: StopReason} {
+  if (!task) return {status: 'FAILED', error: {code: 'TASK_MISSING', message: 'The workspace task no longer exists.'}, stopReason: 'TASK_EXITED'}
   const reason = task.stoppedReason ?? task.stopCode ?? 'The workspace task stopped.'
-  if (task.exitCode === 0) return {status: 'STOPPED', error: {code: 'TASK_EXITED', message: reason}}
-  return {status: 'FAILED', error: {code: 'TASK_STOPPED', message: reason}}
+  // A reclaimed Spot task got ECS's SIGTERM two minutes ahead and checkpointed like on any stop.
+  if (isSpotInterruption(task)) return {status: 'STOPPED', error: {code: 'SPOT_INTERRUPTION', message: reason}, stopReason: 'SPOT'}
+  if (task.exitCode === 0) return {status: 'STOPPED', error: {code: 'TASK_EXITED', message: reason}, stopReason: 'TASK_EXITED'}
+  return {status: 'FAILED', error: {code: 'TASK_STOPPED', message: reason}, stopReason: 'TASK_EXITED'}
+}
+
+/** ECS's stopCode for a reclaimed Fargate Spot task (its stoppedReason: "Your Spot Task was interrupted."). */
+export function isSpotInterruption(task: Pick<TaskState, 'stopCode' | 'stoppedReason'>): boolean {
+  return task.stopCode === 'SpotInterruption' || /spot task was interrupted/i.test(task.stoppedReason ?? '')
 }

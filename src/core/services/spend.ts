@@ -26,7 +26,9 @@ export function taskUsageOf(record: SessionRecord): TaskUsage {
 /** A session's cost so far (within `window` when given: compute clipped to it, agent cost when the session changed in it). */
 export function sessionRecordCost(deps: CoreDeps, record: SessionRecord, window?: CostWindow): Cost {
   const rate = fargateRate(deps.settings.region ?? 'us-east-1', record.capacity, deps.settings.prices)
-  const computeUsd = computeCostUsd(taskUsageOf(record), rate, deps.clock.now(), window)
+  // A resumed session's earlier tasks: counted whole, in the window of the session's last update.
+  const prior = record.priorComputeUsd && (!window || inWindow(record.updatedAt, window)) ? record.priorComputeUsd : 0
+  const computeUsd = round(computeCostUsd(taskUsageOf(record), rate, deps.clock.now(), window) + prior)
   const agentCounts = !window || inWindow(record.updatedAt, window)
   const agentUsd = agentCounts ? round(record.agentUsd ?? 0) : 0
   return {computeUsd, agentUsd, totalUsd: round(computeUsd + agentUsd)}

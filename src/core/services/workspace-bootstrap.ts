@@ -43,7 +43,8 @@ export async function bootstrapWorkspace(deps: CoreDeps, sessionId: string, proo
   }
 }
 
-function checkProof(deps: CoreDeps, record: SessionRecord, proof: WorkspaceProof, refused: Error): void {
+/** Throws `refused` unless the proof is the session's current task (its role session, or its nonce). */
+export function checkProof(deps: CoreDeps, record: SessionRecord, proof: WorkspaceProof, refused: Error): void {
   if (proof.kind === 'nonce') {
     if (!record.bootstrapNonceHash || !sameHash(record.bootstrapNonceHash, hashToken(proof.nonce))) throw refused
     return

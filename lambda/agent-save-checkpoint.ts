@@ -1,0 +1,4 @@
+import {apiHandler} from '../src/api/lambda.js'
+
+/** POST /agent/sessions/{id}/checkpoint (AWS_IAM: the workspace task role) */
+export const handler = apiHandler()
