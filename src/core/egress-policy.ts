@@ -13,7 +13,7 @@
  * The policy travels as JSON text: the stack output and Lambda variable on AWS, the `egress`
  * setting (DEVFLOW_EGRESS) of the local stage.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {BASE_EGRESS_ALLOW, DEFAULT_REGISTRIES, parseEgressList} from './egress.js'
 import {invalidInput} from './errors.js'
