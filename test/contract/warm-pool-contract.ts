@@ -9,7 +9,7 @@ import {expect} from 'chai'
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../../src/adapters/local/github.js'
 import type {WorkspaceProof} from '../../src/core/agent-api.js'
 import {randomIds} from '../../src/core/ids.js'
-import type {PromptStore, SessionStore, TaskRuntime} from '../../src/core/ports.js'
+import type {PromptStore, SessionStore, TaskRuntime, UsageStore} from '../../src/core/ports.js'
 import {ANY_REPOSITORY} from '../../src/core/repository-access.js'
 import {type CoreDeps, type CoreServices, type CoreSettings, createCoreServices, DEFAULT_CORE_SETTINGS} from '../../src/core/services/index.js'
 import {newWarmId} from '../../src/core/services/warm-pool.js'
@@ -19,6 +19,7 @@ import {rejection} from '../helpers/assertions.js'
 export interface WarmPlatformUnderTest {
   readonly sessions: SessionStore
   readonly prompts: PromptStore
+  readonly usage: UsageStore
   readonly warm: WarmPoolStore
   readonly runtime: TaskRuntime
   readonly settings?: Partial<CoreSettings>
@@ -63,6 +64,7 @@ export function warmPoolContract(name: string, make: () => Promise<WarmPlatformU
       const deps: CoreDeps = {
         sessions: kit.sessions,
         prompts: kit.prompts,
+        usage: kit.usage,
         runtime: kit.runtime,
         tokens: new LocalTokenIssuer(github),
         pullRequests: new LocalPullRequestOpener(github),
