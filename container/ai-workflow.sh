@@ -383,6 +383,26 @@ send_setup_events() {
   esac
 }
 
+# The repository's .devflow/egress.txt and what the stage made of it (DEVFLOW_REPOSITORY_EGRESS:
+# honoured by the local proxy, ignored by AWS's stage-wide DNS Firewall, refused, or open; the
+# note says why): one event in the first prompt, when the file exists.
+send_egress_event() {
+  local pid=$1 file=$REPO_DIR/.devflow/egress.txt marker=$STATE_DIR/egress-event.sent
+  [ -n "${DEVFLOW_REPOSITORY_EGRESS:-}" ] && [ -f "$file" ] && [ ! -f "$marker" ] || return 0
+  # shellcheck disable=SC2016 # a jq program, not shell
+  "$JQ_BIN" -n -c --rawfile text "$file" --arg verdict "$DEVFLOW_REPOSITORY_EGRESS" --arg note "${DEVFLOW_REPOSITORY_EGRESS_NOTE:-}" '
+    ($text | split("\n") | map(sub("#.*$"; "") | gsub("^\\s+|\\s+$"; "")) | map(select(length > 0))) as $names
+    | {events: [{type: "egress", text: ($note + " Names: " + (if ($names | length) > 0 then $names | join(", ") else "none" end) + "."),
+        data: {file: ".devflow/egress.txt", verdict: $verdict, names: $names}}]}
+  ' >"$TMP_DIR/egress-event.json"
+  api_request POST "prompts/$pid/events" "$TMP_DIR/egress-event.json" "$TMP_DIR/egress-event.out"
+  case $API_STATUS in
+    2??) touch "$marker" ;;
+    401) session_gone "$API_STATUS" ;;
+    *) log "the egress event was not delivered ($(describe_failure "$API_STATUS" "$TMP_DIR/egress-event.out")); sending it with the next prompt" ;;
+  esac
+}
+
 # A prompt this loop started before a restart and never finished: report it, do not run it again.
 finish_interrupted() {
   local pdir=$1 pid=$2
@@ -430,6 +450,7 @@ handle_prompt() {
   printf '%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$pdir/started"
   log "prompt $pid (seq $("$JQ_BIN" -r '.seq // "?"' "$file")) claimed; working on branch $branch"
   send_setup_events "$pid"
+  send_egress_event "$pid"
   run_prompt "$pdir" "$pid"
 }
 

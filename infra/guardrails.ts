@@ -4,6 +4,7 @@
  */
 import {type BudgetLimits, parseBudgetLimits} from '../src/core/budgets.js'
 import {BASE_EGRESS_ALLOW, parseEgressList} from '../src/core/egress.js'
+import type {EgressPolicy} from '../src/core/egress-policy.js'
 import {invalidInput} from '../src/core/errors.js'
 import {parsePriceOverride, type PriceOverride} from '../src/core/pricing.js'
 import {parseWebhookFormat, parseWebhookUrl} from '../src/core/notifications.js'
@@ -14,7 +15,14 @@ export function egressSettingsFrom(context: Record<string, unknown>, stage: Stag
     mode: egressMode(context[CONTEXT_KEYS.egress], stage.egress.mode),
     allow: [...new Set([...parseEgressList([...stage.egress.allow]), ...extraDomains(context[CONTEXT_KEYS.egressAllow], stage.name)])],
     http: flag(context[CONTEXT_KEYS.egressHttp], CONTEXT_KEYS.egressHttp) ?? stage.egress.http,
+    repositoryAdditions: flag(context[CONTEXT_KEYS.egressRepositoryAdditions], CONTEXT_KEYS.egressRepositoryAdditions) ?? stage.egress.repositoryAdditions ?? false,
   }
+}
+
+/** The policy the functions and `devflow doctor` read (src/core/egress-policy.ts), as JSON text. */
+export function egressPolicyText(egress: EgressSettings): string {
+  const policy: EgressPolicy = {mode: egress.mode, allow: [...egress.allow], repositoryAdditions: egress.repositoryAdditions ?? false}
+  return JSON.stringify(policy)
 }
 
 /** The stage's budgets with the context's figures over them. */

@@ -44,6 +44,12 @@ export interface EgressSettings {
   readonly allow: readonly string[]
   /** Also allow outbound port 80 (plain-http mirrors). */
   readonly http: boolean
+  /**
+   * May a repository's `.devflow/egress.txt` add names (src/core/egress-policy.ts)? The stage-wide
+   * DNS Firewall cannot honour them per task: with it on, the workspace reports the file as ignored
+   * (with it off, as not allowed); the local proxy honours them. @default false
+   */
+  readonly repositoryAdditions?: boolean
 }
 
 export interface StageSettings {
@@ -110,7 +116,7 @@ export const STAGES: Readonly<Record<StageName, StageSettings>> = {
     conversationExpiry: Duration.days(14),
     githubLabel: 'devflow',
     githubMaxSessionsPerRepo: DEFAULT_MAX_SESSIONS_PER_REPO,
-    egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false},
+    egress: {mode: 'allowList', allow: DEFAULT_REGISTRIES, http: false, repositoryAdditions: true},
     budgets: {sessionUsd: 10, userMonthlyUsd: 200, stageMonthlyUsd: 1000},
   },
   prod: {
@@ -163,6 +169,8 @@ export const CONTEXT_KEYS = {
   egressAllow: 'devflow:egressAllow',
   /** `true`: the workspaces may also connect out on port 80. */
   egressHttp: 'devflow:egressHttp',
+  /** `true`: a repository's .devflow/egress.txt may add names where the enforcer can honour them (the local proxy). */
+  egressRepositoryAdditions: 'devflow:egressRepositoryAdditions',
   /** JSON budgets, merged over the stage's: {"sessionUsd"?, "userMonthlyUsd"?, "stageMonthlyUsd"?}. */
   budgets: BUDGETS_SETTING,
   /** JSON Fargate prices replacing the built-in table's for the stage: {"FARGATE"?: {...}, "FARGATE_SPOT"?: {...}}. */

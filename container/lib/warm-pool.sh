@@ -2,7 +2,8 @@
 # The warm pool's side of the workspace (issue 16; README "The warm pool"), sourced by
 # entrypoint.sh when the task was started with DEVFLOW_WARM_ID instead of a session:
 #   1. register: the same proof of the task as the bootstrap call (bootstrap_proof: the task role's
-#      SigV4 on ECS, the one-use nonce file locally) answers a poll token and the editor password;
+#      SigV4 on ECS, the nonce file locally, kept for the checkpoint calls) answers a poll token and
+#      the editor password;
 #   2. the editor starts on the (still empty) workspace directory;
 #   3. claim: long polls until a start assigns the task, answered with the session's environment,
 #      the agent token and a repo-scoped token; the entrypoint then clones and runs the agent as
@@ -69,7 +70,7 @@ register_warm_task() {
         WARM_POLL_TOKEN=$("$JQ_BIN" -r '.pollToken // empty' "$WARM_DIR/response.json")
         # shellcheck disable=SC2034 # read by write_editor_config in entrypoint.sh
         EDITOR_PASSWORD=$("$JQ_BIN" -r '.editorPassword // empty' "$WARM_DIR/response.json")
-        unset BOOTSTRAP_NONCE
+        # BOOTSTRAP_NONCE stays in this shell (never exported): the assigned session's checkpoint calls prove the task with it.
         config_safe "$WARM_POLL_TOKEN" || DIE_STATUS=1 die "the register call answered no usable poll token"
         log "registered as warm task $DEVFLOW_WARM_ID"
         return 0

@@ -53,6 +53,29 @@ run_agent() {
   [ "$(jq -r .maxRetries <<<"$invocation")" = 6 ]
 }
 
+@test "a repository's .devflow/egress.txt is reported once, in the first prompt's events, as the stage decided" {
+  mkdir -p "$REPO_DIR/.devflow"
+  printf '# our mirror\n*.mirror.example\npypi.corp.example\n' >"$REPO_DIR/.devflow/egress.txt"
+  queue_prompt p-eeeeeeeeeeeeeeeeeeee 'say hi'
+  queue_prompt p-ffffffffffffffffffff 'say hi again'
+  DEVFLOW_REPOSITORY_EGRESS=ignored DEVFLOW_REPOSITORY_EGRESS_NOTE='.devflow/egress.txt is ignored: on AWS the list is the stage'"'"'s.' MAX_ITERATIONS=2 run_agent
+  [ "$status" -eq 0 ]
+  first=$(requests '.path | test("/prompts/p-eeeeeeeeeeeeeeeeeeee/events$")' | jq -c '.body.events[] | select(.type == "egress")')
+  [ "$(wc -l <<<"$first")" -eq 1 ]
+  [ "$(jq -r .data.verdict <<<"$first")" = ignored ]
+  [ "$(jq -c .data.names <<<"$first")" = '["*.mirror.example","pypi.corp.example"]' ]
+  [ "$(jq -r .text <<<"$first")" = ".devflow/egress.txt is ignored: on AWS the list is the stage's. Names: *.mirror.example, pypi.corp.example." ]
+  [ -n "$(results_for p-ffffffffffffffffffff)" ]
+  [ -z "$(requests '.path | test("/prompts/p-ffffffffffffffffffff/events$")' | jq -c '.body.events[] | select(.type == "egress")')" ]
+}
+
+@test "no egress event without the file or without a verdict from the platform" {
+  queue_prompt p-gggggggggggggggggggg 'say hi'
+  DEVFLOW_REPOSITORY_EGRESS=honoured MAX_ITERATIONS=1 run_agent
+  [ "$status" -eq 0 ]
+  [ -z "$(requests '.path | endswith("/events")' | jq -c '.body.events[] | select(.type == "egress")')" ]
+}
+
 @test "the model, the allowed tools and a per-prompt budget can be set" {
   queue_prompt p-aaaaaaaaaaaaaaaaaaaa 'explain the README'
   CLAUDE_MODEL=opus CLAUDE_ALLOWED_TOOLS=Read,Bash CLAUDE_MAX_BUDGET_USD=2.5 CLAUDE_CODE_MAX_RETRIES=1 MAX_ITERATIONS=1 run_agent

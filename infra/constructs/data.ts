@@ -24,6 +24,8 @@ export class SessionData extends Construct {
   readonly prompts: dynamodb.Table
   readonly promptEvents: dynamodb.Table
   readonly githubDeliveries: dynamodb.Table
+  /** The usage ledger (src/core/usage-ledger.ts): running sums per owner-month, stage-month and day, kept without TTL. */
+  readonly usage: dynamodb.Table
   /** The warm pool's tasks and its hit/miss counters (src/adapters/aws/dynamo-warm-pool-store.ts). */
   readonly warmPool: dynamodb.Table
 
@@ -71,6 +73,13 @@ export class SessionData extends Construct {
       sortKey: {name: 'received_at', type: dynamodb.AttributeType.STRING},
       projectionType: dynamodb.ProjectionType.ALL,
     })
+    const {timeToLiveAttribute: _noTtl, ...untimed} = common
+    this.usage = new dynamodb.Table(this, 'Usage', {
+      ...untimed,
+      tableName: TABLE_NAMES.usage,
+      partitionKey: {name: 'scope', type: dynamodb.AttributeType.STRING},
+      sortKey: {name: 'period', type: dynamodb.AttributeType.STRING},
+    })
     this.warmPool = new dynamodb.Table(this, 'WarmPool', {
       ...common,
       tableName: TABLE_NAMES.warmPool,
@@ -83,11 +92,11 @@ export class SessionData extends Construct {
 
   /**
    * The item calls the control plane makes, and nothing more: GetItem, PutItem, UpdateItem, Query
-   * and Scan on the four tables, Query on the sessions GSI and the deliveries GSI. No DeleteItem (TTL removes items), no
+   * and Scan on the five tables, Query on the sessions GSI and the deliveries GSI. No DeleteItem (TTL removes items), no
    * batch writes, no stream reads, no table management.
    */
   grantItemAccess(grantee: iam.IGrantable): void {
-    const tables = [this.sessions, this.prompts, this.promptEvents, this.githubDeliveries]
+    const tables = [this.sessions, this.prompts, this.promptEvents, this.githubDeliveries, this.usage]
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ITEM_ACTIONS.map((action) => `dynamodb:${action}`),

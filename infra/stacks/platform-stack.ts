@@ -21,7 +21,7 @@ import {Network} from '../constructs/network.js'
 import {PlatformSecrets} from '../constructs/secrets.js'
 import {type WorkspaceImage, WorkspaceCompute} from '../constructs/workspace-compute.js'
 import {stackNameFor} from '../../src/core/deployment.js'
-import {workspaceAllowList} from '../guardrails.js'
+import {egressPolicyText, workspaceAllowList} from '../guardrails.js'
 import type {BudgetLimits} from '../../src/core/budgets.js'
 import type {PriceOverride} from '../../src/core/pricing.js'
 import {type EgressSettings, type NetworkSettings, type NotificationSettings, type StageSettings} from '../stages.js'
@@ -153,6 +153,8 @@ export class PlatformStack extends Stack {
         [LAMBDA_ENV.taskRoleArn]: this.compute.taskRole.roleArn,
         ...(forMoto ? {[LAMBDA_ENV.emulator]: 'moto'} : {}),
         [LAMBDA_ENV.repositories]: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
+        [LAMBDA_ENV.egress]: egressPolicyText(egress),
+        [LAMBDA_ENV.usageTable]: this.data.usage.tableName,
         [LAMBDA_ENV.warmPoolTable]: this.data.warmPool.tableName,
         [LAMBDA_ENV.warmTasks]: String(warmTasks),
         ...(warmSchedule ? {[LAMBDA_ENV.warmSchedule]: warmSchedule} : {}),
@@ -262,6 +264,8 @@ export class PlatformStack extends Stack {
       taskRoleArn: this.compute.taskRole.roleArn,
       emulator: forMoto ? 'moto' : undefined,
       repositories: JSON.stringify(props.repositories ?? NO_REPOSITORIES),
+      egress: egressPolicyText(egress),
+      usageTable: this.data.usage.tableName,
       conversationsBucket: this.conversations.bucket.bucketName,
       warmPoolTable: this.data.warmPool.tableName,
       adminRoleArns: this.access.operator.roleArn,

@@ -28,6 +28,7 @@ import * as z from 'zod'
 
 import {OUTPUT_KEYS} from '../core/deployment.js'
 import {parseBudgetLimits} from '../core/budgets.js'
+import {EGRESS_ENV, parseEgressPolicy} from '../core/egress-policy.js'
 import {DEFAULT_MAX_SESSIONS_PER_REPO, MAX_SESSIONS_PER_REPO_SETTING, parseMaxSessionsPerRepo} from '../core/github/queue.js'
 import {invalidInput} from '../core/errors.js'
 import {parseWebhookFormat, parseWebhookUrl} from '../core/notifications.js'
@@ -109,6 +110,12 @@ export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
     env: 'DEVFLOW_BUDGETS',
     scope: 'stage',
     parse: (value) => JSON.stringify(parseBudgetLimits(value)),
+  },
+  egress: {
+    description: 'The local platform\'s egress policy for Docker workspaces, JSON {"mode": "allowList"|"open", "allow": [...], "repositoryAdditions": true|false} (an AWS stage takes it at deploy: -c devflow:egress=..., devflow:egressAllow=...)',
+    env: EGRESS_ENV,
+    scope: 'stage',
+    parse: (value) => JSON.stringify(parseEgressPolicy(value)),
   },
   notifyWebhook: {
     description: 'The local platform\'s notification webhook URL (an AWS stage takes it at deploy: -c devflow:notifyWebhook=...)',

@@ -5,19 +5,24 @@ import {openDeliveryStore} from '../composition/aws.js'
 import {githubCheck, githubStatus} from '../operations/github-status.js'
 import {toolVersion} from '../adapters/host/tool-version.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {ConfigFile, configPath} from '../cli/config.js'
+import {ConfigFile, configPath, resolveSettings} from '../cli/config.js'
+import {LOCAL_STAGE} from '../adapters/local/paths.js'
+import {DEFAULT_LOCAL_EGRESS, parseEgressPolicy} from '../core/egress-policy.js'
+import {egressCheck} from '../operations/egress-check.js'
+import type {CheckResult} from '../operations/doctor.js'
 import {doctorLines} from '../cli/doctor-format.js'
 import {openSessionClient} from '../cli/session-client.js'
 import {type DoctorReport, runDoctor} from '../operations/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static summary = 'Check that this machine can deploy DevFlow and run sessions'
-  static description = 'Checks Node.js, AWS credentials (STS), the Docker engine, session-manager-plugin, the config file and, for a deployed stage, the GitHub webhooks (App, webhook secret, last deliveries). Exits 0 only when no check failed.'
+  static description = 'Checks Node.js, AWS credentials (STS), the Docker engine, session-manager-plugin, the config file and, for a deployed stage, the GitHub webhooks (App, webhook secret, last deliveries) and whether the stage\'s egress is filtered (and with which list) or open. Exits 0 only when no check failed.'
   static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --profile prod --json']
 
   async run(): Promise<DoctorReport> {
     const aws = await this.awsEnvironmentEvenWithBrokenConfig()
     const github = await this.githubCheckOfDeployedStage(aws)
+    const egress = await this.egressCheckOfStage()
     const warmPool = await this.warmPoolOfDeployedStage(aws)
     const report = await runDoctor({
       nodeVersion: process.versions.node,
@@ -27,6 +32,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       dockerEngineVersion: () => toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
       sessionManagerPluginVersion: () => toolVersion('session-manager-plugin', ['--version']),
       ...(github ? {githubWebhooks: github} : {}),
+      ...(egress ? {egress} : {}),
       ...(warmPool ? {warmPool} : {}),
     })
     for (const line of doctorLines(report)) this.terminal.print(line)
@@ -56,6 +62,27 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
         deliveries.close()
       }
     }
+  }
+
+  /**
+   * The egress policy of the stage: the local stage's `egress` setting (or its default), or the
+   * EgressPolicy output `devflow deploy` saved for a deployed stage; undefined when neither is known.
+   */
+  private async egressCheckOfStage(): Promise<(() => CheckResult) | undefined> {
+    let stage: string
+    let config: ConfigFile
+    try {
+      stage = await this.stage()
+      config = await this.configFile()
+    } catch {
+      return undefined
+    }
+    if (stage === LOCAL_STAGE) {
+      const setting = resolveSettings(config, {stage}, process.env).egress?.value
+      return () => egressCheck({stage, enforcer: 'session-proxy', policy: setting ? parseEgressPolicy(setting) : DEFAULT_LOCAL_EGRESS})
+    }
+    const saved = config.getStageData(stage, 'deployment')?.egress
+    return saved ? () => egressCheck({stage, enforcer: 'dns-firewall', policy: parseEgressPolicy(saved)}) : undefined
   }
 
   /** The stage API's health (SigV4, or the local token), for its warm pool; undefined without a deployed or local stage. */

@@ -3,6 +3,8 @@
  * Secrets Manager). Used by the Lambda handlers (config from their environment), `devflow api
  * serve` and the CLI's --admin mode (config from the deployment saved by `devflow deploy`).
  */
+import {DynamoUsageStore} from '../adapters/aws/dynamo-usage-store.js'
+import {parseEgressPolicy} from '../core/egress-policy.js'
 import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import {ECSClient} from '@aws-sdk/client-ecs'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
@@ -85,6 +87,10 @@ export interface AwsPlatformConfig {
   readonly maxAttempts?: number
   /** The repository allow-list; none: no repository may be started on. */
   readonly repositoryAccess?: RepositoryAccess
+  /** The stage's egress policy as JSON (core/egress-policy.ts); enforced by the DNS Firewall. */
+  readonly egress?: string
+  /** The usage ledger's table (core/usage-ledger.ts). */
+  readonly usageTable: string
   /** The warm pool (core/warm-pool.ts); none unless it has a size or a schedule. */
   readonly warmPoolTable?: string
   readonly warmTasks?: number
@@ -165,6 +171,8 @@ function platformConfig(read: (key: LambdaEnvKey) => string | undefined, origin:
       notifyFormat: read('notifyFormat'),
       notifySecret: read('notifySecret'),
       alertTopicArn: read('alertTopicArn'),
+      egress: read('egress'),
+      usageTable: read('usageTable') ?? TABLE_NAMES.usage,
       conversationsBucket: read('conversationsBucket'),
       ...(read('adminRoleArns') ? {adminRoleArns: list(read('adminRoleArns'))} : {}),
       ...(read('repositories') ? {repositoryAccess: parseRepositoryAccess(read('repositories') as string, LAMBDA_ENV.repositories)} : {}),
@@ -207,6 +215,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
     ...(warmPool ? {warmPool} : {}),
     sessions: new DynamoSessionStore(dynamo, config.sessionsTable),
     prompts: new DynamoPromptStore(dynamo, config.promptsTable, config.eventsTable),
+    usage: new DynamoUsageStore(dynamo, config.usageTable),
     runtime: new EcsTaskRuntime(ecsApi(ecs), {
       cluster: config.cluster,
       taskDefinition: config.taskDefinition,
@@ -249,6 +258,7 @@ export async function createAwsCoreDeps(config: AwsPlatformConfig, env: AwsEnvir
       admins: {consoleGroups: [CONSOLE_ADMIN_GROUP], roleArns: config.adminRoleArns ?? []},
       ...(config.maxActiveSessionsPerUser ? {maxActiveSessionsPerUser: config.maxActiveSessionsPerUser} : {}),
       ...(config.agentApiUrl ? {agentApiUrl: config.agentApiUrl} : {}),
+      ...(config.egress ? {egress: {policy: parseEgressPolicy(config.egress), enforcer: 'dns-firewall' as const}} : {}),
     },
   }
 }

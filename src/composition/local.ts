@@ -11,11 +11,14 @@ import {userInfo} from 'node:os'
 
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../adapters/local/github.js'
 import {DockerRuntime} from '../adapters/local/docker-runtime.js'
+import {readRepositoryFile} from '../adapters/local/repository-file.js'
+import {DEFAULT_LOCAL_EGRESS, EGRESS_ENV, parseEgressPolicy, REPOSITORY_EGRESS_FILE} from '../core/egress-policy.js'
 import {ImportGatedRuntime} from '../adapters/local/import-gated-runtime.js'
 import {ProcessRuntime} from '../adapters/local/process-runtime.js'
 import {FileConversationStore} from '../adapters/local/file-conversation-store.js'
 import {DEFAULT_IMPORT_LIMITS, type ImportLimits, LocalRepoRegistry} from '../adapters/local/repo-registry.js'
 import {openLocalDatabase, SqlitePromptStore, SqliteSessionStore} from '../adapters/local/sqlite-store.js'
+import {SqliteUsageStore} from '../adapters/local/sqlite-usage-store.js'
 import {SqliteWarmPoolStore} from '../adapters/local/sqlite-warm-pool-store.js'
 import {DEFAULT_CAPACITY} from '../core/validation.js'
 import {DEFAULT_WARM_POOL_SETTINGS} from '../core/warm-pool.js'
@@ -82,6 +85,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     const key = claudeApiKey(paths.dataDir, options.env)
     return {...(key ? {ANTHROPIC_API_KEY: key} : {}), ...(cloneUrl ? {REPO_URL: cloneUrl} : {})}
   }
+  // The Docker workspaces' egress (DEVFLOW_EGRESS, the local stage's `egress` setting); host processes are unrestricted.
+  const egressPolicy = options.env[EGRESS_ENV] ? parseEgressPolicy(options.env[EGRESS_ENV] as string) : DEFAULT_LOCAL_EGRESS
   const workspaces =
     options.runtime.kind === 'docker'
       ? new DockerRuntime({
@@ -90,6 +95,15 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
           stopGraceMs: options.stopGraceMs,
           environment: workspaceSecrets,
           mounts: (spec) => [repos.cloneUrlOf(spec.environment.REPO ?? '')].filter((path): path is string => path !== undefined),
+          egress: {
+            policy: egressPolicy,
+            apiPort: Number(new URL(options.apiUrl).port),
+            // A repository on this machine is read at the session's branch; a GitHub one is not read here (README, "Guardrails").
+            repositoryEgressFile: async (spec) => {
+              const cloneUrl = repos.cloneUrlOf(spec.environment.REPO ?? '')
+              return cloneUrl ? readRepositoryFile(cloneUrl, spec.environment.BRANCH ?? 'HEAD', REPOSITORY_EGRESS_FILE) : undefined
+            },
+          },
         })
       : new ProcessRuntime({
           dataDir: paths.dataDir,
@@ -124,6 +138,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
     ...(warmPool ? {warmPool} : {}),
     sessions: new SqliteSessionStore(db),
     prompts: new SqlitePromptStore(db),
+    usage: new SqliteUsageStore(db),
     runtime,
     tokens: new LocalTokenIssuer(githubOptions),
     pullRequests: new LocalPullRequestOpener(githubOptions),
@@ -159,6 +174,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
       agentApiUrl: options.apiUrl,
       // Locally the repositories are reached with the user's own GitHub token or are on this
       // machine: any of them, unless DEVFLOW_REPOSITORIES (in the environment of `local up`) narrows it.
+      ...(options.runtime.kind === 'docker' ? {egress: {policy: egressPolicy, enforcer: 'session-proxy' as const}} : {}),
       repositoryAccess: options.env[REPOSITORIES_SETTING.env] ? parseRepositoryAccess(options.env[REPOSITORIES_SETTING.env] as string, REPOSITORIES_SETTING.env) : ANY_REPOSITORY,
       // The one local user is the admin (it sees sessions GitHub webhooks started, too).
       admins: {principals: [localUserId()], ...options.admins},

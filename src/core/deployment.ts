@@ -31,6 +31,9 @@ export const OUTPUT_KEYS = {
   emulator: 'Emulator',
   /** The repository allow-list as JSON (core/repository-access.ts), for `api serve` and admin mode. */
   repositories: 'RepositoryAllowList',
+  /** The stage's egress policy as JSON (core/egress-policy.ts), for `devflow doctor`. */
+  egress: 'EgressPolicy',
+  usageTable: 'UsageTableName',
   /** Where stopped sessions' Claude conversations are kept for `session resume`. */
   conversationsBucket: 'ConversationsBucketName',
   /** The warm pool's table (core/warm-pool.ts). */
@@ -100,6 +103,10 @@ export const LAMBDA_ENV = {
   adminRoleArns: 'DEVFLOW_ADMIN_ROLE_ARNS',
   /** Optional: the web console's origin (https://<distribution domain>), the one origin CORS allows. */
   consoleOrigin: 'DEVFLOW_CONSOLE_ORIGIN',
+  /** The stage's egress policy as JSON (core/egress-policy.ts): what the workspace says of `.devflow/egress.txt`. */
+  egress: 'DEVFLOW_EGRESS',
+  /** The usage ledger's table (core/usage-ledger.ts). */
+  usageTable: 'DEVFLOW_USAGE_TABLE',
   /** The warm pool (core/warm-pool.ts): its table, its size outside the schedule (`devflow:warmTasks`), the schedule (`devflow:warmSchedule`) and the recycle age in seconds. */
   warmPoolTable: 'DEVFLOW_WARM_POOL_TABLE',
   warmTasks: 'DEVFLOW_WARM_TASKS',
@@ -135,6 +142,8 @@ export const TABLE_NAMES = {
   events: 'devflow-prompt-events',
   /** Webhook deliveries by X-GitHub-Delivery (core/github/deliveries.ts). */
   githubDeliveries: 'devflow-github-deliveries',
+  /** The usage ledger (core/usage-ledger.ts): PK `scope`, SK `period`. */
+  usage: 'devflow-usage',
   /** The warm pool's tasks and counters (core/warm-pool.ts). */
   warmPool: 'devflow-warm-pool',
 } as const

@@ -4,6 +4,7 @@
  * github/ for the GitHub App). Only the calls the core really makes belong here.
  */
 import type {CapacityProvider, Page, PromptEvent, PromptRecord, SessionRecord} from './models.js'
+import type {UsageDelta, UsageFigures, UsageItemKey, UsageRow} from './usage-ledger.js'
 import type {EditorAccess} from './session-api.js'
 import type {RepoRef} from './validation.js'
 
@@ -48,6 +49,19 @@ export interface PromptStore {
   appendEvents(promptId: string, events: ReadonlyArray<Omit<PromptEvent, 'seq'>>): Promise<PromptEvent[]>
   /** Events with seq > `after`, ascending, at most `limit`. */
   listEvents(promptId: string, after: number, limit: number): Promise<PromptEvent[]>
+}
+
+/**
+ * The usage ledger (src/core/usage-ledger.ts): running sums per owner-month, stage-month and their
+ * day rows, each figure added atomically.
+ */
+export interface UsageStore {
+  /** Adds `delta` to each item (an item never added to starts at zero); each item's add is atomic. */
+  add(items: readonly UsageItemKey[], delta: UsageDelta): Promise<void>
+  /** The item's figures; zero for one never added to. */
+  get(item: UsageItemKey): Promise<UsageFigures>
+  /** The scope's items with `from <= period <= to` (string order), ascending by period. */
+  range(scope: string, from: string, to: string): Promise<UsageRow[]>
 }
 
 export interface TaskSpec {

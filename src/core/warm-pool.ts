@@ -34,7 +34,7 @@ export const WarmTaskRecord = z.object({
   readyAt: isoDate.optional(),
   /** The task's last claim poll: a task that stopped polling is not handed a session. */
   lastSeenAt: isoDate.optional(),
-  /** sha256 of the one-use register nonce of a local task (like SessionRecord.bootstrapNonceHash). */
+  /** sha256 of the register nonce of a local task; the session that takes the task keeps it as its bootstrapNonceHash. */
   nonceHash: z.string().optional(),
   /** sha256 of the bearer token the register call answered, for the claim polls. */
   pollTokenHash: z.string().optional(),

@@ -40,6 +40,8 @@ export interface DoctorProbes {
   readonly sessionManagerPluginVersion: () => Promise<string>
   /** `devflow github status` as a check (operations/github-status.ts), for a deployed stage; it only warns. */
   readonly githubWebhooks?: () => Promise<CheckResult>
+  /** The stage's egress policy as a check (operations/egress-check.ts), when the stage has one. */
+  readonly egress?: () => CheckResult
   /** The deployed stage's `GET /health` warm pool (its size, hits and misses); undefined when it keeps none. */
   readonly warmPool?: () => Promise<WarmPoolStatus | undefined>
 }
@@ -128,7 +130,17 @@ export async function runDoctor(probes: DoctorProbes): Promise<DoctorReport> {
     probes.githubWebhooks ? checkGithub(probes.githubWebhooks) : undefined,
   ])
   const warm = probes.warmPool ? await checkWarmPool(probes.warmPool) : undefined
-  return summarise([checkNode(probes.nodeVersion), identity, docker, plugin, config.result, ...(webhooks ? [webhooks] : []), ...(warm ? [warm] : [])])
+  const egress = probes.egress ? checkEgress(probes.egress) : undefined
+  return summarise([checkNode(probes.nodeVersion), identity, docker, plugin, config.result, ...(webhooks ? [webhooks] : []), ...(warm ? [warm] : []), ...(egress ? [egress] : [])])
+}
+
+function checkEgress(egress: () => CheckResult): CheckResult {
+  try {
+    return egress()
+  } catch (error) {
+    if (!isDevflowError(error)) throw error
+    return {name: 'egress', status: 'FAIL', message: error.message, hint: error.hint, code: error.code, exitCode: error.exitCode}
+  }
 }
 
 /** The warm pool's size against its target, and how often starts found a warm task; it only warns. */

@@ -9,7 +9,7 @@ import {expect} from 'chai'
 import {LocalPullRequestOpener, LocalTokenIssuer} from '../../src/adapters/local/github.js'
 import type {WorkspaceProof} from '../../src/core/agent-api.js'
 import {randomIds} from '../../src/core/ids.js'
-import type {PromptStore, SessionStore, TaskRuntime} from '../../src/core/ports.js'
+import type {PromptStore, SessionStore, TaskRuntime, UsageStore} from '../../src/core/ports.js'
 import {ANY_REPOSITORY} from '../../src/core/repository-access.js'
 import {type CoreDeps, type CoreServices, type CoreSettings, createCoreServices, DEFAULT_CORE_SETTINGS} from '../../src/core/services/index.js'
 import {newWarmId} from '../../src/core/services/warm-pool.js'
@@ -19,6 +19,7 @@ import {rejection} from '../helpers/assertions.js'
 export interface WarmPlatformUnderTest {
   readonly sessions: SessionStore
   readonly prompts: PromptStore
+  readonly usage: UsageStore
   readonly warm: WarmPoolStore
   readonly runtime: TaskRuntime
   readonly settings?: Partial<CoreSettings>
@@ -63,6 +64,7 @@ export function warmPoolContract(name: string, make: () => Promise<WarmPlatformU
       const deps: CoreDeps = {
         sessions: kit.sessions,
         prompts: kit.prompts,
+        usage: kit.usage,
         runtime: kit.runtime,
         tokens: new LocalTokenIssuer(github),
         pullRequests: new LocalPullRequestOpener(github),
@@ -225,6 +227,65 @@ export function warmPoolContract(name: string, make: () => Promise<WarmPlatformU
         expect(session.taskArn).to.not.equal(record.taskArn)
         expect(await kit.warm.get(id)).to.equal(undefined)
         expect(await kit.warm.counters()).to.deep.equal({hits: 0, misses: 1})
+      })
+
+      it('a warm-started session\'s task reaches its own checkpoint with its proof; the warm task of another session is refused', async () => {
+        const [first, second] = await fill(2)
+        const records = await Promise.all([first, second].map(async (id) => (await kit.warm.get(id)) as WarmTaskRecord))
+        // What each task would present: read before the take, as the task holds it from its start.
+        const [proofA, proofB] = await Promise.all(records.map((r) => kit.proofOf(r)))
+        build({baseTasks: 2, refillOnTake: false})
+        const a = await start()
+        const b = await start()
+        expect([a.warm, b.warm]).to.deep.equal([true, true])
+        const [sessionA, sessionB] = a.taskArn === records[0].taskArn ? [a, b] : [b, a]
+        const checkpoint = {branch: `devflow/${sessionA.id}`, commit: 'abc1234def567'}
+        const saved = await services.agent.saveCheckpoint(sessionA.id, proofA, checkpoint)
+        expect(saved.checkpoint).to.include(checkpoint)
+        expect((await kit.sessions.get(sessionA.id))?.checkpoint).to.include(checkpoint)
+        // The other session's warm task reaches neither this checkpoint, nor the other way round.
+        expect((await rejection(services.agent.saveCheckpoint(sessionA.id, proofB, checkpoint))).code).to.equal('CHECKPOINT_REFUSED')
+        expect((await rejection(services.agent.restoreCheckpoint(sessionB.id, proofA))).code).to.equal('CHECKPOINT_REFUSED')
+        expect((await services.agent.restoreCheckpoint(sessionB.id, proofB)).checkpoint).to.equal(undefined)
+
+        // Resumed with an empty pool: a cold task, not marked warm, and the warm task it replaced is refused.
+        await services.sessions.stop({userId: USER}, sessionA.id)
+        let resumed: Awaited<ReturnType<typeof services.sessions.resume>> | undefined
+        for (let i = 0; i < 100 && !resumed; i++) {
+          resumed = await services.sessions.resume({userId: USER}, sessionA.id).catch(async (error: {code?: string}) => {
+            if (error.code !== 'SESSION_STILL_STOPPING') throw error
+            await new Promise((resolve) => setTimeout(resolve, 100))
+            return undefined
+          })
+        }
+        expect(resumed).to.include({status: 'PROVISIONING', resumeCount: 1})
+        expect(resumed?.warm).to.equal(undefined)
+        expect(resumed?.taskArn).to.not.equal(records[0].taskArn)
+        expect((await rejection(services.agent.restoreCheckpoint(sessionA.id, proofA))).code).to.equal('CHECKPOINT_REFUSED')
+      })
+
+      it('a resume takes a warm task of the session\'s size when the pool has one, and that task restores the checkpoint', async () => {
+        build({baseTasks: 1, refillOnTake: false})
+        const session = await start()
+        expect(session.warm).to.equal(undefined)
+        const stored = (await kit.sessions.get(session.id)) as NonNullable<Awaited<ReturnType<typeof kit.sessions.get>>>
+        // The cold task's workspace ran and checkpointed (what its bootstrap and stop would record).
+        await kit.sessions.update(session.id, stored.version, {agentReadyAt: new Date().toISOString(), checkpoint: {branch: 'main', commit: 'abc1234def567', conversation: false, savedAt: new Date().toISOString()}})
+        await services.sessions.stop({userId: USER}, session.id)
+        const [id] = await fill(1)
+        const record = (await kit.warm.get(id)) as WarmTaskRecord
+        const proof = await kit.proofOf(record)
+        let resumed: Awaited<ReturnType<typeof services.sessions.resume>> | undefined
+        for (let i = 0; i < 100 && !resumed; i++) {
+          resumed = await services.sessions.resume({userId: USER}, session.id).catch(async (error: {code?: string}) => {
+            if (error.code !== 'SESSION_STILL_STOPPING') throw error
+            await new Promise((resolve) => setTimeout(resolve, 100))
+            return undefined
+          })
+        }
+        expect(resumed).to.include({status: 'PROVISIONING', resumeCount: 1, warm: true, taskArn: record.taskArn})
+        expect((await services.agent.restoreCheckpoint(session.id, proof)).checkpoint).to.include({branch: 'main', commit: 'abc1234def567'})
+        expect(await kit.warm.counters()).to.deep.include({hits: 1})
       })
 
       it('the keeper refills to the target, drops dead tasks, recycles old ones and trims a surplus', async () => {

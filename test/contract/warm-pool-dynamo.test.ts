@@ -1,3 +1,4 @@
+import {DynamoUsageStore} from '../../src/adapters/aws/dynamo-usage-store.js'
 import {DynamoDBClient} from '@aws-sdk/client-dynamodb'
 import {CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand} from '@aws-sdk/client-ec2'
 import {CreateClusterCommand, DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, StopTaskCommand} from '@aws-sdk/client-ecs'
@@ -52,6 +53,7 @@ warmPoolContract('DynamoDB with ECS (on moto)', async () => {
   return {
     sessions: new DynamoSessionStore(doc, TABLE_NAMES.sessions),
     prompts: new DynamoPromptStore(doc, TABLE_NAMES.prompts, TABLE_NAMES.events),
+    usage: new DynamoUsageStore(doc, TABLE_NAMES.usage),
     warm: new DynamoWarmPoolStore(doc, TABLE_NAMES.warmPool),
     runtime,
     settings: {workspaceRoleArn: `arn:aws:iam::${TEST_ACCOUNT}:role/${TASK_ROLE}`},

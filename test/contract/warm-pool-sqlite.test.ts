@@ -1,3 +1,4 @@
+import {SqliteUsageStore} from '../../src/adapters/local/sqlite-usage-store.js'
 import {chmod, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -22,6 +23,7 @@ warmPoolContract('SQLite with host processes (devflow local)', async () => {
   return {
     sessions: new SqliteSessionStore(db),
     prompts: new SqlitePromptStore(db),
+    usage: new SqliteUsageStore(db),
     warm: new SqliteWarmPoolStore(db),
     runtime,
     async proofOf(record) {

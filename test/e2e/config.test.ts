@@ -26,7 +26,7 @@ describe('e2e: devflow config', () => {
     const result = await cli.run(['config', 'set', 'nosuchkey', '1'])
     expect(result.exitCode).to.equal(2)
     expect(result.stderr).to.contain('Error: "nosuchkey" is not a setting.')
-    expect(result.stderr).to.contain('Try this: Valid keys: stage, region, profile, endpoint, budgets, notifyWebhook, notifyFormat, githubMaxSessionsPerRepo.')
+    expect(result.stderr).to.contain('Try this: Valid keys: stage, region, profile, endpoint, budgets, egress, notifyWebhook, notifyFormat, githubMaxSessionsPerRepo.')
     expect(result.stdout).to.equal('')
     const json = await cli.run(['config', 'set', 'nosuchkey', '1', '--json'])
     expect(json.exitCode).to.equal(2)
@@ -34,8 +34,8 @@ describe('e2e: devflow config', () => {
       error: {
         code: 'UNKNOWN_CONFIG_KEY',
         message: '"nosuchkey" is not a setting.',
-        hint: 'Valid keys: stage, region, profile, endpoint, budgets, notifyWebhook, notifyFormat, githubMaxSessionsPerRepo.',
-        details: {validKeys: ['stage', 'region', 'profile', 'endpoint', 'budgets', 'notifyWebhook', 'notifyFormat', 'githubMaxSessionsPerRepo']},
+        hint: 'Valid keys: stage, region, profile, endpoint, budgets, egress, notifyWebhook, notifyFormat, githubMaxSessionsPerRepo.',
+        details: {validKeys: ['stage', 'region', 'profile', 'endpoint', 'budgets', 'egress', 'notifyWebhook', 'notifyFormat', 'githubMaxSessionsPerRepo']},
       },
     })
   })

@@ -34,6 +34,8 @@ export interface IamRequest {
   readonly action: string
   readonly resource: string
   readonly context: Record<string, string>
+  /** Multivalued context keys (`aws:TagKeys`), for the ForAllValues / ForAnyValue operators. */
+  readonly multiValued?: Record<string, readonly string[]>
   /** The recorded call it comes from, for messages. */
   readonly from: string
 }
@@ -218,6 +220,13 @@ export function iamRequests(call: AwsCall, ctx: CallContext): IamRequest[] {
       if (call.action === 'StopTask') return [one('ecs:StopTask', task(req.task), onTask(req.task))]
       if (call.action === 'ExecuteCommand') return [one('ecs:ExecuteCommand', task(req.task), {...onTask(req.task), 'ecs:task': task(req.task)})]
       if (call.action === 'DescribeTasks') return (req.tasks as string[]).map((t) => one('ecs:DescribeTasks', task(t), onTask(t)))
+      if (call.action === 'TagResource') {
+        // Tags added after creation (no ecs:CreateAction): each tag as aws:RequestTag, their keys as the multivalued aws:TagKeys.
+        const arn = String(req.resourceArn)
+        const tags = (req.tags as Array<{key: string; value: string}> | undefined) ?? []
+        const request = one('ecs:TagResource', arn, {...tagsOf(arn, ['aws', 'ecs']), ...Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.key}`, t.value]))})
+        return [{...request, multiValued: {'aws:TagKeys': tags.map((t) => t.key)}}]
+      }
       if (call.action === 'DescribeTaskDefinition') return [one('ecs:DescribeTaskDefinition', '*')] // no resource-level permissions
       if (call.action === 'RegisterTaskDefinition') {
         const registered = (call.response?.taskDefinition as {taskDefinitionArn?: string} | undefined)?.taskDefinitionArn ?? `arn:aws:ecs:${region}:${account}:task-definition/${String(req.family)}:*`
@@ -301,6 +310,10 @@ export function denial(statements: readonly Statement[], request: IamRequest): s
 function conditionsHold(statement: Statement, request: IamRequest): boolean {
   for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
     for (const [key, expected] of Object.entries(keys)) {
+      if (operator.startsWith('ForAllValues:') || operator.startsWith('ForAnyValue:')) {
+        if (!setConditionHolds(operator, request.multiValued?.[key], [expected].flat())) return false
+        continue
+      }
       const actual = request.context[key]
       const resolved = [expected].flat().map((value) => withPolicyVariables(value, request.context))
       if (actual === undefined || resolved.includes(undefined)) return false
@@ -316,6 +329,17 @@ function conditionsHold(statement: Statement, request: IamRequest): boolean {
     }
   }
   return true
+}
+
+/**
+ * IAM's set operators over a multivalued key: ForAllValues holds when every value of the request is
+ * among the policy's (also when the request has none, as in IAM); ForAnyValue when one is.
+ */
+function setConditionHolds(operator: string, actual: readonly string[] | undefined, expected: readonly string[]): boolean {
+  const [qualifier, base] = operator.split(':')
+  if (base !== 'StringEquals') throw new Error(`iam-policy.ts does not evaluate the condition operator ${operator}`)
+  const values = actual ?? []
+  return qualifier === 'ForAllValues' ? values.every((v) => expected.includes(v)) : values.some((v) => expected.includes(v))
 }
 
 /**

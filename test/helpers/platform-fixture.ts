@@ -36,7 +36,7 @@ import {createDeliveriesTable, createDevflowTables} from './tables.js'
 import {TestAgent} from './test-agent.js'
 
 export const REPO = 'octo/hello'
-export const TABLES = {sessions: 'devflow-sessions', prompts: 'devflow-prompts', events: 'devflow-prompt-events', deliveries: 'devflow-github-deliveries'}
+export const TABLES = {sessions: 'devflow-sessions', prompts: 'devflow-prompts', events: 'devflow-prompt-events', deliveries: 'devflow-github-deliveries', usage: 'devflow-usage'}
 /** The webhook secret the fixture's GitHub App secret holds: sign deliveries with it. */
 export const WEBHOOK_SECRET = 'fixture-webhook-secret-0123456789abcdef'
 export const CLUSTER = 'devflow'
@@ -404,6 +404,7 @@ async function createPlatformResources(
     githubAppSecretArn: arns.githubApp,
     pageTokenKeySecretArn: arns.pageTokenKey,
     githubDeliveriesTable: TABLES.deliveries,
+    usageTable: TABLES.usage,
     githubLabel: 'devflow',
     conversationsBucket: CONVERSATIONS_BUCKET,
     version: '0.0.0-test',

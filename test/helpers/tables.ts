@@ -3,7 +3,8 @@ import {CreateTableCommand, type DynamoDBClient} from '@aws-sdk/client-dynamodb'
 
 import {DELIVERIES_BY_TIME_INDEX, SESSIONS_BY_USER_INDEX as USER_INDEX, TABLE_NAMES} from '../../src/core/deployment.js'
 
-export async function createDevflowTables(dynamo: DynamoDBClient, names: {sessions: string; prompts: string; events: string} = TABLE_NAMES): Promise<void> {
+export async function createDevflowTables(dynamo: DynamoDBClient, names: {sessions: string; prompts: string; events: string; usage?: string} = TABLE_NAMES): Promise<void> {
+  await createUsageTable(dynamo, names.usage ?? TABLE_NAMES.usage)
   await dynamo.send(
     new CreateTableCommand({
       TableName: names.sessions,
@@ -68,6 +69,24 @@ export async function createDeliveriesTable(dynamo: DynamoDBClient, name: string
           ],
           Projection: {ProjectionType: 'ALL'},
         },
+      ],
+    }),
+  )
+}
+
+/** The usage ledger (src/adapters/aws/dynamo-usage-store.ts): PK scope, SK period. */
+export async function createUsageTable(dynamo: DynamoDBClient, name: string = TABLE_NAMES.usage): Promise<void> {
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        {AttributeName: 'scope', AttributeType: 'S'},
+        {AttributeName: 'period', AttributeType: 'S'},
+      ],
+      KeySchema: [
+        {AttributeName: 'scope', KeyType: 'HASH'},
+        {AttributeName: 'period', KeyType: 'RANGE'},
       ],
     }),
   )

@@ -137,6 +137,23 @@ describe('infra: the egress allow-list (DNS Firewall, query logs, 443-only secur
     expect(workspaceEgress(open)).to.deep.equal([{CidrIp: '0.0.0.0/0', Description: 'Allow all outbound traffic by default', IpProtocol: '-1'}])
   })
 
+  it('publishes the egress policy as the EgressPolicy output (devflow doctor) and to every function (DEVFLOW_EGRESS): filtered or open, with repository additions as set', () => {
+    const policyOf = (template: Template) => {
+      const output = template.toJSON().Outputs.EgressPolicy as {Value: string}
+      const variables = Object.values(template.findResources('AWS::Lambda::Function') as Resources).map((fn) => (fn.Properties.Environment as {Variables?: Record<string, unknown>} | undefined)?.Variables ?? {})
+      const sessionFunctions = variables.filter((vars) => vars.DEVFLOW_SESSIONS_TABLE !== undefined)
+      expect(sessionFunctions).to.not.be.empty
+      expect(new Set(sessionFunctions.map((vars) => vars.DEVFLOW_EGRESS)), 'every session-service function the same policy').to.deep.equal(new Set([output.Value]))
+      return JSON.parse(output.Value) as {mode: string; allow: string[]; repositoryAdditions: boolean}
+    }
+    expect(policyOf(template)).to.deep.equal({mode: 'allowList', allow: [...DEFAULT_REGISTRIES], repositoryAdditions: true})
+    const open = devStack({'devflow:egress': 'open', 'devflow:egressRepositoryAdditions': 'false'})
+    expect(policyOf(open)).to.deep.include({mode: 'open', repositoryAdditions: false})
+    // Open: no association of any rule group with the VPC, so nothing filters the workspaces' look-ups.
+    open.resourceCountIs('AWS::Route53Resolver::FirewallRuleGroupAssociation', 0)
+    template.resourceCountIs('AWS::Route53Resolver::FirewallRuleGroupAssociation', 1)
+  })
+
   it('moto mode leaves out the Route53Resolver resources (moto\'s CloudFormation has none) but keeps the 443-only group', () => {
     const moto = devStack({'devflow:emulator': 'moto'})
     expect(Object.values(moto.toJSON().Resources as Resources).filter((r) => r.Type.startsWith('AWS::Route53Resolver::'))).to.deep.equal([])

@@ -16,12 +16,18 @@ import {ROOT} from '../helpers/cli.js'
 describe('infra/guardrails: the guardrail context keys over the stage settings', () => {
   it('every stage has the allow-list on, its registries, and budgets by default', () => {
     for (const stage of Object.values(STAGES)) {
-      expect(egressSettingsFrom({}, stage)).to.deep.equal({mode: 'allowList', allow: [...DEFAULT_REGISTRIES], http: false})
+      expect(egressSettingsFrom({}, stage)).to.deep.equal({mode: 'allowList', allow: [...DEFAULT_REGISTRIES], http: false, repositoryAdditions: stage.name === 'dev'})
       const budgets = budgetLimitsFrom({}, stage)
       expect(budgets.sessionUsd).to.be.greaterThan(0)
       expect(budgets.userMonthlyUsd).to.be.greaterThan(budgets.sessionUsd ?? 0)
       expect(budgets.stageMonthlyUsd).to.be.greaterThan(budgets.userMonthlyUsd ?? 0)
     }
+  })
+
+  it('devflow:egressRepositoryAdditions turns repository additions on or off over the stage\'s default', () => {
+    expect(egressSettingsFrom({'devflow:egressRepositoryAdditions': 'true'}, STAGES.prod).repositoryAdditions).to.equal(true)
+    expect(egressSettingsFrom({'devflow:egressRepositoryAdditions': false}, STAGES.dev).repositoryAdditions).to.equal(false)
+    expect(() => egressSettingsFrom({'devflow:egressRepositoryAdditions': 'maybe'}, STAGES.dev)).to.throw(/devflow:egressRepositoryAdditions must be true or false/)
   })
 
   it('devflow:budgets merges over the stage\'s figures, as -c JSON text or a cdk.json object', () => {

@@ -101,8 +101,29 @@ describe('infra: the DevFlow stacks (aws-cdk-lib assertions, cdk-nag, cfn-lint)'
           ],
           TimeToLiveSpecification: {AttributeName: 'ttl', Enabled: true},
         })
-        // The four of DESIGN.md "Data" and the warm pool's (test/infra/warm-pool.test.ts).
-        t.resourceCountIs('AWS::DynamoDB::Table', 5)
+        // The four of DESIGN.md "Data", the warm pool's (test/infra/warm-pool.test.ts) and the usage ledger's.
+        t.resourceCountIs('AWS::DynamoDB::Table', 6)
+      })
+
+      it('the usage ledger table: scope and period, no TTL (its sums outlive the sessions), in the functions\' item grant', () => {
+        const t = templates[stage]
+        t.hasResourceProperties('AWS::DynamoDB::Table', {
+          TableName: TABLE_NAMES.usage,
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [
+            {AttributeName: 'scope', KeyType: 'HASH'},
+            {AttributeName: 'period', KeyType: 'RANGE'},
+          ],
+          AttributeDefinitions: [
+            {AttributeName: 'scope', AttributeType: 'S'},
+            {AttributeName: 'period', AttributeType: 'S'},
+          ],
+          SSESpecification: {SSEEnabled: true},
+          TimeToLiveSpecification: Match.absent(),
+        })
+        const [usageId] = Object.keys(t.findResources('AWS::DynamoDB::Table', {Properties: {TableName: TABLE_NAMES.usage}}))
+        expect(JSON.stringify(t.findResources('AWS::IAM::Policy')), 'an item grant names the usage table').to.contain(`"${usageId}","Arn"`)
+        expect(t.toJSON().Outputs.UsageTableName.Value).to.deep.equal({Ref: usageId})
       })
 
       it('the GitHub webhook deliveries table: delivery_id, TTL, and the GSI the delivery store queries', () => {

@@ -14,14 +14,15 @@ import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {dirname, join} from 'node:path'
 
+import {GetItemCommand, ScanCommand} from '@aws-sdk/client-dynamodb'
 import {DescribeTasksCommand, ECSClient, ListTagsForResourceCommand} from '@aws-sdk/client-ecs'
 import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {expect} from 'chai'
 
-import {ROUTES} from '../../src/api/routes.js'
+import {ROUTES, WARM_POOL_KEEPER_TASK} from '../../src/api/routes.js'
 
 import {DEVELOPER_SESSION_TAG} from '../../infra/constructs/access-roles.js'
-import {LAMBDA_ENV, TASK_TAGS} from '../../src/core/deployment.js'
+import {LAMBDA_ENV, TABLE_NAMES, TASK_TAGS} from '../../src/core/deployment.js'
 import {type AwsCall} from '../helpers/aws-recorder.js'
 import {CliSandbox} from '../helpers/cli.js'
 import {type CallContext, denial, iamRequests, type Statement, TemplateResolver} from '../helpers/iam-policy.js'
@@ -29,6 +30,7 @@ import {API_DOMAIN, bundleLambdas, type LambdaBundles, restEvent, STAGE} from '.
 import {TEST_ACCOUNT, TEST_REGION} from '../helpers/moto.js'
 import {CLUSTER, CONVERSATIONS_BUCKET, OPERATOR_ROLE_ARN, PlatformFixture, REPO, TASK_ROLES, taskRoleCaller, WEBHOOK_SECRET} from '../helpers/platform-fixture.js'
 import {synthTemplate, type Template} from '../helpers/synth.js'
+import {createWarmPoolTable} from '../helpers/tables.js'
 
 /** Access keys: which component made a recorded call (each function has its own). */
 const OPERATOR_KEY = 'AKIADEVFLOWOPERATOR'
@@ -38,6 +40,8 @@ const keyOf = (entry: string) => `AKIADEVFLOW${entry.replaceAll('-', '').toUpper
 const NOTIFY_SECRET = 'devflow/notify-webhook'
 const NOTIFY_SIGNING_KEY = 'notify-signing-key-0123456789abcdef'
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/alice@example.com'
+/** The stage's warm pool (`-c devflow:warmTasks`): the keeper keeps this many tasks ready. */
+const WARM_TASKS = 1
 const BOB = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-developer/bob@example.com'
 const OPERATOR = 'arn:aws:sts::123456789012:assumed-role/devflow-dev-operator/ops@example.com'
 
@@ -81,8 +85,13 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
   const sessions: {first?: string; expiring?: string; token?: string; prompt?: string; task?: string} = {}
 
   before(async () => {
-    // A stage with a signed notification webhook: test-notification reads the signing secret.
-    template = synthTemplate('dev', {'devflow:notifyWebhook': 'https://hooks.example.com/devflow', 'devflow:notifyFormat': 'json', 'devflow:notifySecret': NOTIFY_SECRET})
+    // A stage with a signed notification webhook (test-notification reads the signing secret) and a warm pool of one task.
+    template = synthTemplate('dev', {
+      'devflow:notifyWebhook': 'https://hooks.example.com/devflow',
+      'devflow:notifyFormat': 'json',
+      'devflow:notifySecret': NOTIFY_SECRET,
+      'devflow:warmTasks': String(WARM_TASKS),
+    })
     template.catch(() => undefined)
     ;[, lambdas] = await Promise.all([h.start(), bundleLambdas()])
     // Straight to moto, not through the recorder: it is the operator's setup, not a function's call.
@@ -403,6 +412,98 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       const [report] = (await invoke('reap-sessions', [{'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}}])) as Array<{stopped: Array<{sessionId: string}>}>
       expect(report.stopped).to.deep.include({sessionId: sessions.expiring, reason: 'EXPIRED'})
     })
+
+    // The stage keeps a warm pool (devflow:warmTasks above): these functions get the pool's settings, as the stack sets them.
+    describe('the warm pool: the keeper\'s task registers as the task role, polls with its token, and is handed the session a start gave it', () => {
+      const warmEnv = {[LAMBDA_ENV.warmPoolTable]: TABLE_NAMES.warmPool, [LAMBDA_ENV.warmTasks]: String(WARM_TASKS)}
+      const warm: {id?: string; taskArn?: string; pollToken?: string; session?: string; agentToken?: string} = {}
+      const warmItem = async (id: string) => (await h.dynamo.send(new GetItemCommand({TableName: TABLE_NAMES.warmPool, Key: {warm_id: {S: id}}, ConsistentRead: true}))).Item
+      const claim = (token: string) => restEvent('POST', '/agent/warm/{id}/claim', {id: warm.id ?? ''}, {query: {wait: '0'}, headers: {Authorization: `Bearer ${token}`}})
+      before(async () => {
+        // The operator's stack creates the table; the fixture's platform has none.
+        await createWarmPoolTable(h.dynamo)
+      })
+
+      it('reap-sessions with the keeper\'s event: runs one warm task, recorded STARTING', async () => {
+        // The reaper function of a stage with a pool has the API's URL, where its warm tasks call back.
+        const [report] = (await invoke('reap-sessions', [{task: WARM_POOL_KEEPER_TASK}], {...warmEnv, [LAMBDA_ENV.agentApiUrl]: `https://${API_DOMAIN}/${STAGE}/`})) as Array<{checked: number}>
+        // The keeper's event reaps nothing: only the pool is kept.
+        expect(report.checked).to.equal(0)
+        const items = ((await h.dynamo.send(new ScanCommand({TableName: TABLE_NAMES.warmPool, ConsistentRead: true}))).Items ?? []).filter((i) => i.warm_id?.S?.startsWith('w-'))
+        expect(items.map((i) => i.status?.S)).to.deep.equal(['STARTING'])
+        warm.id = items[0].warm_id?.S
+        warm.taskArn = items[0].task_arn?.S
+        const task = await taskOf(warm.taskArn ?? '')
+        expect(task?.lastStatus).to.equal('RUNNING')
+        const env = await envOf(warm.taskArn ?? '')
+        expect(env).to.include({DEVFLOW_WARM_ID: warm.id, DEVFLOW_API_URL: `https://${API_DOMAIN}/${STAGE}`})
+        expect(env).not.to.have.property('SESSION_ID')
+      })
+
+      it('agent-warm-register: the warm task\'s own task-role session only, once', async () => {
+        const register = (userArn: string | null) => restEvent('POST', '/agent/warm/{id}/register', {id: warm.id ?? ''}, {userArn, ...(userArn ? {} : {noIdentity: true})})
+        const [anonymous, asUser, asAnotherTask, first, again] = await invoke(
+          'agent-warm-register',
+          [register(null), register(ALICE), register(taskRoleCaller(sessions.task ?? '')), register(taskRoleCaller(warm.taskArn ?? '')), register(taskRoleCaller(warm.taskArn ?? ''))],
+          warmEnv,
+        )
+        expect([status(anonymous), body(anonymous).error.code]).to.deep.equal([401, 'BOOTSTRAP_PROOF_MISSING'])
+        for (const refused of [asUser, asAnotherTask]) expect([status(refused), body(refused).error.code]).to.deep.equal([403, 'WARM_REGISTER_REFUSED'])
+        expect(status(first), JSON.stringify(body(first))).to.equal(200)
+        expect(body(first).pollToken).to.be.a('string')
+        expect(body(first).editorPassword).to.be.a('string')
+        expect([status(again), body(again).error.code]).to.deep.equal([409, 'WARM_TASK_REGISTERED'])
+        warm.pollToken = body(first).pollToken
+        const item = await warmItem(warm.id ?? '')
+        expect(item?.status?.S).to.equal('WARM')
+        expect(item?.editor_password?.S).to.equal(body(first).editorPassword)
+        // Only the token's hash is kept.
+        expect(JSON.stringify(item)).not.to.contain(warm.pollToken)
+      })
+
+      it('agent-warm-claim: nothing before a start takes the task (204), a wrong token refused', async () => {
+        const [empty, wrong] = await invoke('agent-warm-claim', [claim(warm.pollToken ?? ''), claim('not-the-poll-token')], warmEnv)
+        expect([status(empty), (empty as Response).body]).to.deep.equal([204, ''])
+        expect([status(wrong), body(wrong).error.code]).to.deep.equal([401, 'WARM_TOKEN_INVALID'])
+        expect((await warmItem(warm.id ?? ''))?.last_seen_at?.S).to.be.a('string')
+      })
+
+      it('start-session takes the warm task (warm: true, no RunTask), and the task\'s next claim is handed the session', async () => {
+        const runTasksBefore = apiCalls('RunTask').length
+        const [started] = await invoke('start-session', [restEvent('POST', '/sessions', null, {userArn: BOB, body: JSON.stringify({repo: REPO})})], warmEnv)
+        expect(status(started), JSON.stringify(body(started))).to.equal(201)
+        expect(body(started)).to.include({userId: BOB, status: 'PROVISIONING', taskArn: warm.taskArn})
+        // A hit runs no task for the session; the start refills the pool with one warm task in its place.
+        const refills = apiCalls('RunTask').slice(runTasksBefore)
+        expect(refills).to.have.length(1)
+        const refillEnv = (refills[0].request as {overrides: {containerOverrides: Array<{environment?: Array<{name: string; value: string}>}>}}).overrides.containerOverrides[0].environment ?? []
+        expect(refillEnv.map((e) => e.name)).to.include('DEVFLOW_WARM_ID').and.not.include('SESSION_ID')
+        warm.session = body(started).id
+        const stored = (await h.dynamo.send(new GetItemCommand({TableName: h.config.sessionsTable, Key: {session_id: {S: warm.session ?? ''}}, ConsistentRead: true}))).Item
+        expect(stored?.warm?.BOOL).to.equal(true)
+        expect(stored?.task_arn?.S).to.equal(warm.taskArn)
+        const assigned = await warmItem(warm.id ?? '')
+        expect([assigned?.status?.S, assigned?.session_id?.S]).to.deep.equal(['ASSIGNED', warm.session])
+        // The task now carries its owner and session: the developer role's ECS access follows them.
+        const tags = Object.fromEntries(((await h.ecs.send(new ListTagsForResourceCommand({resourceArn: warm.taskArn ?? ''}))).tags ?? []).map((t) => [t.key ?? '', t.value ?? '']))
+        expect(tags).to.include({[TASK_TAGS.owner]: BOB, [TASK_TAGS.session]: warm.session})
+
+        const [handedOver] = await invoke('agent-warm-claim', [claim(warm.pollToken ?? '')], warmEnv)
+        expect(status(handedOver), JSON.stringify(body(handedOver))).to.equal(200)
+        expect(body(handedOver)).to.include({sessionId: warm.session, repo: REPO})
+        expect(body(handedOver).githubToken.token).to.match(/^ghs_/)
+        expect(body(handedOver).environment).to.include({SESSION_ID: warm.session, REPO: REPO})
+        warm.agentToken = body(handedOver).token
+        // Handed over once: the record is gone, and the session's agent token is the one the claim answered.
+        expect(await warmItem(warm.id ?? '')).to.equal(undefined)
+        const [beat] = await invoke('agent-heartbeat', [
+          restEvent('POST', '/agent/sessions/{id}/heartbeat', {id: warm.session ?? ''}, {body: '{"state":"idle"}', headers: {Authorization: `Bearer ${warm.agentToken}`}}),
+        ])
+        expect([status(beat), body(beat)]).to.deep.equal([200, {status: 'RUNNING'}])
+        const [stopped] = await invoke('stop-session', [restEvent('DELETE', '/sessions/{id}', {id: warm.session ?? ''}, {userArn: BOB})])
+        expect(body(stopped).status).to.equal('STOPPED')
+      })
+    })
   })
 
   describe('admin mode: the CLI as a process, as the operator', () => {
@@ -471,7 +572,7 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
         const role = resolver.roleOfFunction(`ControlPlane${functionId(entry)}`)
         expect(denials(calls, resolver.statementsOfRole(role)), `${entry} (${role})`).to.deep.equal([])
       }
-      expect([...actions]).to.include.members(['agent-save-checkpoint PutObject', 'agent-get-checkpoint HeadObject', 'agent-get-checkpoint GetObject', 'resume-session RunTask', 'health DescribeClusters', 'start-session RunTask', 'stop-session StopTask', 'get-session DescribeTasks', 'agent-prompt-events TransactWriteItems', 'list-sessions GetSecretValue', 'reap-sessions Scan', 'test-notification GetSecretValue'])
+      expect([...actions]).to.include.members(['agent-save-checkpoint PutObject', 'agent-get-checkpoint HeadObject', 'agent-get-checkpoint GetObject', 'resume-session RunTask', 'health DescribeClusters', 'start-session RunTask', 'stop-session StopTask', 'get-session DescribeTasks', 'agent-prompt-events TransactWriteItems', 'list-sessions GetSecretValue', 'reap-sessions Scan', 'test-notification GetSecretValue', 'reap-sessions RunTask', 'agent-warm-register UpdateItem', 'agent-warm-claim DeleteItem', 'start-session TagResource'])
     })
 
     it('the CLI\'s admin-mode calls, by the operator role', () => {
@@ -517,7 +618,11 @@ describe('deployed shapes on moto: the bundled Lambdas, IAM as AWS enforces it, 
       const otherCluster: AwsCall = {accessKey: 'x', service: 'ecs', action: 'StopTask', request: {cluster: 'other', task: 'abc'}, status: 200}
       const githubKeyOfAnotherStack: AwsCall = {accessKey: 'x', service: 'secretsmanager', action: 'GetSecretValue', request: {SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf'}, status: 200}
       const outsideThePrefix: AwsCall = {accessKey: 'x', service: 's3', action: 'GetObject', request: {Bucket: CONVERSATIONS_BUCKET, Key: 'elsewhere/secret.txt'}, status: 200}
-      expect(denials([deleteItem, otherCluster, githubKeyOfAnotherStack, outsideThePrefix], statements)).to.have.length(4)
+      // A task tagged after its start: the owner and session tags only (a warm task's hand-over).
+      const retag = (keys: string[]): AwsCall => ({accessKey: 'x', service: 'ecs', action: 'TagResource', request: {resourceArn: `arn:aws:ecs:${TEST_REGION}:${TEST_ACCOUNT}:task/${CLUSTER}/abc`, tags: keys.map((key) => ({key, value: 'v'}))}, status: 200})
+      const anotherTag = retag([TASK_TAGS.owner, 'devflow:admin'])
+      expect(denials([retag([TASK_TAGS.owner, TASK_TAGS.session])], statements)).to.deep.equal([])
+      expect(denials([deleteItem, otherCluster, githubKeyOfAnotherStack, outsideThePrefix, anotherTag], statements)).to.have.length(5)
     })
   })
 

@@ -112,8 +112,11 @@ export class DynamoWarmPoolStore implements WarmPoolStore {
 
   async count(outcome: 'hit' | 'miss'): Promise<void> {
     try {
-      await this.client.send(
-        new UpdateCommand({TableName: this.tableName, Key: {warm_id: COUNTERS_ID}, UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: {'#n': outcome === 'hit' ? 'hits' : 'misses'}, ExpressionAttributeValues: {':one': 1}}),
+      // One at a time from this process, as the usage ledger's adds: moto_server loses concurrent ADDs to one item.
+      await this.locks.run(COUNTERS_ID, () =>
+        this.client.send(
+          new UpdateCommand({TableName: this.tableName, Key: {warm_id: COUNTERS_ID}, UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: {'#n': outcome === 'hit' ? 'hits' : 'misses'}, ExpressionAttributeValues: {':one': 1}}),
+        ),
       )
     } catch (error) {
       translate(error, 'Counting a warm pool start')

@@ -7,6 +7,14 @@
  *   - anything else: 403 with a one-line reason, and the blocked host is logged.
  * Only the ports of the workspace security group on AWS are let through (443 and 80 by default).
  * The proxy binds to one address only; processes on the host itself are not restricted by it.
+ *
+ * Two names are dialled without a DNS look-up:
+ *   - `upstreams`: the platform's own services under a fixed name (the DevFlow API on the host's
+ *     127.0.0.1, which a workspace on an internal Docker network cannot reach itself), always
+ *     allowed, the Host header rewritten to the upstream's own (the local API answers loopback
+ *     hosts only);
+ *   - a name under `.localhost` is dialled at 127.0.0.1 (RFC 6761 reserves it for loopback), so
+ *     an allowed `github.localhost` reaches a server on this machine, and nothing else.
  */
 import {createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse} from 'node:http'
 import {connect, type Socket} from 'node:net'
@@ -37,6 +45,13 @@ export interface EgressProxyOptions {
   readonly logAllowed?: boolean
   /** An idle tunnel or upstream request is closed after this long. @default 10 minutes */
   readonly idleTimeoutMs?: number
+  /** Fixed upstreams by `name:port`: allowed whatever the list says, dialled at `host:port` with that Host header. */
+  readonly upstreams?: Readonly<Record<string, FixedUpstream>>
+}
+
+export interface FixedUpstream {
+  readonly host: string
+  readonly port: number
 }
 
 export interface EgressProxy {
@@ -54,10 +69,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const idleTimeoutMs = options.idleTimeoutMs ?? 10 * 60_000
   const log = options.log ?? ((entry) => process.stderr.write(`egress-proxy: blocked ${entry.method} ${entry.host}:${entry.port} (${entry.reason})\n`))
   const sockets = new Set<Socket>()
+  const upstreams = new Map(Object.entries(options.upstreams ?? {}).map(([authority, target]) => [authority.toLowerCase(), target]))
+  const fixed = (host: string, port: number) => upstreams.get(`${normaliseHost(host)}:${port}`)
 
   const decide = (method: string, host: string, port: number): EgressDecisionLog => {
     const base = {at: new Date().toISOString(), host: normaliseHost(host), port, method}
-    const entry: EgressDecisionLog = !ports.includes(port)
+    const entry: EgressDecisionLog = fixed(host, port)
+      ? {...base, allowed: true}
+      : !ports.includes(port)
       ? {...base, allowed: false, reason: 'port'}
       : isEgressAllowed(host, allow)
         ? {...base, allowed: true}
@@ -86,7 +105,9 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     if (!decision.allowed) return refuse(res, 403, blockedMessage(decision))
     const headers = {...req.headers}
     for (const name of HOP_BY_HOP) delete headers[name]
-    const upstream = httpRequest({host: target.hostname, port, method: req.method, path: `${target.pathname}${target.search}`, headers, timeout: idleTimeoutMs}, (answer) => {
+    const dial = dialTarget(target.hostname, port)
+    if (fixed(target.hostname, port)) headers.host = `${dial.host}:${dial.port}`
+    const upstream = httpRequest({host: dial.host, port: dial.port, method: req.method, path: `${target.pathname}${target.search}`, headers, timeout: idleTimeoutMs}, (answer) => {
       const answerHeaders = {...answer.headers}
       for (const name of HOP_BY_HOP) delete answerHeaders[name]
       res.writeHead(answer.statusCode ?? 502, answerHeaders)
@@ -109,7 +130,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       client.end(`HTTP/1.1 ${decision ? '403 Forbidden' : '400 Bad Request'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`)
       return
     }
-    const upstream = connect({host: decision.host, port})
+    const upstream = connect(dialTarget(decision.host, port))
     sockets.add(upstream)
     upstream.on('close', () => sockets.delete(upstream))
     upstream.setTimeout(idleTimeoutMs, () => upstream.destroy())
@@ -131,6 +152,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
     else socket.destroy()
   })
+
+  /** Where a decided host:port is dialled: a fixed upstream, 127.0.0.1 for `.localhost` names, else the name itself. */
+  function dialTarget(host: string, port: number): {host: string; port: number} {
+    const name = normaliseHost(host)
+    return fixed(name, port) ?? (name === 'localhost' || name.endsWith('.localhost') ? {host: '127.0.0.1', port} : {host: name, port})
+  }
 
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {

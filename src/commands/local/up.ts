@@ -35,7 +35,7 @@ export default class LocalUp extends BaseCommand<typeof LocalUp> {
     // The local stage's guardrail settings (`devflow config set budgets ... --stage local`) reach the server as its environment.
     const local = resolveSettings(config, {stage: LOCAL_STAGE}, process.env)
     const guardrails = Object.fromEntries(
-      (['budgets', 'notifyWebhook', 'notifyFormat', 'githubMaxSessionsPerRepo'] as const).flatMap((key) => (local[key]?.value === undefined ? [] : [[SETTINGS[key].env, local[key].value]])),
+      (['budgets', 'egress', 'notifyWebhook', 'notifyFormat', 'githubMaxSessionsPerRepo'] as const).flatMap((key) => (local[key]?.value === undefined ? [] : [[SETTINGS[key].env, local[key].value]])),
     )
     const options = {dataDir: resolveDataDir(this.flags['data-dir'], config), port: this.flags.port, env: {...process.env, ...guardrails}, runtime: this.flags.runtime as RuntimeRequest, image: this.flags.image, warm: this.flags.warm}
     await this.terminal.startProgress('Starting the local platform')

@@ -2,6 +2,7 @@
  * The agent side of the prompt channel (AgentApi): bearer-token check, long-poll claims with a
  * lease, progress events, results (with the pull request), heartbeats and repo-scoped tokens.
  */
+import {recordUsage} from './usage-recording.js'
 import {timingSafeEqual} from 'node:crypto'
 
 import {AgentEventsRequest, type AgentApi, AgentResultRequest, HeartbeatRequest, MAX_WAIT_SECONDS} from '../agent-api.js'
@@ -254,6 +255,7 @@ async function recordPromptSpend(deps: CoreDeps, session: SessionRecord, costUsd
     ...(costUsd > 0 ? {agentUsd: round((c.agentUsd ?? 0) + costUsd)} : {}),
     ...(hitBudget && !isSessionTerminal(c.status) ? {paused: true, pausedAt: now} : {}),
   }))
+  await recordUsage(deps, updated, {prompts: 1, agentUsd: costUsd})
   const spend = await budgetSpend(deps, updated)
   const sessionAlerts = dueSessionAlerts(deps, updated, spend.sessionSpentUsd)
   const alerts = [...sessionAlerts, ...(costUsd > 0 ? monthlyAlertsFor(deps, spend, costUsd) : [])]

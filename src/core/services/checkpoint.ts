@@ -4,7 +4,7 @@
  * session's current task exactly as in the bootstrap call (workspace-bootstrap.ts), so a task
  * reaches only its own session's checkpoint, and a replaced task (after a resume) none.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import type {CheckpointAnswer, RestoreAnswer, WorkspaceProof} from '../agent-api.js'
 import {forbidden, unauthenticated} from '../errors.js'

@@ -3,6 +3,7 @@
  * and `devflow api serve`), the local platform and the CLI's `--admin` mode all call these, so the
  * rules live in one place.
  */
+import type {EgressEnforcer, EgressPolicy} from '../egress-policy.js'
 import {RETENTION_SECONDS} from '../deployment.js'
 import type {AdminPolicy} from '../admins.js'
 import type {AgentApi} from '../agent-api.js'
@@ -11,7 +12,7 @@ import type {CapacityProvider, SessionRecord} from '../models.js'
 import type {Notifier} from '../notifications.js'
 import type {PriceOverride} from '../pricing.js'
 import {NO_REPOSITORIES, type RepositoryAccess} from '../repository-access.js'
-import type {AgentKeyPreflight, Clock, ConversationStore, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime} from '../ports.js'
+import type {AgentKeyPreflight, Clock, ConversationStore, IdGenerator, PromptStore, PullRequestOpener, RepositoryResolver, RepoTokenIssuer, SessionStore, TaskRuntime, UsageStore} from '../ports.js'
 import type {SessionApi} from '../session-api.js'
 import {createAgentService} from './agent-service.js'
 import {type ChangeSignals, createChangeSignals, signallingStores} from './change-signals.js'
@@ -62,6 +63,8 @@ export interface CoreSettings {
   readonly repositoryAccess: RepositoryAccess
   /** How many active sessions one user may have; unset: no limit (a stage setting on AWS). */
   readonly maxActiveSessionsPerUser?: number
+  /** The stage's egress policy and who enforces it: what the workspace says of `.devflow/egress.txt` (core/egress-policy.ts). */
+  readonly egress?: {readonly policy: EgressPolicy; readonly enforcer: EgressEnforcer}
   /** Who may list every user's sessions besides the CLI's --admin mode (core/admins.ts); nobody when unset. */
   readonly admins?: AdminPolicy
 }
@@ -84,6 +87,8 @@ export const DEFAULT_CORE_SETTINGS: Omit<CoreSettings, 'version'> = {
 export interface CoreDeps {
   sessions: SessionStore
   prompts: PromptStore
+  /** The usage ledger (core/usage-ledger.ts): budgets and `devflow usage` read it. */
+  usage: UsageStore
   runtime: TaskRuntime
   tokens: RepoTokenIssuer
   pullRequests: PullRequestOpener

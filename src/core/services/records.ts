@@ -2,6 +2,7 @@
  * Record helpers shared by the session, agent and reaper services: loading with ownership checks,
  * optimistic-locking retries, ending a session, and settling prompts whose lease ran out.
  */
+import {endingTask} from './usage-recording.js'
 import {isDevflowError, promptNotFound, sessionNotFound} from '../errors.js'
 import type {ErrorInfo, PromptRecord, SessionRecord, SessionStatus, StopReason} from '../models.js'
 import type {PromptChanges, SessionChanges} from '../ports.js'
@@ -112,16 +113,20 @@ export async function endSession(
   if (isSessionTerminal(record.status)) return record
   if (record.taskArn) await deps.runtime.stop(record.taskArn, reason?.message ?? 'Stopped by DevFlow')
   const stoppedAt = taskStoppedAt ?? deps.clock.now().toISOString()
-  const ended = await updateSessionWithRetry(deps, record, (current) =>
-    isSessionTerminal(current.status)
-      ? undefined
-      : {
-          status,
-          ...(reason ? {error: reason} : {}),
-          ...(stopReason ? {stopReason} : {}),
-          // Compute cost ends here (the task's own stop time when the runtime reported one).
-          ...(current.taskStartedAt && !current.taskStoppedAt ? {taskStoppedAt: stoppedAt} : {}),
-        },
+  const ended = await endingTask(deps, (marksStop) =>
+    updateSessionWithRetry(deps, record, (current) => {
+      const changes = isSessionTerminal(current.status)
+        ? undefined
+        : {
+            status,
+            ...(reason ? {error: reason} : {}),
+            ...(stopReason ? {stopReason} : {}),
+            // Compute cost ends here (the task's own stop time when the runtime reported one).
+            ...(current.taskStartedAt && !current.taskStoppedAt ? {taskStoppedAt: stoppedAt} : {}),
+          }
+      marksStop(changes)
+      return changes
+    }),
   )
   // A task started by a start that lost the race with this stop is stopped too.
   if (ended.taskArn && ended.taskArn !== record.taskArn) await deps.runtime.stop(ended.taskArn, reason?.message ?? 'Stopped by DevFlow')

@@ -3,7 +3,7 @@
  * checks out the branch at the checkpoint the last one pushed and restores its Claude Code
  * conversation (checkpoint.ts); the session's prompts stay as they are.
  *
- * STOPPED | FAILED -> PENDING (this conditional write) -> PROVISIONING (task-start.ts) -> RUNNING.
+ * STOPPED | FAILED -> PENDING (this conditional write) -> PROVISIONING (warm-start.ts, or task-start.ts) -> RUNNING.
  */
 import {decidePromptStart} from '../budgets.js'
 import {conflict} from '../errors.js'
@@ -17,6 +17,7 @@ import {loadOwnedSession, updateSessionWithRetry} from './records.js'
 import {checkSessionQuota} from './session-service.js'
 import {budgetLimits, budgetSpend, sessionRecordCost} from './spend.js'
 import {startTask} from './task-start.js'
+import {takeFromWarmPool} from './warm-start.js'
 
 export async function resumeSession(deps: CoreDeps, caller: Caller, sessionId: string): Promise<SessionRecord> {
   const record = await loadOwnedSession(deps, caller, sessionId)
@@ -32,7 +33,9 @@ export async function resumeSession(deps: CoreDeps, caller: Caller, sessionId: s
     assertResumable(current)
     return resumeChanges(deps, current, hashToken(bootstrapNonce))
   })
-  return startTask(deps, claimed, bootstrapNonce, caller)
+  // Like a start: a warm task of the session's size if the pool has one (it proves itself with its own
+  // nonce or task id, which takeWarmTask records on the session), else a cold task with this nonce.
+  return (await takeFromWarmPool(deps, claimed, caller.apiBaseUrl)) ?? startTask(deps, claimed, bootstrapNonce, caller)
 }
 
 /** A resumed session starts over as a new task would, keeping its id, repository, branch, prompts and checkpoint. */
@@ -51,6 +54,8 @@ function resumeChanges(deps: CoreDeps, current: SessionRecord, bootstrapNonceHas
     taskStoppedAt: undefined,
     // The old task can no longer prove itself (nonce, task id), nor use its token.
     taskArn: undefined,
+    // How the last task started says nothing of the next one.
+    warm: undefined,
     bootstrapNonceHash,
     bootstrappedAt: undefined,
     agentTokenHash: '',

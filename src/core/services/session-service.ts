@@ -2,6 +2,7 @@
  * The user's session operations (SessionApi) over the ports: start, list, get (reconciled with the
  * task), stop, prompts and editor info.
  */
+import {endingTask, recordUsage} from './usage-recording.js'
 import {EDITOR_PORT} from '../deployment.js'
 import {decidePromptStart, raisedSessionBudget} from '../budgets.js'
 import {conflict, invalidInput, isDevflowError, tooLarge} from '../errors.js'
@@ -94,6 +95,7 @@ export function createSessionService(deps: CoreDeps): SessionApi {
         }
         throw error
       }
+      await recordUsage(deps, record, {sessions: 1})
       const started = (await takeFromWarmPool(deps, record, caller.apiBaseUrl)) ?? (await startTask(deps, record, bootstrapNonce, caller))
       return {session: present(started), created: true}
     },
@@ -401,8 +403,12 @@ export async function reconcile(deps: CoreDeps, record: SessionRecord): Promise<
   if (!task || task.lastStatus === 'STOPPED') {
     const stoppedAt = task?.stoppedAt ?? deps.clock.now().toISOString()
     if (record.status === 'STOPPING') {
-      const stopped = await updateSessionWithRetry(deps, record, (c) =>
-        c.status === 'STOPPING' ? {status: 'STOPPED', ...(c.taskStartedAt && !c.taskStoppedAt ? {taskStoppedAt: stoppedAt} : {})} : undefined,
+      const stopped = await endingTask(deps, (marksStop) =>
+        updateSessionWithRetry(deps, record, (c) => {
+          const changes = c.status === 'STOPPING' ? {status: 'STOPPED' as const, ...(c.taskStartedAt && !c.taskStoppedAt ? {taskStoppedAt: stoppedAt} : {})} : undefined
+          marksStop(changes)
+          return changes
+        }),
       )
       await deps.sessionEnded?.(stopped)
       return stopped

@@ -1,13 +1,13 @@
 /**
  * What sessions have spent, measured from the records (issue 15): a session's cost from its
  * recorded task times and its prompts' reported costUsd, the monthly spend of its user and its
- * stage, and the budget alerts and notifications that follow. The rules themselves live in
+ * stage from the usage ledger (one item each), and the budget alerts and notifications that follow. The rules themselves live in
  * src/core/pricing.ts and src/core/budgets.ts; this file feeds them the stores' records.
  */
-import {ALERT_THRESHOLDS, type BudgetAlert, budgetAlerts, type BudgetLimits, type BudgetSpend, effectiveSessionBudget, monthWindow} from '../budgets.js'
+import {ALERT_THRESHOLDS, type BudgetAlert, budgetAlerts, type BudgetLimits, type BudgetSpend, effectiveSessionBudget} from '../budgets.js'
 import type {Cost, SessionRecord} from '../models.js'
 import type {NotificationEvent} from '../notifications.js'
-import type {Page} from '../models.js'
+import {monthPeriod, ownerScope, STAGE_SCOPE} from '../usage-ledger.js'
 import {computeCostUsd, type CostWindow, fargateRate, round, type TaskUsage} from '../pricing.js'
 import {isSessionTerminal} from '../state-machine.js'
 import type {CoreDeps} from './index.js'
@@ -39,46 +39,27 @@ function inWindow(at: string, window: CostWindow): boolean {
   return time >= window.from.getTime() && time < window.to.getTime()
 }
 
-/** May the session have cost anything within the window? (Sessions live at most maxTtlSeconds.) */
-function mayOverlap(deps: CoreDeps, record: SessionRecord, window: CostWindow): boolean {
-  const created = Date.parse(record.createdAt)
-  return created < window.to.getTime() && created + deps.settings.maxTtlSeconds * 1000 >= window.from.getTime() - 86_400_000
-}
-
 /**
- * Every session that may have cost something in the window: the user's (a query, newest first,
- * so it stops at the first page older than any session that could count) or the stage's (a scan).
+ * The month's spend of a user or of the stage: the ledger's one item (core/usage-ledger.ts), plus
+ * this session's running compute, which the ledger takes only when its task stops.
  */
-export async function sessionsInWindow(deps: CoreDeps, window: CostWindow, userId?: string): Promise<SessionRecord[]> {
-  const found: SessionRecord[] = []
-  let nextToken: string | undefined
-  do {
-    const page: Page<SessionRecord> = userId ? await deps.sessions.listByUser(userId, {limit: 100, nextToken}) : await deps.sessions.listAll({limit: 100, nextToken})
-    const overlapping = page.items.filter((record) => mayOverlap(deps, record, window))
-    found.push(...overlapping)
-    if (userId && overlapping.length === 0 && page.items.length > 0) break
-    nextToken = page.nextToken
-  } while (nextToken)
-  return found
-}
-
-async function monthSpend(deps: CoreDeps, window: CostWindow, userId?: string): Promise<number> {
-  const records = await sessionsInWindow(deps, window, userId)
-  return round(records.reduce((sum, record) => sum + sessionRecordCost(deps, record, window).totalUsd, 0))
+async function monthSpend(deps: CoreDeps, session: SessionRecord, scope: string): Promise<number> {
+  const recorded = await deps.usage.get({scope, period: monthPeriod(deps.clock.now())})
+  const running = session.taskStoppedAt === undefined && !isSessionTerminal(session.status) ? sessionRecordCost(deps, session).computeUsd : 0
+  return round(recorded.totalUsd + running)
 }
 
 /** Where the session's budgets stand now; the monthly sums are only read when a monthly budget is set. */
 export async function budgetSpend(deps: CoreDeps, session: SessionRecord): Promise<BudgetSpend> {
   const limits = budgetLimits(deps)
-  const window = monthWindow(deps.clock.now())
   return {
     stage: deps.settings.stage ?? 'local',
     sessionId: session.id,
     userId: session.userId,
     sessionSpentUsd: sessionRecordCost(deps, session).totalUsd,
     sessionBudgetUsd: session.budgetUsd,
-    userMonthSpentUsd: limits.userMonthlyUsd === undefined ? 0 : await monthSpend(deps, window, session.userId),
-    stageMonthSpentUsd: limits.stageMonthlyUsd === undefined ? 0 : await monthSpend(deps, window),
+    userMonthSpentUsd: limits.userMonthlyUsd === undefined ? 0 : await monthSpend(deps, session, ownerScope(session.userId)),
+    stageMonthSpentUsd: limits.stageMonthlyUsd === undefined ? 0 : await monthSpend(deps, session, STAGE_SCOPE),
   }
 }
 

@@ -2,6 +2,7 @@
  * Starting a session's task: the container's environment (the contract with the workspace image),
  * Spot first with an on-demand fallback, and no orphan when anything after RunTask fails.
  */
+import {REPOSITORY_EGRESS_ENV, repositoryEgressMessage, repositoryEgressVerdict} from '../egress-policy.js'
 import {isDevflowError} from '../errors.js'
 import type {CapacityProvider, SessionRecord} from '../models.js'
 import type {TaskSpec} from '../ports.js'
@@ -68,7 +69,16 @@ export function workspaceEnvironment(deps: CoreDeps, record: SessionRecord, call
     ...(apiUrl ? {DEVFLOW_API_URL: apiUrl.replace(/\/+$/, '')} : {}),
     GIT_AUTHOR_NAME: author.name,
     GIT_AUTHOR_EMAIL: author.email,
+    ...repositoryEgressEnvironment(deps),
   }
+}
+
+/** What becomes of the repository's `.devflow/egress.txt`: the agent reports it in the first prompt's events. */
+function repositoryEgressEnvironment(deps: CoreDeps): Record<string, string> {
+  const egress = deps.settings.egress
+  if (!egress) return {}
+  const verdict = repositoryEgressVerdict(egress.policy, egress.enforcer)
+  return {[REPOSITORY_EGRESS_ENV]: verdict, [`${REPOSITORY_EGRESS_ENV}_NOTE`]: repositoryEgressMessage(verdict)}
 }
 
 /**

@@ -1,13 +1,16 @@
 /**
- * `devflow usage`: sessions, hours, prompts and cost per user, repository or day, from the
- * session and prompt tables. An admin sees every user's sessions; anyone else their own.
+ * `devflow usage`: sessions, hours, prompts and cost per user, repository or day, from the usage
+ * ledger's day rows (core/usage-ledger.ts): a few items per day of the period, whatever the number
+ * of sessions. An admin reads the stage's rows (every user); anyone else their own.
+ *
+ * The period is whole UTC days: from the day `since` reaches back to, to today. What a row
+ * counts is what the ledger recorded that day: sessions created, prompts finished and their agent
+ * cost, and the compute and task hours of tasks that stopped (a running task's join when it stops).
  */
-import {billedSeconds, type CostWindow, round} from '../pricing.js'
-import type {SessionRecord} from '../models.js'
-import type {Caller, UsageFigures, UsageReport, UsageRequest} from '../session-api.js'
+import type {Caller, UsageReport, UsageRequest} from '../session-api.js'
+import {addUsage, dayRowParts, ownerScope, STAGE_SCOPE, type UsageFigures, ZERO_USAGE} from '../usage-ledger.js'
 import {parseDuration} from '../validation.js'
 import type {CoreDeps} from './index.js'
-import {sessionRecordCost, sessionsInWindow, taskUsageOf} from './spend.js'
 
 export const DEFAULT_USAGE_SINCE = '30d'
 
@@ -15,47 +18,21 @@ export async function usageReport(deps: CoreDeps, caller: Caller, request: Usage
   const by = request.by ?? 'user'
   const seconds = parseDuration(request.since ?? DEFAULT_USAGE_SINCE, 'usage period')
   const to = deps.clock.now()
-  const window: CostWindow = {from: new Date(to.getTime() - seconds * 1000), to}
-  const records = await sessionsInWindow(deps, window, caller.admin ? undefined : caller.userId)
+  const fromDay = new Date(to.getTime() - seconds * 1000).toISOString().slice(0, 10)
+  const toDay = to.toISOString().slice(0, 10)
+  // '~' sorts after every '#<dimension>#<key>' suffix of the last day's rows.
+  const rows = await deps.usage.range(caller.admin ? STAGE_SCOPE : ownerScope(caller.userId), fromDay, `${toDay}~`)
+  // The stage's rows come once per user and once per repository: each total is summed over one of them.
+  const dimension = caller.admin && by !== 'repo' ? 'user' : 'repo'
   const groups = new Map<string, UsageFigures>()
-  const empty = {sessions: 0, hours: 0, prompts: 0, computeUsd: 0, agentUsd: 0, totalUsd: 0}
-  let total = empty
-  for (const record of records) {
-    const cost = sessionRecordCost(deps, record, window)
-    const hours = taskHours(deps, record, window)
-    if (!startedInWindow(record, window) && cost.totalUsd === 0 && hours === 0) continue
-    const prompts = await deps.prompts.lastSeq(record.id)
-    const row = {sessions: 1, hours, prompts, computeUsd: cost.computeUsd, agentUsd: cost.agentUsd, totalUsd: cost.totalUsd}
-    const key = groupKey(record, by)
-    groups.set(key, add(groups.get(key) ?? empty, row))
-    total = add(total, row)
+  let total = ZERO_USAGE
+  for (const row of rows) {
+    const parts = dayRowParts(row.period)
+    if (!parts || parts.dimension !== dimension) continue
+    const key = by === 'day' ? parts.day : by === 'user' && !caller.admin ? caller.userId : parts.key
+    groups.set(key, addUsage(groups.get(key) ?? ZERO_USAGE, row))
+    total = addUsage(total, row)
   }
-  const rows = [...groups.entries()].map(([key, row]) => ({key, ...row})).sort((a, b) => (by === 'day' ? a.key.localeCompare(b.key) : b.totalUsd - a.totalUsd || a.key.localeCompare(b.key)))
-  return {from: window.from.toISOString(), to: window.to.toISOString(), by, scope: caller.admin ? 'all' : caller.userId, rows, total}
-}
-
-function groupKey(record: SessionRecord, by: UsageReport['by']): string {
-  if (by === 'repo') return record.repo
-  if (by === 'day') return record.createdAt.slice(0, 10)
-  return record.userId
-}
-
-function startedInWindow(record: SessionRecord, window: CostWindow): boolean {
-  return Date.parse(record.createdAt) >= window.from.getTime()
-}
-
-function taskHours(deps: CoreDeps, record: SessionRecord, window: CostWindow): number {
-  const seconds = billedSeconds(taskUsageOf(record), deps.clock.now(), window)
-  return round(seconds / 3600, 3)
-}
-
-function add(a: UsageFigures, b: UsageFigures): UsageFigures {
-  return {
-    sessions: a.sessions + b.sessions,
-    hours: round(a.hours + b.hours, 3),
-    prompts: a.prompts + b.prompts,
-    computeUsd: round(a.computeUsd + b.computeUsd),
-    agentUsd: round(a.agentUsd + b.agentUsd),
-    totalUsd: round(a.totalUsd + b.totalUsd),
-  }
+  const sorted = [...groups.entries()].map(([key, row]) => ({key, ...row})).sort((a, b) => (by === 'day' ? a.key.localeCompare(b.key) : b.totalUsd - a.totalUsd || a.key.localeCompare(b.key)))
+  return {from: `${fromDay}T00:00:00.000Z`, to: to.toISOString(), by, scope: caller.admin ? 'all' : caller.userId, rows: sorted, total}
 }

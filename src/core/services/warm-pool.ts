@@ -110,7 +110,9 @@ export function createWarmPool(deps: CoreDeps, pool: WarmPoolDeps): WarmPoolApi 
       const editorPassword = deps.ids.secret(18)
       const at = nowIso()
       try {
-        await store.update(record.id, record.version, {status: 'WARM', readyAt: at, lastSeenAt: at, pollTokenHash: hashToken(pollToken), editorPassword, nonceHash: undefined})
+        // The nonce's hash stays: the session that takes the task records it as its own task's proof
+        // (takeWarmTask), for the checkpoint calls. A second register is refused by the status above.
+        await store.update(record.id, record.version, {status: 'WARM', readyAt: at, lastSeenAt: at, pollTokenHash: hashToken(pollToken), editorPassword})
       } catch (error) {
         // A second register raced this one: it won; this one gets nothing.
         if (isDevflowError(error) && error.code === 'CONCURRENT_UPDATE') throw conflict('WARM_TASK_REGISTERED', `Warm task ${record.id} already registered.`, 'A restarted warm task is not taken back.')
@@ -277,7 +279,9 @@ export async function takeWarmTask(deps: CoreDeps, pool: WarmPoolDeps, record: S
     }
     const stored = await updateSessionWithRetry(deps, record, (current) =>
       current.status === 'PENDING'
-        ? {status: 'PROVISIONING', taskArn: taken.taskArn, capacity: taken.capacity, warm: true, ...(taken.editorPassword ? {editorPassword: taken.editorPassword} : {}), bootstrapNonceHash: undefined}
+        ? // The warm task's proof becomes the session's (its task id on AWS, via taskArn; its nonce locally): the
+          // session's current task, and no other, reaches its checkpoint (checkpoint.ts).
+          {status: 'PROVISIONING', taskArn: taken.taskArn, capacity: taken.capacity, warm: true, ...(taken.editorPassword ? {editorPassword: taken.editorPassword} : {}), bootstrapNonceHash: taken.nonceHash}
         : undefined,
     )
     wake(pool, taken.id)

@@ -60,6 +60,9 @@ describe('control plane: guardrails on moto', function () {
   }
 
   const stored = async (id: string) => (await h.scan('sessions')).find((item) => item.session_id === id) as Record<string, unknown>
+  /** The usage ledger's month item of a user (core/usage-ledger.ts), as stored. */
+  const ownerMonth = async (user: string) =>
+    (await h.scan('usage')).find((item) => String(item.scope).startsWith('owner#') && String(item.scope).includes(user) && String(item.period).startsWith('month#')) as Record<string, number> | undefined
 
   it('counts compute from when the task was first seen running until it stopped', async () => {
     const {id} = await runningSession('cora')
@@ -79,6 +82,11 @@ describe('control plane: guardrails on moto', function () {
     h.advance(60 * 60 * 1000)
     const later = await h.call('GET', `/sessions/${id}`, {user: 'cora'})
     expect(later.body.cost.computeUsd).to.equal(stopped.body.cost.computeUsd)
+    // The task's stop put its compute and hours into the user's month of the ledger, once.
+    await h.call('DELETE', `/sessions/${id}`, {user: 'cora'})
+    const month = await ownerMonth('cora')
+    expect(month).to.deep.include({sessions: 1, compute_usd: stopped.body.cost.computeUsd})
+    expect(month?.hours).to.be.closeTo(1, 0.01)
   })
 
   it('bounds a claimed prompt by what remains, pauses on AGENT_BUDGET_EXCEEDED, and claims again after budget --add', async () => {
@@ -157,6 +165,8 @@ describe('control plane: guardrails on moto', function () {
     expect(usage.body.rows).to.have.length(1)
     expect(usage.body.rows[0]).to.include({key: REPO, sessions: 2, prompts: 2})
     expect(usage.body.rows[0].agentUsd).to.equal(3.1)
+    // The monthly budget read this one item, updated as each result was recorded.
+    expect(await ownerMonth('una')).to.deep.include({sessions: 2, prompts: 2, agent_usd: 3.1})
     const badUsage = await h.call('GET', '/usage?by=planet', {user: 'una'})
     expect(badUsage.status).to.equal(400)
   })

@@ -129,3 +129,64 @@ describe('adapters/local/egress-proxy: the allow-list, for real on 127.0.0.1', (
     expect(reply.body).to.contain('forward proxy')
   })
 })
+
+describe('adapters/local/egress-proxy: .localhost names and the fixed DevFlow API upstream', () => {
+  let upstream: Server
+  let upstreamPort: number
+  const seen: string[] = []
+  let proxy: EgressProxy
+  const blocked: EgressDecisionLog[] = []
+
+  before(async () => {
+    upstream = createServer((req, res) => {
+      seen.push(`${req.headers.host} ${req.url}`)
+      res.writeHead(200, {'content-type': 'text/plain'})
+      res.end(`hello ${req.url}`)
+    })
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+    upstreamPort = (upstream.address() as AddressInfo).port
+    proxy = await startEgressProxy({
+      allow: ['github.localhost', '*.github.localhost'],
+      ports: [upstreamPort],
+      upstreams: {'devflow-api:80': {host: '127.0.0.1', port: upstreamPort}},
+      log: (entry) => blocked.push(entry),
+    })
+  })
+  after(async () => {
+    await proxy.close()
+    await new Promise((resolve) => upstream.close(resolve))
+  })
+  beforeEach(() => {
+    seen.length = 0
+    blocked.length = 0
+  })
+
+  it('dials an allowed github-like .localhost name on 127.0.0.1 (RFC 6761), in the clear and through CONNECT', async () => {
+    const plain = await viaProxy(proxy, `http://github.localhost:${upstreamPort}/owner/repo.git/info/refs`)
+    expect(plain).to.deep.equal({status: 200, body: 'hello /owner/repo.git/info/refs'})
+    const tunnelled = await tunnel(proxy, `api.github.localhost:${upstreamPort}`)
+    expect(tunnelled.status).to.equal(200)
+    expect(tunnelled.tunnelled).to.contain('hello /through-tunnel')
+    expect(seen).to.deep.equal([`github.localhost:${upstreamPort} /owner/repo.git/info/refs`, `api.github.localhost:${upstreamPort} /through-tunnel`])
+  })
+
+  it('blocks another .localhost name, never reaching it', async () => {
+    const plain = await viaProxy(proxy, `http://evil.localhost:${upstreamPort}/steal`)
+    expect(plain.status).to.equal(403)
+    const tunnelled = await tunnel(proxy, `evil.localhost:${upstreamPort}`)
+    expect(tunnelled.status).to.equal(403)
+    expect(seen).to.deep.equal([])
+    expect(blocked.map((entry) => [entry.method, entry.host, entry.reason])).to.deep.equal([
+      ['GET', 'evil.localhost', 'host'],
+      ['CONNECT', 'evil.localhost', 'host'],
+    ])
+  })
+
+  it('forwards the fixed upstream name to its address with its own Host header, though neither name nor port is on the list', async () => {
+    const reply = await viaProxy(proxy, 'http://devflow-api/agent/sessions/s-1/heartbeat')
+    expect(reply).to.deep.equal({status: 200, body: 'hello /agent/sessions/s-1/heartbeat'})
+    expect(seen).to.deep.equal([`127.0.0.1:${upstreamPort} /agent/sessions/s-1/heartbeat`])
+    const otherPort = await viaProxy(proxy, 'http://devflow-api:8081/')
+    expect(otherPort.status, 'only the name:port given is fixed').to.equal(403)
+  })
+})
