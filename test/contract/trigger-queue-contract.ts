@@ -61,6 +61,13 @@ export function triggerQueueContract(name: string, open: () => Promise<TriggerQu
       expect(await queue.pending('acme/app')).to.have.length(1)
     })
 
+    it('keeps the session an item resumes (a comment on the pull request of an ended session)', async function () {
+      const item = trigger({branch: 'devflow/s-abc', resumeSessionId: 's-abc', source: {kind: 'github', repo: 'Acme/App', pullRequest: 9}, issueNumber: 9})
+      await queue.enqueue(item)
+      expect(await queue.get(item.id)).to.deep.include({resumeSessionId: 's-abc', branch: 'devflow/s-abc'})
+      expect((await queue.pending('acme/app')).find((i) => i.id === item.id)).to.deep.include({resumeSessionId: 's-abc'})
+    })
+
     it('lists a repository\'s pending items oldest first, whatever the case of its name, and the repositories that have some', async function () {
       const second = trigger({queuedAt: later(20)})
       const first = trigger({queuedAt: later(10)})

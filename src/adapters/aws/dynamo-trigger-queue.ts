@@ -30,6 +30,7 @@ const ATTRIBUTES: Record<Exclude<keyof QueuedTrigger, 'id'>, string> = {
   ownerId: 'owner_id',
   sender: 'sender',
   branch: 'branch',
+  resumeSessionId: 'resume_session_id',
   source: 'source',
   prompt: 'prompt',
   issueNumber: 'issue_number',

@@ -25,7 +25,8 @@ interface Common {
 }
 
 export type LivingCommentState =
-  | (Common & {readonly state: 'queued'})
+  /** `note`: what happened on the way, such as a resume that was refused so a new session took over. */
+  | (Common & {readonly state: 'queued'; readonly note?: string})
   | (Common & {readonly state: 'waiting'; readonly limit: number; readonly repo: string})
   | (Common & {readonly state: 'running'; readonly sessionId: string; readonly latestStep?: string})
   | (Common & {
@@ -90,7 +91,12 @@ function fence(text: string): string {
 function sections(state: LivingCommentState): string[] {
   switch (state.state) {
     case 'queued':
-      return ['### DevFlow: queued', 'The work is queued and starts in a moment. This comment is updated as it goes.', 'Comment `/devflow stop` to cancel it.']
+      return [
+        '### DevFlow: queued',
+        ...(state.note ? [state.note] : []),
+        'The work is queued and starts in a moment. This comment is updated as it goes.',
+        'Comment `/devflow stop` to cancel it.',
+      ]
     case 'waiting':
       return [
         '### DevFlow: waiting for a free slot',

@@ -58,6 +58,11 @@ export const QueuedTrigger = z.object({
   /** The login that triggered the work (the living comment's "Requested by"). */
   sender: z.string().min(1),
   branch: z.string().min(1),
+  /**
+   * A comment on the pull request of an ended session: that session is resumed (same id, its
+   * conversation restored) rather than a new one started; refused, a new session on `branch`.
+   */
+  resumeSessionId: z.string().min(1).optional(),
   source: SessionSource,
   prompt: z.string().min(1),
   /** The issue or pull request whose living comment reports on this work. */

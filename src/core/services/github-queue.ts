@@ -6,6 +6,10 @@
  * from GitHub, and starts the oldest pending items while a slot is free; each start is a
  * conditional take first, so no trigger is ever started twice.
  *
+ * A comment on the pull request of an ended session is admitted the same way, and its start
+ * resumes that session (same id, owner and conversation) instead of starting one; a refused resume
+ * (not resumable, a spent budget) starts a new session on the branch and says so in the comment.
+ *
  * Drains run after each admission, when a session from GitHub ends (the stop path, the reaper,
  * a status refresh that finds the task gone: `sessionEnded`), and at the end of every reaper pass
  * for every repository with pending items, which also picks up what a drain that lost the lock
@@ -23,6 +27,7 @@ import type {Caller, SessionApi} from '../session-api.js'
 import {isSessionTerminal} from '../state-machine.js'
 import {parseRepoRef} from '../validation.js'
 import type {CoreDeps} from './index.js'
+import {updateSessionWithRetry} from './records.js'
 
 export interface GithubQueueDeps {
   readonly queue: TriggerQueue
@@ -37,6 +42,11 @@ export interface Admission {
   readonly trigger: Omit<NewQueuedTrigger, 'queuedAt' | 'commentId'>
   readonly retry: boolean
 }
+
+/** Why a resume may be refused for good: a new session on the branch takes the work over. */
+const RESUME_REFUSALS: ReadonlySet<string> = new Set(['SESSION_NOT_RESUMABLE', 'BUDGET_EXCEEDED', 'SESSION_NOT_FOUND'])
+
+type Resumed = {readonly kind: 'resumed'; readonly session: SessionRecord} | {readonly kind: 'refused'; readonly error: ErrorInfo} | {readonly kind: 'later'}
 
 /** How often, and how far apart, a drain asks for a lock another drain holds before leaving it to that one. */
 const LOCK_ATTEMPTS = 10
@@ -81,21 +91,80 @@ export function createGithubQueue(deps: CoreDeps, github: GithubQueueDeps, sessi
     return sessions.enqueuePrompt(caller, sessionId, {text: item.prompt, pr: 'draft'})
   }
 
-  /** Starts a taken item: its session, its prompt, its comment re-keyed to the prompt. Never throws: a failure ends the item FAILED and says so in its comment. */
+  /**
+   * The ended session of a comment on its pull request, resumed for the item: `resumed` (also when
+   * it is live already, as after a drain that took the item over from one that died, or a
+   * `devflow session resume` in between), `refused` (a new session takes over), or `later` while
+   * its last task still saves its checkpoint.
+   */
+  async function resumeFor(item: QueuedTrigger, sessionId: string): Promise<Resumed> {
+    const record = await deps.sessions.get(sessionId)
+    if (!record || queueKey(record.repo) !== queueKey(item.repo)) return {kind: 'refused', error: {code: 'SESSION_NOT_FOUND', message: `Session ${sessionId} of ${item.repo} no longer exists.`}}
+    // Still saving its checkpoint, or claimed by another resume whose task is not asked for yet.
+    if (record.status === 'STOPPING' || record.status === 'PENDING') return {kind: 'later'}
+    if (!isSessionTerminal(record.status)) return {kind: 'resumed', session: record}
+    try {
+      // The session keeps its owner, whoever commented: it is resumed as that owner.
+      await sessions.resume({userId: record.userId, ...(item.apiBaseUrl ? {apiBaseUrl: item.apiBaseUrl} : {})}, record.id)
+    } catch (error) {
+      if (!isDevflowError(error)) throw error
+      if (error.code === 'SESSION_STILL_STOPPING') return {kind: 'later'}
+      // Another resume won the race: the next drain finds the session live.
+      if (error.code === 'SESSION_NOT_STOPPED') return {kind: 'later'}
+      if (RESUME_REFUSALS.has(error.code)) return {kind: 'refused', error: {code: error.code, message: error.message}}
+      throw error
+    }
+    return {kind: 'resumed', session: (await deps.sessions.get(record.id)) ?? record}
+  }
+
+  /** The prompt an item queued on a resumed session: a drain that took the item over after another died reuses it. */
+  async function resumedPromptOf(caller: Caller, item: QueuedTrigger, sessionId: string): Promise<{id: string}> {
+    let nextToken: string | undefined
+    do {
+      const page = await deps.prompts.list(sessionId, {limit: 100, nextToken})
+      const earlier = page.items.find((p) => p.text === item.prompt && p.createdAt >= item.queuedAt)
+      if (earlier) return earlier
+      nextToken = page.nextToken
+    } while (nextToken)
+    return sessions.enqueuePrompt(caller, sessionId, {text: item.prompt, pr: 'draft'})
+  }
+
+  /** The item got its session and prompt: STARTED, its comment re-keyed to the prompt, its delivery told. */
+  async function started(item: QueuedTrigger, sessionId: string, promptId: string, note?: string): Promise<void> {
+    const settled = await github.queue.settle(item.id, ['STARTING'], {state: 'STARTED', at: deps.clock.now().toISOString(), sessionId, promptId})
+    if (!settled) return
+    await editComment(item, promptId, {state: 'queued', sender: item.sender, sessionId, ...(note ? {note} : {})})
+    await github.deliveries.recordWork(item.id, {sessionId, promptId}).catch((error: unknown) => {
+      // The delivery's record may be gone (its retention is the queue item's): the item holds the same.
+      deps.log?.warn('could not record the started work on its delivery', {delivery: item.id, error: error instanceof Error ? error.message : String(error)})
+    })
+  }
+
+  /**
+   * Starts a taken item: its session (or the ended session it resumes), its prompt, its comment
+   * re-keyed to the prompt. Never throws: a failure ends the item FAILED and says so in its comment.
+   */
   async function start(item: QueuedTrigger): Promise<void> {
     const caller: Caller = {userId: item.ownerId, ...(item.apiBaseUrl ? {apiBaseUrl: item.apiBaseUrl} : {})}
     let sessionId: string | undefined
     try {
-      const started = await sessions.start(caller, {repo: item.repo, branch: item.branch, idempotencyKey: `github-delivery:${item.id}`}, {source: item.source})
-      sessionId = started.session.id
-      const prompt = await promptOf(caller, item, sessionId, started.created)
-      const settled = await github.queue.settle(item.id, ['STARTING'], {state: 'STARTED', at: deps.clock.now().toISOString(), sessionId, promptId: prompt.id})
-      if (!settled) return
-      await editComment(item, prompt.id, {state: 'queued', sender: item.sender, sessionId})
-      await github.deliveries.recordWork(item.id, {sessionId, promptId: prompt.id}).catch((error: unknown) => {
-        // The delivery's record may be gone (its retention is the queue item's): the item holds the same.
-        deps.log?.warn('could not record the started work on its delivery', {delivery: item.id, error: error instanceof Error ? error.message : String(error)})
-      })
+      const resumed = item.resumeSessionId ? await resumeFor(item, item.resumeSessionId) : undefined
+      // The item keeps its lease; once it ends, a later drain (every reaper pass has one) takes the item again.
+      if (resumed?.kind === 'later') return
+      if (resumed?.kind === 'resumed') {
+        const session = resumed.session
+        sessionId = session.id
+        // Its later comments live on this pull request, also for a session from an issue or the CLI.
+        await updateSessionWithRetry(deps, session, (c) => (c.source?.pullRequest ? undefined : {source: {kind: 'github', repo: c.repo, ...c.source, pullRequest: item.issueNumber}}))
+        const prompt = await resumedPromptOf({userId: session.userId, ...(item.apiBaseUrl ? {apiBaseUrl: item.apiBaseUrl} : {})}, item, session.id)
+        await started(item, session.id, prompt.id)
+        return
+      }
+      const created = await sessions.start(caller, {repo: item.repo, branch: item.branch, idempotencyKey: `github-delivery:${item.id}`}, {source: item.source})
+      sessionId = created.session.id
+      const prompt = await promptOf(caller, item, sessionId, created.created)
+      const note = resumed?.kind === 'refused' ? `Session \`${item.resumeSessionId}\` could not be resumed (${resumed.error.code}: ${resumed.error.message}), so a new session on its branch \`${item.branch}\` takes this over.` : undefined
+      await started(item, sessionId, prompt.id, note)
     } catch (error) {
       const info: ErrorInfo = isDevflowError(error) ? {code: error.code, message: error.message} : {code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error)}
       deps.log?.warn('could not start a queued GitHub trigger', {delivery: item.id, code: info.code})

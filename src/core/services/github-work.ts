@@ -10,7 +10,8 @@
  *   (github-queue.ts), so beyond the stage's limit of sessions per repository it waits, and its
  *   comment says so;
  * - prompt: a comment on a pull request whose branch is `devflow/<session-id>`: a new prompt in that
- *   session while it is alive, else a new session on that branch (there is no resume yet);
+ *   session while it is alive, else that session resumed through the repository's queue (a new
+ *   session on that branch when the resume is refused);
  * - stop: `/devflow stop` ends the session of the issue or pull request (or cancels its waiting work);
  * - refuse: a reply comment, nothing runs; ignore: 202, logged by the router.
  *
@@ -141,9 +142,9 @@ export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, session
     const comment = async (key: string, state: LivingCommentState): Promise<IssueComment> =>
       (retry ? await github.client.findComment(repo, intent.target.number, key) : undefined) ?? (await github.client.createComment(repo, intent.target.number, renderLivingComment(key, state)))
     const ownerId = `github:${intent.sender}`
-    const admit = async (branch: string, source: SessionSource, prompt: string): Promise<WebhookResponse['body']> => {
+    const admit = async (branch: string, source: SessionSource, prompt: string, resumeSessionId?: string): Promise<WebhookResponse['body']> => {
       const item = await queue.admit({
-        trigger: {id: deliveryId, repo: repo.fullName, ownerId, sender: intent.sender, branch, source, prompt, issueNumber: intent.target.number, ...(apiBaseUrl ? {apiBaseUrl} : {})},
+        trigger: {id: deliveryId, repo: repo.fullName, ownerId, sender: intent.sender, branch, source, prompt, issueNumber: intent.target.number, ...(resumeSessionId ? {resumeSessionId} : {}), ...(apiBaseUrl ? {apiBaseUrl} : {})},
         retry,
       })
       return admitted(deliveryId, item)
@@ -157,7 +158,8 @@ export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, session
         return admit(intent.branch, intent.source, intent.prompt)
       case 'prompt': {
         const session = await deps.sessions.get(intent.sessionId)
-        if (session && !isSessionTerminal(session.status) && session.repo.toLowerCase() === repo.fullName.toLowerCase()) {
+        const ours = session !== undefined && session.repo.toLowerCase() === repo.fullName.toLowerCase()
+        if (ours && !isSessionTerminal(session.status) && session.status !== 'STOPPING') {
           // The pull request is where this session's later comments live, also for a session from an issue.
           await updateSessionWithRetry(deps, session, (c) => (c.source?.pullRequest ? undefined : {source: {kind: 'github', repo: c.repo, ...c.source, pullRequest: intent.target.number}}))
           // A retry of a delivery whose prompt was queued before it failed: that prompt, not a second one.
@@ -167,9 +169,9 @@ export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, session
           await comment(prompt.id, {state: 'queued', sender: intent.sender, sessionId: session.id})
           return {delivery: deliveryId, outcome: 'prompt', sessionId: session.id, promptId: prompt.id}
         }
-        // The session ended and `session resume` does not exist yet: a new session on the pull request's branch.
+        // The session ended (or is ending): resumed through the queue like a start; `source` is for the new session a refused resume gets.
         const source: SessionSource = {kind: 'github', repo: repo.fullName, pullRequest: intent.target.number, ...(intent.source.commentId ? {commentId: intent.source.commentId} : {})}
-        return admit(`${SESSION_BRANCH_PREFIX}${intent.sessionId}`, source, intent.prompt)
+        return admit(`${SESSION_BRANCH_PREFIX}${intent.sessionId}`, source, intent.prompt, ours ? session.id : undefined)
       }
       case 'stop': {
         const session = intent.sessionId ? await deps.sessions.get(intent.sessionId) : await liveSessionOfIssue(deps, repo.fullName, intent.target.number)
@@ -219,12 +221,13 @@ export function createGithubWork(deps: CoreDeps, github: GithubWorkDeps, session
   return {api, observer, queue}
 }
 
-/** The answer for an admitted trigger: started (with its session and prompt), waiting, or failed to start. */
+/** The answer for an admitted trigger: started or resumed (with its session and prompt), waiting, or failed to start. */
 function admitted(deliveryId: string, item: QueuedTrigger): WebhookResponse['body'] {
   const work = {...(item.sessionId ? {sessionId: item.sessionId} : {}), ...(item.promptId ? {promptId: item.promptId} : {})}
-  if (item.state === 'STARTED') return {delivery: deliveryId, outcome: 'start', ...work}
+  if (item.state === 'STARTED') return {delivery: deliveryId, outcome: item.resumeSessionId && item.sessionId === item.resumeSessionId ? 'resume' : 'start', ...work}
   if (item.state === 'FAILED') return {delivery: deliveryId, outcome: 'start', reason: item.error?.code ?? 'START_FAILED', ...work}
   if (item.state === 'CANCELLED') return {delivery: deliveryId, outcome: 'stop', reason: 'cancelled while it waited'}
+  if (item.state === 'STARTING') return {delivery: deliveryId, outcome: 'queued', reason: item.resumeSessionId ? `session ${item.resumeSessionId} is still stopping: it is resumed once it has stopped` : 'another server is starting it'}
   return {delivery: deliveryId, outcome: 'queued', reason: 'the repository is at its limit of sessions from GitHub'}
 }
 

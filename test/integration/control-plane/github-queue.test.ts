@@ -12,7 +12,8 @@ import {expect} from 'chai'
 
 import {createCoreServices} from '../../../src/core/services/index.js'
 import {type Delivery, delivery, issueComment, labelledIssue, postDelivery, pullRequestComment} from '../../helpers/github-deliveries.js'
-import {CLUSTER, taskRoleCaller, usePlatform, WEBHOOK_SECRET} from '../../helpers/platform-fixture.js'
+import {QUEUE_LEASE_SECONDS} from '../../../src/core/github/queue.js'
+import {CLUSTER, runtimeWith, taskRoleCaller, usePlatform, WEBHOOK_SECRET} from '../../helpers/platform-fixture.js'
 import {TestAgent} from '../../helpers/test-agent.js'
 
 const MAINTAINER = 'Codertocat'
@@ -209,6 +210,110 @@ describe('GitHub webhooks: the per-repository limit of sessions from GitHub, and
     expect(again).to.deep.include({status: 200})
     expect(again.body).to.include({duplicate: true})
     expect(h.github.issues.commentsOn(repo, pr.number)).to.have.length(1)
+  })
+
+  /** A labelled issue whose session ran one prompt (its draft pull request opened, $0.12 spent), then stopped by /devflow stop. */
+  async function stoppedAfterWork(repo: string, title: string) {
+    const work = await label(repo, title)
+    const sessionId: string = work.received.body.sessionId
+    const session = await h.deps.sessions.get(sessionId)
+    const agent = new TestAgent(h.server.url, h.ecs, CLUSTER, {callerOf: taskRoleCaller})
+    const token = await agent.token(sessionId, session!.taskArn!)
+    await agent.heartbeat(sessionId, token)
+    await agent.answerNextPrompt(sessionId, token, 'SUCCEEDED')
+    const pr = h.github.pulls.find((p) => p.repo === repo && p.head === `devflow/${sessionId}`)!
+    expect(pr, 'the draft pull request of the first prompt').to.not.equal(undefined)
+    await send(delivery('issue_comment', issueComment(repo, work.issue.number, '/devflow stop', MAINTAINER)))
+    expect((await h.deps.sessions.get(sessionId))?.status).to.equal('STOPPED')
+    return {sessionId, pr, issue: work.issue}
+  }
+
+  it('a comment on the pull request of a stopped session waits for a free slot like a start, then resumes that session', async function () {
+    withLimit(1)
+    const repo = freshRepo()
+    const ended = await stoppedAfterWork(repo, 'first work')
+    const busy = await label(repo, 'busy work')
+    expect(busy.received.body.outcome).to.equal('start')
+
+    const followUp = delivery('issue_comment', pullRequestComment(repo, ended.pr.number, '/devflow handle the empty case', MAINTAINER))
+    const received = await send(followUp)
+    expect(received.body).to.include({outcome: 'queued'})
+    expect(await queueItem(followUp.id)).to.include({state: 'WAITING', resume_session_id: ended.sessionId})
+    expect(await h.deps.sessions.get(ended.sessionId), 'not resumed while the repository is full').to.include({status: 'STOPPED'})
+    const comments = () => h.github.issues.commentsOn(repo, ended.pr.number)
+    expect(comments()).to.have.length(1)
+    expect(comments()[0].body).to.contain('DevFlow: waiting for a free slot')
+
+    await send(delivery('issue_comment', issueComment(repo, busy.issue.number, '/devflow stop', MAINTAINER)))
+    const resumed = await h.deps.sessions.get(ended.sessionId)
+    expect(resumed).to.include({status: 'PROVISIONING', resumeCount: 1, userId: `github:${MAINTAINER}`})
+    const prompts = (await h.deps.prompts.list(ended.sessionId, {limit: 10})).items
+    expect(prompts).to.have.length(2)
+    expect(prompts[1]).to.include({status: 'QUEUED', pr: 'draft'})
+    expect(prompts[1].text).to.contain('handle the empty case')
+    expect(await queueItem(followUp.id)).to.include({state: 'STARTED', session_id: ended.sessionId, prompt_id: prompts[1].id})
+    expect(await sessionsOf(repo), 'no new session').to.have.length(2)
+    expect(comments(), 'one comment, edited').to.have.length(1)
+    expect(comments()[0].body).to.contain('DevFlow: queued').and.contain(ended.sessionId)
+    expect((await h.scan('deliveries')).find((d) => d.delivery_id === followUp.id)).to.include({session_id: ended.sessionId, prompt_id: prompts[1].id})
+  })
+
+  it('a session whose last task still saves its checkpoint is resumed by a later drain, once that task has stopped', async function () {
+    const repo = freshRepo()
+    const ended = await stoppedAfterWork(repo, 'slow stop')
+    const oldTask = (await h.deps.sessions.get(ended.sessionId))!.taskArn!
+    // ECS still reports the old task RUNNING (moto stops a task at once): the resume is refused for now.
+    h.rewire(() => ({
+      runtime: runtimeWith(h, (real) => ({
+        ...real,
+        describeTasks: async (input) => {
+          const out = await real.describeTasks(input)
+          return {...out, tasks: out.tasks?.map((t) => (t.taskArn === oldTask ? {...t, lastStatus: 'RUNNING'} : t))}
+        },
+      })),
+    }))
+    const followUp = delivery('issue_comment', pullRequestComment(repo, ended.pr.number, '/devflow and the docs', MAINTAINER))
+    const received = await send(followUp)
+    expect(received.body).to.include({outcome: 'queued', reason: `session ${ended.sessionId} is still stopping: it is resumed once it has stopped`})
+    expect(await queueItem(followUp.id)).to.include({state: 'STARTING', resume_session_id: ended.sessionId})
+    expect(await h.deps.sessions.get(ended.sessionId)).to.include({status: 'STOPPED'})
+
+    // The task has stopped; after the item's lease, a reaper pass's drain resumes the session.
+    h.rewire(() => ({}))
+    await h.services.reapSessions()
+    expect(await h.deps.sessions.get(ended.sessionId), 'not before the lease ends').to.include({status: 'STOPPED'})
+    h.advance((QUEUE_LEASE_SECONDS + 1) * 1000)
+    await h.services.reapSessions()
+    expect(await h.deps.sessions.get(ended.sessionId)).to.include({status: 'PROVISIONING', resumeCount: 1})
+    const prompts = (await h.deps.prompts.list(ended.sessionId, {limit: 10})).items
+    expect(prompts.map((p) => p.text.includes('and the docs'))).to.deep.equal([false, true])
+    expect(await queueItem(followUp.id)).to.include({state: 'STARTED', session_id: ended.sessionId, prompt_id: prompts[1].id})
+    expect(h.github.issues.commentsOn(repo, ended.pr.number)).to.have.length(1)
+  })
+
+  it('a refused resume (the session spent its budget) falls back to a new session on its branch, and the comment says so', async function () {
+    h.rewire((deps) => ({settings: {...deps.settings, budgets: {sessionUsd: 0.1}}}))
+    const repo = freshRepo()
+    const ended = await stoppedAfterWork(repo, 'costly work')
+
+    const followUp = delivery('issue_comment', pullRequestComment(repo, ended.pr.number, '/devflow one more change', MAINTAINER))
+    const received = await send(followUp)
+    expect(received.status, JSON.stringify(received.body)).to.equal(202)
+    expect(received.body).to.include({outcome: 'start'})
+    const newId: string = received.body.sessionId
+    expect(newId).to.be.a('string').and.not.equal(ended.sessionId)
+    const old = await h.deps.sessions.get(ended.sessionId)
+    expect(old).to.include({status: 'STOPPED'})
+    expect(old).to.not.have.property('resumeCount')
+    const fresh = await h.deps.sessions.get(newId)
+    expect(fresh).to.include({branch: `devflow/${ended.sessionId}`, userId: `github:${MAINTAINER}`, status: 'PROVISIONING'})
+    expect(fresh?.source).to.include({kind: 'github', repo, pullRequest: ended.pr.number})
+    const prompts = (await h.deps.prompts.list(newId, {limit: 10})).items
+    expect(prompts).to.have.length(1)
+    expect(prompts[0].text).to.contain('one more change')
+    const onPull = h.github.issues.commentsOn(repo, ended.pr.number)
+    expect(onPull).to.have.length(1)
+    expect(onPull[0].body).to.contain('DevFlow: queued').and.contain(`Session \`${ended.sessionId}\` could not be resumed (BUDGET_EXCEEDED`).and.contain(`new session on its branch \`devflow/${ended.sessionId}\``)
   })
 
   it('a redelivery after a failure before the comment of a start makes one comment and one session', async function () {

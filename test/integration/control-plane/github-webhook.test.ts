@@ -19,6 +19,7 @@ import {webhookExample} from '../../helpers/webhook-examples.js'
 const REPO = 'Codertocat/Hello-World'
 const MAINTAINER = 'Codertocat'
 const READER = 'octo-reader'
+const WRITER = 'octo-writer'
 
 interface Delivery {
   readonly id: string
@@ -71,6 +72,7 @@ describe('GitHub webhooks: from a labelled issue to a draft pull request and one
     h.github.install(REPO)
     h.github.issues.addCollaborator(REPO, MAINTAINER, 'admin')
     h.github.issues.addCollaborator(REPO, READER, 'read')
+    h.github.issues.addCollaborator(REPO, WRITER, 'write')
     agent = new TestAgent(h.server.url, h.ecs, CLUSTER, {callerOf: taskRoleCaller})
   })
 
@@ -237,6 +239,38 @@ describe('GitHub webhooks: from a labelled issue to a draft pull request and one
     const onPull = h.github.issues.commentsOn(REPO, pullRequestNumber)
     expect(onPull).to.have.length(1)
     expect(onPull[0].body).to.contain('DevFlow: stopped').and.contain(`Stopped by @${MAINTAINER}`)
+  })
+
+  it('a /devflow comment after the session stopped resumes that session (same id and owner, resumeCount 1) and queues the prompt on it', async function () {
+    const stopped = await sessionRecord(issueSessionId)
+    expect(stopped.status).to.equal('STOPPED')
+    const sessionsBefore = (await h.scan('sessions')).length
+    const d = delivery('issue_comment', pullRequestComment(pullRequestNumber, '/devflow now document the endpoint', WRITER))
+    const received = await send(d)
+    expect(received.status, JSON.stringify(received.body)).to.equal(202)
+    expect(received.body).to.include({outcome: 'resume', sessionId: issueSessionId})
+
+    const resumed = await sessionRecord(issueSessionId)
+    expect(resumed).to.include({status: 'PROVISIONING', resumeCount: 1, userId: `github:${MAINTAINER}`})
+    expect(resumed.taskArn).to.not.equal(stopped.taskArn)
+    expect((await h.scan('sessions')).length, 'no new session').to.equal(sessionsBefore)
+    const prompts = (await h.deps.prompts.list(issueSessionId, {limit: 10})).items
+    expect(prompts).to.have.length(3)
+    expect(prompts[2]).to.include({status: 'QUEUED', pr: 'draft', id: received.body.promptId})
+    expect(prompts[2].text).to.contain('now document the endpoint')
+    expect(await deliveryItem(d.id)).to.include({status: 'DONE', outcome: 'resume', session_id: issueSessionId, prompt_id: prompts[2].id})
+
+    // The resumed session's new task bootstraps afresh and takes the prompt; its own comment on the pull request ends done.
+    const newTask = new TestAgent(h.server.url, h.ecs, CLUSTER, {callerOf: taskRoleCaller})
+    const token = await newTask.token(issueSessionId, resumed.taskArn!)
+    await newTask.heartbeat(issueSessionId, token)
+    await newTask.answerNextPrompt(issueSessionId, token)
+    const onPull = h.github.issues.commentsOn(REPO, pullRequestNumber)
+    expect(onPull, 'the earlier comment and this one').to.have.length(2)
+    expect(onPull[1].body).to.contain('DevFlow: done').and.contain(issueSessionId)
+    expect(onPull[1].history[0]).to.contain('DevFlow: queued').and.contain(`Requested by @${WRITER}`)
+    expect(h.github.pulls.filter((p) => p.repo === REPO), 'still one pull request').to.have.length(1)
+    await h.deps.sessions.get(issueSessionId).then((s) => expect(s?.userId, 'the owner stays').to.equal(`github:${MAINTAINER}`))
   })
 })
 

@@ -31,6 +31,8 @@ describe('core/github/living-comment', function () {
     const waiting = renderLivingComment(KEY, {state: 'waiting', sender: 'octocat', limit: 2, repo: 'acme/app'})
     expect(waiting).to.contain('### DevFlow: waiting for a free slot')
     expect(waiting).to.contain('acme/app already has 2 DevFlow sessions running from GitHub')
+    const noted = renderLivingComment(KEY, {state: 'queued', sender: 'octocat', note: 'Session `s-1` could not be resumed.'})
+    expect(noted).to.contain('### DevFlow: queued\n\nSession `s-1` could not be resumed.\n\nThe work is queued')
   })
 
   it('renders running with the latest step on one line, backticks defused', function () {
