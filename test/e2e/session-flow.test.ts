@@ -22,11 +22,12 @@ interface FlowDocuments {
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
 
-/** Replaces what differs between two runs (ids, times, task ARNs, PR numbers) with placeholders. */
+/** Replaces what differs between two runs (ids, times, durations, task ARNs, PR numbers) with placeholders. */
 function normalise(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(normalise)
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, normalise(v)]))
+    // A measured duration differs between runs like a time does.
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key === 'timeToRunningMs' && typeof v === 'number' ? '<duration>' : normalise(v)]))
   }
   if (typeof value !== 'string') return value
   return value

@@ -13,7 +13,7 @@ import {type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, Updat
 
 import {DELIVERIES_BY_TIME_INDEX} from '../../core/deployment.js'
 import {byQueueOrder, newQueueItem, type NewQueuedTrigger, type QueueSettle, type QueueState, QueuedTrigger, queueKey, type TriggerQueue} from '../../core/github/queue.js'
-import {epochSeconds, type Item, isConditionFailure, translate} from './dynamo-common.js'
+import {epochSeconds, type Item, isConditionFailure, ItemLocks, translate} from './dynamo-common.js'
 
 const KIND = 'queue'
 const ITEM_PREFIX = 'queue#'
@@ -58,6 +58,9 @@ function toItem(record: QueuedTrigger): Item {
 }
 
 export class DynamoTriggerQueue implements TriggerQueue {
+  /** Conditional writes to one item from this process go one at a time (see ItemLocks). */
+  private readonly locks = new ItemLocks()
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -158,7 +161,7 @@ export class DynamoTriggerQueue implements TriggerQueue {
 
   private async update(id: string, command: {UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Item}): Promise<QueuedTrigger | undefined> {
     try {
-      const out = await this.client.send(new UpdateCommand({TableName: this.tableName, Key: {delivery_id: ITEM_PREFIX + id}, ...command, ReturnValues: 'ALL_NEW'}))
+      const out = await this.locks.run(ITEM_PREFIX + id, () => this.client.send(new UpdateCommand({TableName: this.tableName, Key: {delivery_id: ITEM_PREFIX + id}, ...command, ReturnValues: 'ALL_NEW'})))
       return fromItem(out.Attributes ?? {})
     } catch (error) {
       if (isConditionFailure(error)) return undefined
