@@ -18,7 +18,7 @@
  *
  * A repository on this machine is mounted at the same path so REPO_URL stays valid.
  * The environment goes through an owner-only env file, never the command line; the one-use
- * bootstrap nonce is a 0600 file mounted read-only, never in the environment. When a container
+ * bootstrap nonce is a file mounted read-only (readable by the image's user), never in the environment. When a container
  * ends, its state is copied to the session dir and the container removed.
  */
 import {appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -124,7 +124,7 @@ export class DockerRuntime implements TaskRuntime {
 
   async run(spec: TaskSpec): Promise<{taskArn: string; capacity: CapacityProvider}> {
     const dir = this.sessionDir(spec.sessionId)
-    mkdirSync(dir, {recursive: true})
+    mkdirSync(dir, {recursive: true, mode: 0o700})
     retirePreviousRun(dir)
     const editorPort = await freePort()
     const filtered = this.filteredEgress()
@@ -148,7 +148,9 @@ export class DockerRuntime implements TaskRuntime {
       STOP_TIMEOUT_SECONDS: String(Math.max(1, Math.floor(this.stopGraceMs / 1000) - 3)),
       ...(proxy ? proxyEnvironment(proxy.url) : {}),
     }
-    const nonceFile = writeBootstrapNonce(dir, spec.bootstrapNonce)
+    // Readable by the image's user (coder, uid 1000), whose uid is rarely the host user's: a bind
+    // mount keeps the host owner. On the host the session dir (owner-only, in the 0700 data dir) guards it.
+    const nonceFile = writeBootstrapNonce(dir, spec.bootstrapNonce, 0o644)
     environment.DEVFLOW_BOOTSTRAP_FILE = CONTAINER_NONCE_PATH
     const envFile = join(dir, 'container.env')
     const lines = Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[1].includes('\n'))

@@ -13,7 +13,7 @@
  *                                          reads and deletes it): never in the environment
  */
 import {spawn} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {constants} from 'node:os'
 import {createServer, type AddressInfo} from 'node:net'
 import {join} from 'node:path'
@@ -166,10 +166,11 @@ export function retirePreviousRun(dir: string, ...workDirs: string[]): void {
 }
 
 /** The nonce in a file only the user can read, created exclusively so that no link is followed. */
-export function writeBootstrapNonce(dir: string, nonce: string): string {
+export function writeBootstrapNonce(dir: string, nonce: string, mode = 0o600): string {
   const file = join(dir, 'bootstrap-nonce')
   rmSync(file, {force: true})
-  writeFileSync(file, nonce, {mode: 0o600, flag: 'wx'})
+  writeFileSync(file, nonce, {mode, flag: 'wx'})
+  chmodSync(file, mode) // the local server runs with umask 077, which a wider mode must not lose
   return file
 }
 

@@ -66,11 +66,13 @@ describe('adapters/local/DockerRuntime (against a fake docker CLI)', function ()
     expect(env).to.match(/EDITOR_BIND_ADDR=127\.0\.0\.1:\d+\n/)
     expect((await stat(join(runtime.sessionDir(id), 'container.env'))).mode & 0o777).to.equal(0o600)
     expect(runtime.editorPort(taskArn)).to.equal(Number(/EDITOR_BIND_ADDR=127\.0\.0\.1:(\d+)/.exec(env)?.[1]))
-    // The bootstrap nonce: a 0600 file mounted read-only, named in the environment, never in it.
+    // The bootstrap nonce: a file mounted read-only, named in the environment, never in it; readable
+    // by the image's user (another uid than the host's), behind the owner-only session dir.
     const nonceFile = join(runtime.sessionDir(id), 'bootstrap-nonce')
     expect(args).to.include.members(['--volume', `${nonceFile}:/run/devflow/bootstrap-nonce:ro`])
     expect(await readFile(nonceFile, 'utf8')).to.equal(`nonce-${id}`)
-    expect((await stat(nonceFile)).mode & 0o777).to.equal(0o600)
+    expect((await stat(nonceFile)).mode & 0o777).to.equal(0o644)
+    expect((await stat(runtime.sessionDir(id))).mode & 0o777).to.equal(0o700)
     expect(env).to.include('DEVFLOW_BOOTSTRAP_FILE=/run/devflow/bootstrap-nonce\n').and.not.include(`nonce-${id}`)
 
     expect(await runtime.describe(taskArn)).to.include({lastStatus: 'RUNNING'})
