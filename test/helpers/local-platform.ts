@@ -5,6 +5,7 @@
  * - a temp dir `dir` with a `bin/` first on PATH holding the stub `claude`
  *   (container/test/fixtures/claude) and, unless `fakeDocker: false`, the fake `docker`
  *   (test/unit/adapters/local/fixtures/fake-docker) with its engine down (state in `dir/docker`),
+ *   and with `failingGh` a `gh` that exits 1,
  * - `env`: PATH, ANTHROPIC_API_KEY, DEVFLOW_POLL_INTERVAL_MS, POLL_WAIT_SECONDS (2 s, so stops are
  *   quick), CODE_SERVER_BIN (a path that does not exist), GITHUB_TOKEN '' (no real `gh` login),
  *   FAKE_DOCKER_STATE, plus `options.env` (given `dir` when it is a function); it stays mutable,
@@ -29,6 +30,8 @@ export interface LocalPlatformOptions {
   readonly env?: Record<string, string> | ((dir: string) => Record<string, string> | Promise<Record<string, string>>)
   /** The fake `docker` with its engine down on PATH (default true). */
   readonly fakeDocker?: boolean
+  /** A `gh` on PATH that fails, so no GitHub CLI login of the machine is used (default false). */
+  readonly failingGh?: boolean
   /** DEVFLOW_POLL_INTERVAL_MS (default 250). */
   readonly pollIntervalMs?: number
   /** The timeout of each CLI process (default 90 s). */
@@ -66,6 +69,8 @@ export class LocalPlatform {
       await mkdir(join(dir, 'docker'))
       await writeFile(join(dir, 'docker', 'engine-down'), '')
     }
+    // No GitHub CLI token either: nothing may leave this machine.
+    if (options.failingGh) await writeFile(join(bin, 'gh'), '#!/bin/sh\nexit 1\n', {mode: 0o755})
     const port = await freePort()
     const extra = typeof options.env === 'function' ? await options.env(dir) : (options.env ?? {})
     const env: Record<string, string> = {
