@@ -3,7 +3,7 @@
  * drive it. `LocalPlatform.create(options)` makes what they all need before `local up`:
  * - a CliSandbox (its own HOME, so the data dir is `dataDir`),
  * - a temp dir `dir` with a `bin/` first on PATH holding the stub `claude`
- *   (container/test/fixtures/claude) and, unless `fakeDocker: false`, the fake `docker`
+ *   (container/test/fixtures/claude, or the one `claude` names) and, unless `fakeDocker: false`, the fake `docker`
  *   (test/unit/adapters/local/fixtures/fake-docker) with its engine down (state in `dir/docker`),
  *   and with `failingGh` a `gh` that exits 1,
  * - `env`: PATH, ANTHROPIC_API_KEY, DEVFLOW_POLL_INTERVAL_MS, POLL_WAIT_SECONDS (2 s, so stops are
@@ -28,6 +28,8 @@ export interface LocalPlatformOptions {
   readonly prefix?: string
   /** Extra environment of every CLI process (over the defaults); a function gets `dir`. */
   readonly env?: Record<string, string> | ((dir: string) => Record<string, string> | Promise<Record<string, string>>)
+  /** The `claude` linked into bin/ (default the stub, container/test/fixtures/claude). */
+  readonly claude?: string
   /** The fake `docker` with its engine down on PATH (default true). */
   readonly fakeDocker?: boolean
   /** A `gh` on PATH that fails, so no GitHub CLI login of the machine is used (default false). */
@@ -62,7 +64,7 @@ export class LocalPlatform {
     const dir = await mkdtemp(join(tmpdir(), options.prefix ?? 'devflow-local-'))
     const bin = join(dir, 'bin')
     await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
+    await symlink(options.claude ?? join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
     const fakeDocker = options.fakeDocker ?? true
     if (fakeDocker) {
       await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
