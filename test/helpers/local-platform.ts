@@ -134,6 +134,24 @@ export class LocalPlatform {
   }
 }
 
+/**
+ * The options of a local platform whose sessions run the real Claude Code CLI `bin` against the
+ * scripted Messages API at `anthropicUrl` (test/fakes/anthropic-messages-api.ts), with the CLI's
+ * telemetry and update checks off: tests talk to loopback only.
+ */
+export function realClaude(bin: string, anthropicUrl: string): Pick<LocalPlatformOptions, 'claude' | 'env'> {
+  return {
+    claude: bin,
+    env: {
+      ANTHROPIC_API_KEY: 'sk-ant-local-test',
+      ANTHROPIC_BASE_URL: anthropicUrl,
+      EVENT_FLUSH_INTERVAL_SECONDS: '0.5',
+      DISABLE_AUTOUPDATER: '1',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    },
+  }
+}
+
 /** `LocalPlatform.create(options)` then `up(options.upFlags)`; throws when `local up` fails. */
 export async function startLocalPlatform(options: StartLocalPlatformOptions = {}): Promise<LocalPlatform> {
   const platform = await LocalPlatform.create(options)

@@ -9,7 +9,7 @@ import {expect} from 'chai'
 import {apiError, FakeMessagesApi, reply, text, toolUse} from '../fakes/anthropic-messages-api.js'
 import {git} from '../helpers/agent-workspace.js'
 import {ensureClaudeCode} from '../helpers/claude-code.js'
-import {bareRepository, type LocalPlatform, startLocalPlatform} from '../helpers/local-platform.js'
+import {bareRepository, type LocalPlatform, realClaude, startLocalPlatform} from '../helpers/local-platform.js'
 
 interface Session {
   id: string
@@ -44,16 +44,8 @@ describe('the real Claude Code CLI in a local session', function () {
     // No Docker engine: sessions are host processes.
     local = await startLocalPlatform({
       prefix: 'devflow-real-claude-',
-      claude: install.bin,
       runTimeout: 120_000,
-      env: {
-        ANTHROPIC_API_KEY: 'sk-ant-local-test',
-        ANTHROPIC_BASE_URL: anthropic.url,
-        EVENT_FLUSH_INTERVAL_SECONDS: '0.5',
-        DISABLE_AUTOUPDATER: '1',
-        // The CLI's telemetry and update checks would leave the machine: tests talk to loopback only.
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      },
+      ...realClaude(install.bin, anthropic.url),
     })
     bare = bareRepository(local.dir)
     const start = await run(['session', 'start', '--stage', 'local', '--repo', bare, '--wait', '--timeout', '60s', '--json'])
