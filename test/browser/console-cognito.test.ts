@@ -11,7 +11,6 @@
  * picks from the stage's one repository. Carol, in the devflow-admins group, sees both users'
  * sessions in "All sessions"; Bob is refused there with the API's hint.
  */
-import {execFileSync} from 'node:child_process'
 import {mkdir, mkdtemp, readFile, rm, symlink} from 'node:fs/promises'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -28,26 +27,11 @@ import {CONSOLE_ADMIN_GROUP} from '../../src/core/admins.js'
 import {launchBrowser, screenshot, type TestBrowser} from '../helpers/browser.js'
 import {ROOT} from '../helpers/cli.js'
 import {FakeCognito} from '../helpers/fake-cognito.js'
+import {bareRepository, git} from '../helpers/local-platform.js'
 import {freePort} from '../helpers/moto.js'
 
 const CLIENT_ID = 'devflow-console-test'
 const SITE = join(ROOT, 'dist', 'console')
-
-function git(args: string[], cwd?: string): string {
-  return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
-}
-
-async function bareRepository(dir: string): Promise<string> {
-  const bare = join(dir, 'app.git')
-  const work = join(dir, 'app')
-  git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-  git(['clone', '--quiet', bare, work])
-  execFileSync('sh', ['-c', 'echo "# app" > README.md'], {cwd: work})
-  git(['add', 'README.md'], work)
-  git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
-  git(['push', '--quiet', 'origin', 'main'], work)
-  return bare
-}
 
 /** The built console with the config.json `devflow deploy` writes, as the bucket holds it. */
 async function serveSite(config: {value: unknown}): Promise<{server: Server; url: string}> {
@@ -110,7 +94,7 @@ describe('browser: the console signed in through Cognito (AWS mode)', function (
     const bin = join(dir, 'bin')
     await mkdir(bin)
     await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    bare = await bareRepository(dir)
+    bare = bareRepository(dir)
     const apiPort = await freePort()
     const apiUrl = `http://127.0.0.1:${apiPort}`
     const config = {value: {}}

@@ -8,77 +8,41 @@
  * sees it in "All sessions" (and `session list --all`). The start form offers the allow-list
  * (DEVFLOW_REPOSITORIES) as suggestions. Screenshots land in test/artifacts/console/.
  */
-import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
 import {openLocalDatabase, SqliteSessionStore} from '../../src/adapters/local/sqlite-store.js'
-import {CliSandbox, ROOT} from '../helpers/cli.js'
 import {launchBrowser, screenshot, type TestBrowser} from '../helpers/browser.js'
-import {freePort} from '../helpers/moto.js'
-
-function git(args: string[], cwd?: string): string {
-  return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
-}
-
-async function bareRepository(dir: string): Promise<string> {
-  const bare = join(dir, 'app.git')
-  const work = join(dir, 'app')
-  git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-  git(['clone', '--quiet', bare, work])
-  execFileSync('sh', ['-c', 'echo "# app" > README.md'], {cwd: work})
-  git(['add', 'README.md'], work)
-  git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
-  git(['push', '--quiet', 'origin', 'main'], work)
-  return bare
-}
+import {CliSandbox} from '../helpers/cli.js'
+import {bareRepository, git, LocalPlatform} from '../helpers/local-platform.js'
 
 describe('browser: the console against the local platform', function () {
   this.timeout(240_000)
-  let cli: CliSandbox
-  let dir: string
+  let local: LocalPlatform
   let port: number
   let env: Record<string, string>
   let browser: TestBrowser
   let bare: string
 
-  const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
-  const run = (args: string[]) => cli.run(args, {env, timeout: 90_000})
+  const run = (args: string[]) => local.run(args)
   const base = () => `http://127.0.0.1:${port}/`
   const signInLink = async () => {
     const open = await run(['local', 'open', '--no-browser', '--json'])
     expect(open.exitCode, open.stderr).to.equal(0)
     return open.json<{url: string; opened: boolean}>()
   }
-  const token = async () => (await readFile(join(dataDir(), 'token'), 'utf8')).trim()
-  const api = async (path: string) => fetch(new URL(path, base()), {headers: {authorization: `Bearer ${await token()}`}})
+  const api = async (path: string) => fetch(new URL(path, base()), {headers: {authorization: `Bearer ${await local.token()}`}})
 
   before(async function () {
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-console-browser-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
-    port = await freePort()
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      DEVFLOW_POLL_INTERVAL_MS: '250',
-      POLL_WAIT_SECONDS: '2',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
+    local = await LocalPlatform.create({
+      prefix: 'devflow-console-browser-',
       // The bare repository registers as local/app; octo/* keeps free text in the start form.
-      DEVFLOW_REPOSITORIES: 'local/app,octo/*',
-    }
-    bare = await bareRepository(dir)
-    const up = await run(['local', 'up', '--port', String(port), '--json'])
+      env: {DEVFLOW_REPOSITORIES: 'local/app,octo/*'},
+    })
+    ;({port, env} = local)
+    bare = bareRepository(local.dir)
+    const up = await local.up()
     expect(up.exitCode, up.stderr).to.equal(0)
     expect(up.json<{consoleLoginUrl: string}>().consoleLoginUrl).to.match(new RegExp(`^http://127\\.0\\.0\\.1:${port}/console/login\\?code=`))
     browser = await launchBrowser()
@@ -86,9 +50,7 @@ describe('browser: the console against the local platform', function () {
 
   after(async function () {
     await browser?.close()
-    await run(['local', 'down'])
-    await cli.cleanup()
-    await rm(dir, {recursive: true, force: true})
+    await local.stop()
   })
 
   it('local open says how to start the platform when it is not running', async function () {
@@ -205,7 +167,7 @@ describe('browser: the console against the local platform', function () {
   it('neither lists nor opens another user\'s session', async function () {
     const now = new Date()
     const foreign = 's-zzzzzzzzzzzzzzzzzzzz'
-    const db = openLocalDatabase(join(dataDir(), 'devflow.db'))
+    const db = openLocalDatabase(join(local.dataDir, 'devflow.db'))
     try {
       await new SqliteSessionStore(db).create({
         id: foreign,

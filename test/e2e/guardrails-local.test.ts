@@ -5,17 +5,12 @@
  * pause that follows, the BUDGET_EXCEEDED refusal, `session budget --add`, `devflow usage`, and the
  * notifications a webhook on 127.0.0.1 receives.
  */
-import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {CliSandbox, ROOT} from '../helpers/cli.js'
-import {freePort} from '../helpers/moto.js'
+import {bareRepository, git, type LocalPlatform, startLocalPlatform} from '../helpers/local-platform.js'
 import {expectMatchesSchema} from '../helpers/output-schemas.js'
 
 interface Cost {
@@ -45,41 +40,16 @@ interface Delivery {
   data: {kind: string; outcome?: string; alert?: {scope: string; thresholdPercent: number}}
 }
 
-function git(args: string[], cwd?: string): string {
-  return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
-}
-
-async function bareRepository(dir: string): Promise<string> {
-  const bare = join(dir, 'app.git')
-  const work = join(dir, 'app')
-  git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-  git(['clone', '--quiet', bare, work])
-  execFileSync('sh', ['-c', 'echo "# app" > README.md'], {cwd: work})
-  git(['add', 'README.md'], work)
-  git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
-  git(['push', '--quiet', 'origin', 'main'], work)
-  return bare
-}
-
 describe('e2e: guardrails on the local platform', function () {
   this.timeout(240_000)
-  let cli: CliSandbox
+  let local: LocalPlatform
   let dir: string
-  let env: Record<string, string>
   let webhook: Server
   const deliveries: Delivery[] = []
 
-  const run = (args: string[]) => cli.run(args, {env, timeout: 120_000})
+  const run = (args: string[]) => local.run(args)
 
   before(async function () {
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-guardrails-e2e-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
     webhook = createServer((request, response) => {
       let body = ''
       request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')))
@@ -89,28 +59,22 @@ describe('e2e: guardrails on the local platform', function () {
       })
     })
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve))
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      DEVFLOW_POLL_INTERVAL_MS: '250',
-      POLL_WAIT_SECONDS: '2',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
-      DEVFLOW_STAGE: 'local',
-      DEVFLOW_BUDGETS: '{"sessionUsd": 2}',
-      DEVFLOW_NOTIFY_WEBHOOK: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
-      DEVFLOW_NOTIFY_FORMAT: 'json',
-    }
-    const up = await run(['local', 'up', '--port', String(await freePort()), '--json'])
-    expect(up.exitCode, up.stderr).to.equal(0)
+    local = await startLocalPlatform({
+      prefix: 'devflow-guardrails-e2e-',
+      runTimeout: 120_000,
+      env: {
+        DEVFLOW_STAGE: 'local',
+        DEVFLOW_BUDGETS: '{"sessionUsd": 2}',
+        DEVFLOW_NOTIFY_WEBHOOK: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+        DEVFLOW_NOTIFY_FORMAT: 'json',
+      },
+    })
+    dir = local.dir
   })
 
   after(async function () {
-    await run(['local', 'down'])
+    await local.stop()
     await new Promise((resolve) => webhook.close(resolve))
-    await cli.cleanup()
-    await rm(dir, {recursive: true, force: true})
   })
 
   it('counts cost, bounds a prompt by the budget, pauses, refuses, and takes prompts again after budget --add', async function () {
@@ -118,7 +82,7 @@ describe('e2e: guardrails on the local platform', function () {
     const settings = listed.json<{settings: Array<{key: string; value?: string}>}>().settings
     expect(settings.find((s) => s.key === 'budgets')?.value).to.equal('{"sessionUsd":2}')
 
-    const bare = await bareRepository(dir)
+    const bare = bareRepository(dir)
     const start = await run(['session', 'start', '--repo', bare, '--budget', '0.3', '--wait', '--timeout', '60s', '--json'])
     expect(start.exitCode, start.stderr).to.equal(0)
     const session = start.json<Session>()

@@ -9,16 +9,14 @@
  * one comment, the user's, edited to its final state.
  */
 import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {CliSandbox, ROOT} from '../helpers/cli.js'
 import {FakeGithub} from '../helpers/fake-github.js'
 import {delivery, issueComment, labelledIssue, postDelivery, sign} from '../helpers/github-deliveries.js'
-import {freePort} from '../helpers/moto.js'
+import {LocalPlatform} from '../helpers/local-platform.js'
 
 const REPO = 'Codertocat/Hello-World'
 const MAINTAINER = 'Codertocat'
@@ -52,42 +50,28 @@ async function eventually<T>(read: () => T | Promise<T>, done: (value: T) => boo
 
 describe('e2e: GitHub webhooks on the local platform (devflow local, the fake GitHub, the stub claude)', function () {
   this.timeout(240_000)
-  let cli: CliSandbox
+  let local: LocalPlatform
   let dir: string
   let github: FakeGithub
-  let port: number
-  let env: Record<string, string>
-  const url = () => `http://127.0.0.1:${port}`
-  const run = (args: string[], extra: Record<string, string> = {}) => cli.run(args, {env: {...env, ...extra}, timeout: 90_000})
+  const url = () => `http://127.0.0.1:${local.port}`
+  const run = (args: string[], extra: Record<string, string> = {}) => local.run(args, extra)
 
   before(async function () {
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-local-webhook-'))
     github = await FakeGithub.start()
     github.issues.addCollaborator(REPO, MAINTAINER, 'admin')
     github.issues.addCollaborator(REPO, USER, 'write')
-    const remotes = join(dir, 'remotes')
-    bareRepository(remotes, REPO, dir)
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
-    port = await freePort()
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      DEVFLOW_POLL_INTERVAL_MS: '250',
-      POLL_WAIT_SECONDS: '2',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
-      GITHUB_TOKEN: github.userToken(USER),
-      GITHUB_API_URL: github.url,
-      GIT_CONFIG_COUNT: '1',
-      GIT_CONFIG_KEY_0: `url.${remotes}/.insteadOf`,
-      GIT_CONFIG_VALUE_0: 'https://github.com/',
-    }
+    local = await LocalPlatform.create({
+      prefix: 'devflow-local-webhook-',
+      env: (dir: string) => ({
+        GITHUB_TOKEN: github.userToken(USER),
+        GITHUB_API_URL: github.url,
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: `url.${join(dir, 'remotes')}/.insteadOf`,
+        GIT_CONFIG_VALUE_0: 'https://github.com/',
+      }),
+    })
+    dir = local.dir
+    bareRepository(join(dir, 'remotes'), REPO, dir)
     const secretFile = join(dir, 'webhook-secret')
     await writeFile(secretFile, `${SECRET}\n`)
     const set = await run(['secrets', 'set', 'github-app', '--webhook-secret-file', secretFile, '--stage', 'local'])
@@ -95,15 +79,13 @@ describe('e2e: GitHub webhooks on the local platform (devflow local, the fake Gi
     expect(set.stdout).to.contain('for the local platform')
     // The local stage's limit reaches the server as its environment, as the guardrails do.
     expect((await run(['config', 'set', 'githubMaxSessionsPerRepo', '2', '--stage', 'local'])).exitCode).to.equal(0)
-    const up = await run(['local', 'up', '--port', String(port)])
+    const up = await run(['local', 'up', '--port', String(local.port)])
     expect(up.exitCode, up.stderr).to.equal(0)
   })
 
   after(async function () {
-    await run(['local', 'down'])
+    await local.stop()
     await github.close()
-    await cli.cleanup()
-    await rm(dir, {recursive: true, force: true})
   })
 
   function labelled(title: string, body: string) {

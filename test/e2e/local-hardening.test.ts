@@ -5,15 +5,14 @@
  */
 import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
-import {mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {request} from 'node:http'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {CliSandbox, ROOT} from '../helpers/cli.js'
-import {freePort} from '../helpers/moto.js'
+import type {CliSandbox} from '../helpers/cli.js'
+import {LocalPlatform} from '../helpers/local-platform.js'
 
 /** Alive and not a zombie (a crashed server's children are reparented to a PID 1 that may not reap them). */
 function isAlive(pid: number): boolean {
@@ -45,40 +44,22 @@ function ask(port: number, host: string, token: string): Promise<{status: number
 
 describe('e2e: devflow local, its edges', function () {
   this.timeout(180_000)
+  let local: LocalPlatform
   let cli: CliSandbox
   let dir: string
   let port: number
-  let env: Record<string, string>
 
-  const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
-  const run = (args: string[]) => cli.run(args, {env, timeout: 90_000})
+  const dataDir = () => local.dataDir
+  const run = (args: string[]) => local.run(args)
 
   beforeEach(async function () {
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-local-edges-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
-    port = await freePort()
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      DEVFLOW_POLL_INTERVAL_MS: '250',
-      POLL_WAIT_SECONDS: '2',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
-    }
+    local = await LocalPlatform.create({prefix: 'devflow-local-edges-'})
+    ;({cli, dir, port} = local)
   })
 
   afterEach(async function () {
     await rm(join(dataDir(), 'sessions'), {force: true}).catch(() => undefined)
-    await run(['local', 'down'])
-    await cli.cleanup()
-    await rm(dir, {recursive: true, force: true})
+    await local.stop()
   })
 
   it('keeps the data dir owner-only, refuses a rebound Host, refuses / and $HOME, and logs its 5xx', async function () {

@@ -4,14 +4,12 @@
  * workspace starts once the copy is done, and a copy that fails makes the session FAILED with the
  * reason. The CLI and the local server as real processes, git for real.
  */
-import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {CliSandbox, ROOT} from '../helpers/cli.js'
-import {freePort} from '../helpers/moto.js'
+import {LocalPlatform} from '../helpers/local-platform.js'
 
 interface Session {
   id: string
@@ -22,36 +20,20 @@ interface Session {
 
 describe('e2e: devflow local, importing a plain directory in the background', function () {
   this.timeout(180_000)
-  let cli: CliSandbox
+  let local: LocalPlatform
   let dir: string
-  let port: number
-  let env: Record<string, string>
 
-  const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
-  const run = (args: string[]) => cli.run(args, {env, timeout: 90_000})
+  const dataDir = () => local.dataDir
+  const run = (args: string[]) => local.run(args)
 
   beforeEach(async function () {
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-local-import-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    port = await freePort()
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      DEVFLOW_POLL_INTERVAL_MS: '250',
-      POLL_WAIT_SECONDS: '2',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-    }
-    expect((await run(['local', 'up', '--port', String(port), '--runtime', 'process'])).exitCode).to.equal(0)
+    local = await LocalPlatform.create({prefix: 'devflow-local-import-', fakeDocker: false})
+    dir = local.dir
+    expect((await run(['local', 'up', '--port', String(local.port), '--runtime', 'process'])).exitCode).to.equal(0)
   })
 
   afterEach(async function () {
-    await run(['local', 'down'])
-    await cli.cleanup()
-    await rm(dir, {recursive: true, force: true})
+    await local.stop()
   })
 
   async function project(): Promise<string> {

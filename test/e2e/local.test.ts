@@ -4,16 +4,14 @@
  * `claude` (container/test/fixtures/claude) that prints stream-json and writes a file, and the
  * session commands in local mode.
  */
-import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:net'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {CliSandbox, ROOT} from '../helpers/cli.js'
-import {freePort} from '../helpers/moto.js'
+import {type CliSandbox, ROOT} from '../helpers/cli.js'
+import {bareRepository, git, LocalPlatform} from '../helpers/local-platform.js'
 
 interface Session {
   id: string
@@ -28,23 +26,6 @@ interface Prompt {
   result?: {branch?: string; commit?: string; summary: string}
 }
 
-function git(args: string[], cwd?: string): string {
-  return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
-}
-
-/** A bare repository with one commit on main, as a user's remote. */
-async function bareRepository(dir: string): Promise<string> {
-  const bare = join(dir, 'app.git')
-  const work = join(dir, 'app')
-  git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-  git(['clone', '--quiet', bare, work])
-  execFileSync('sh', ['-c', 'echo "# app" > README.md'], {cwd: work})
-  git(['add', 'README.md'], work)
-  git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
-  git(['push', '--quiet', 'origin', 'main'], work)
-  return bare
-}
-
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -56,45 +37,26 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 
 describe('e2e: devflow local', function () {
   this.timeout(180_000)
+  let local: LocalPlatform
   let cli: CliSandbox
   let dir: string
   let port: number
-  let env: Record<string, string>
 
-  const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
-  const run = (args: string[], extra: Record<string, string> = {}) => cli.run(args, {env: {...env, ...extra}, timeout: 90_000})
+  const dataDir = () => local.dataDir
+  const run = (args: string[], extra: Record<string, string> = {}) => local.run(args, extra)
 
   beforeEach(async function () {
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-local-e2e-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    // No Docker engine unless a test says so (test/unit/adapters/local/fixtures/fake-docker).
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
-    port = await freePort()
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      DEVFLOW_POLL_INTERVAL_MS: '250',
-      // The agent's long poll is short so that stops are quick.
-      POLL_WAIT_SECONDS: '2',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
-    }
+    // No Docker engine unless a test says so (the fake docker's engine-down file).
+    local = await LocalPlatform.create({prefix: 'devflow-local-e2e-'})
+    ;({cli, dir, port} = local)
   })
 
   afterEach(async function () {
-    await run(['local', 'down'])
-    await cli.cleanup()
-    await rm(dir, {recursive: true, force: true})
+    await local.stop()
   })
 
   it('runs a session and a prompt, and keeps the history across local down / local up', async function () {
-    const bare = await bareRepository(dir)
+    const bare = bareRepository(dir)
 
     const up = await run(['local', 'up', '--port', String(port), '--json'])
     expect(up.exitCode, up.stderr).to.equal(0)
@@ -169,7 +131,7 @@ describe('e2e: devflow local', function () {
   })
 
   it('marks a session whose processes are killed from outside FAILED, with the reason', async function () {
-    const bare = await bareRepository(dir)
+    const bare = bareRepository(dir)
     expect((await run(['local', 'up', '--port', String(port)])).exitCode).to.equal(0)
     const start = await run(['session', 'start', '--stage', 'local', '--repo', bare, '--wait', '--timeout', '60s', '--json'])
     expect(start.exitCode, start.stderr).to.equal(0)
@@ -190,7 +152,7 @@ describe('e2e: devflow local', function () {
   })
 
   it('refuses a prompt when no Claude API key is set, saying how to set one', async function () {
-    const bare = await bareRepository(dir)
+    const bare = bareRepository(dir)
     expect((await run(['local', 'up', '--port', String(port)], {ANTHROPIC_API_KEY: ''})).exitCode).to.equal(0)
     const start = await run(['session', 'start', '--stage', 'local', '--repo', bare, '--json'])
     expect(start.exitCode, start.stderr).to.equal(0)
@@ -215,7 +177,7 @@ describe('e2e: devflow local', function () {
     const up = await run(['local', 'up', '--port', String(port), '--json'])
     expect(up.exitCode, up.stderr).to.equal(0)
     expect(up.json()).to.include({runtime: 'docker', image: 'devflow-workspace:abc1234'})
-    const start = await run(['session', 'start', '--stage', 'local', '--repo', await bareRepository(dir), '--json'])
+    const start = await run(['session', 'start', '--stage', 'local', '--repo', bareRepository(dir), '--json'])
     expect(start.exitCode, start.stderr).to.equal(0)
     const args = await readFile(join(dir, 'docker', 'containers', `devflow-${start.json<Session>().id}`, 'args'), 'utf8')
     expect(args.trim().split('\n').at(-1)).to.equal('devflow-workspace:abc1234')

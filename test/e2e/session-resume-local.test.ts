@@ -6,17 +6,14 @@
  * resumes the restored conversation. And the refusals: a RUNNING session, a FAILED one whose
  * workspace never started, a spent budget until `session budget --add`.
  */
-import {execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 
 import {expect} from 'chai'
 
-import {CliSandbox, ROOT} from '../helpers/cli.js'
-import {freePort} from '../helpers/moto.js'
+import {bareRepository, git, type LocalPlatform, startLocalPlatform} from '../helpers/local-platform.js'
 import {expectMatchesSchema} from '../helpers/output-schemas.js'
 
 interface Session {
@@ -40,69 +37,36 @@ interface ErrorBody {
   error: {code: string; message: string; hint: string}
 }
 
-function git(args: string[], cwd?: string): string {
-  return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
-}
-
-async function bareRepository(dir: string): Promise<string> {
-  const bare = join(dir, 'app.git')
-  const work = join(dir, 'app')
-  git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-  git(['clone', '--quiet', bare, work])
-  await writeFile(join(work, 'README.md'), '# app\n')
-  git(['add', 'README.md'], work)
-  git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
-  git(['push', '--quiet', 'origin', 'main'], work)
-  return bare
-}
-
 describe('e2e: session resume on the local platform', function () {
   this.timeout(240_000)
-  let cli: CliSandbox
+  let local: LocalPlatform
   let dir: string
   let bare: string
-  let env: Record<string, string>
   let stubLog: string
 
-  const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
-  const run = (args: string[]) => cli.run([...args, '--stage', 'local'], {env, timeout: 120_000})
+  const dataDir = () => local.dataDir
+  const run = (args: string[]) => local.run([...args, '--stage', 'local'])
   const status = async (id: string) => (await run(['session', 'status', id, '--json'])).json<Session>()
   const stubRuns = async () => (await readFile(stubLog, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as {args: string[]; resumedLines: number; cwd: string})
 
   before(async function () {
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-resume-e2e-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
+    local = await startLocalPlatform({
+      prefix: 'devflow-resume-e2e-',
+      runTimeout: 120_000,
+      env: (dir: string) => ({
+        EVENT_FLUSH_INTERVAL_SECONDS: '0.2',
+        STUB_CLAUDE_LOG: join(dir, 'claude.jsonl'),
+        // A clone of a missing branch fails at once.
+        CLONE_ATTEMPTS: '1',
+      }),
+    })
+    dir = local.dir
     stubLog = join(dir, 'claude.jsonl')
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      DEVFLOW_POLL_INTERVAL_MS: '250',
-      POLL_WAIT_SECONDS: '2',
-      EVENT_FLUSH_INTERVAL_SECONDS: '0.2',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
-      STUB_CLAUDE_LOG: stubLog,
-      // A clone of a missing branch fails at once.
-      CLONE_ATTEMPTS: '1',
-    }
-    bare = await bareRepository(dir)
-    const up = await cli.run(['local', 'up', '--port', String(await freePort()), '--json'], {env, timeout: 120_000})
-    expect(up.exitCode, up.stderr).to.equal(0)
+    bare = bareRepository(dir)
   })
 
   after(async function () {
-    if (cli) {
-      await cli.run(['local', 'down'], {env, timeout: 120_000})
-      await cli.cleanup()
-    }
-    if (dir) await rm(dir, {recursive: true, force: true})
+    if (local) await local.stop()
   })
 
   it('stops with a checkpoint, resumes with the same id on the checkpoint, and the next prompt continues the conversation', async function () {
@@ -135,7 +99,7 @@ describe('e2e: session resume on the local platform', function () {
     const claudeId = stopped.checkpoint?.claudeSessionId as string
     expect(saved).to.include(claudeId)
     // Nothing of the first task's transcript is left where the CLI keeps it: the resume must bring it back.
-    await rm(join(cli.home, '.claude', 'projects'), {recursive: true, force: true})
+    await rm(join(local.cli.home, '.claude', 'projects'), {recursive: true, force: true})
 
     const resume = await run(['session', 'resume', id, '--wait', '--timeout', '60s', '--json'])
     expect(resume.exitCode, resume.stderr).to.equal(0)
@@ -156,7 +120,7 @@ describe('e2e: session resume on the local platform', function () {
     const last = (await stubRuns()).at(-1)
     expect(last?.args[last.args.indexOf('--resume') + 1]).to.equal(claudeId)
     expect(last?.resumedLines, 'the restored transcript had the first prompt').to.equal(1)
-    expect(existsSync(join(cli.home, '.claude', 'projects'))).to.equal(true)
+    expect(existsSync(join(local.cli.home, '.claude', 'projects'))).to.equal(true)
 
     const prompts = (await run(['session', 'logs', id, '--json'])).json<{prompts: Prompt[]}>().prompts
     expect(prompts.map((p) => p.status)).to.deep.equal(['SUCCEEDED', 'SUCCEEDED'])

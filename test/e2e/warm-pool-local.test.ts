@@ -5,16 +5,15 @@
  * prompt runs on it, the pool is refilled, doctor reports the hit, and `local down` leaves no
  * workspace process behind.
  */
-import {readdir, readFile, mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
 import {isAlive} from '../../src/adapters/local/process-runtime.js'
 import type {WarmPoolStatus} from '../../src/core/warm-pool.js'
-import {CliSandbox, ROOT} from '../helpers/cli.js'
-import {freePort} from '../helpers/moto.js'
+import {ROOT} from '../helpers/cli.js'
+import {LocalPlatform} from '../helpers/local-platform.js'
 
 interface Session {
   id: string
@@ -35,48 +34,22 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 
 describe('e2e: the local warm pool (local up --warm 1)', function () {
   this.timeout(180_000)
-  let cli: CliSandbox
-  let dir: string
-  let port: number
-  let env: Record<string, string>
+  let local: LocalPlatform
 
-  const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
-  const run = (args: string[]) => cli.run(args, {env, timeout: 90_000})
-  const health = async () => {
-    const token = (await readFile(join(dataDir(), 'token'), 'utf8')).trim()
-    const response = await fetch(`http://127.0.0.1:${port}/health`, {headers: {authorization: `Bearer ${token}`}})
-    return ((await response.json()) as {warmPool?: WarmPoolStatus}).warmPool
-  }
+  const dataDir = () => local.dataDir
+  const run = (args: string[]) => local.run(args)
+  const health = async () => (await local.call<{warmPool?: WarmPoolStatus}>('GET', '/health')).body.warmPool
 
   before(async function () {
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-warm-e2e-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
-    port = await freePort()
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      DEVFLOW_POLL_INTERVAL_MS: '100',
-      POLL_WAIT_SECONDS: '2',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
-    }
+    local = await LocalPlatform.create({prefix: 'devflow-warm-e2e-', pollIntervalMs: 100})
   })
 
   after(async function () {
-    await run(['local', 'down'])
-    await cli.cleanup()
-    await rm(dir, {recursive: true, force: true})
+    await local.stop()
   })
 
   it('keeps one workspace ready; a start takes it, is RUNNING with its time to RUNNING recorded; the pool refills', async function () {
-    const up = await run(['local', 'up', '--runtime', 'process', '--warm', '1', '--port', String(port), '--json'])
+    const up = await local.up(['--runtime', 'process', '--warm', '1'])
     expect(up.exitCode, up.stderr).to.equal(0)
     expect(up.json()).to.include({started: true, runtime: 'process', warm: 1})
     const ready = await eventually(health, (pool) => pool?.warm === 1)

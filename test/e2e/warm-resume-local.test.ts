@@ -6,17 +6,14 @@
  * The resumed session takes the refilled warm workspace, sees the files on the checkpoint's branch
  * and resumes the restored conversation.
  */
-import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 
 import {expect} from 'chai'
 
 import type {WarmPoolStatus} from '../../src/core/warm-pool.js'
-import {CliSandbox, ROOT} from '../helpers/cli.js'
-import {freePort} from '../helpers/moto.js'
+import {bareRepository, git, LocalPlatform} from '../helpers/local-platform.js'
 
 interface Session {
   id: string
@@ -32,10 +29,6 @@ interface Prompt {
   result?: {branch?: string}
 }
 
-function git(args: string[], cwd?: string): string {
-  return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
-}
-
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -47,65 +40,35 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 
 describe('e2e: a warm-started session stops with its checkpoint and resumes (local up --warm 1)', function () {
   this.timeout(240_000)
-  let cli: CliSandbox
+  let local: LocalPlatform
   let dir: string
   let bare: string
-  let port: number
-  let env: Record<string, string>
   let stubLog: string
 
-  const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
-  const run = (args: string[]) => cli.run([...args, '--stage', 'local'], {env, timeout: 120_000})
+  const dataDir = () => local.dataDir
+  const run = (args: string[]) => local.run([...args, '--stage', 'local'])
   const status = async (id: string) => (await run(['session', 'status', id, '--json'])).json<Session>()
-  const health = async () => {
-    const token = (await readFile(join(dataDir(), 'token'), 'utf8')).trim()
-    const response = await fetch(`http://127.0.0.1:${port}/health`, {headers: {authorization: `Bearer ${token}`}})
-    return ((await response.json()) as {warmPool?: WarmPoolStatus}).warmPool
-  }
+  const health = async () => (await local.call<{warmPool?: WarmPoolStatus}>('GET', '/health')).body.warmPool
   /** The clone of a warm task's workspace: the task's directory is named after the warm task. */
   const cloneOf = (taskArn: string) => join(dataDir(), 'sessions', taskArn.split(':').at(-1) as string, 'workspace', 'app')
 
   before(async function () {
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-warm-resume-e2e-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
+    local = await LocalPlatform.create({
+      prefix: 'devflow-warm-resume-e2e-',
+      pollIntervalMs: 100,
+      runTimeout: 120_000,
+      env: (dir: string) => ({EVENT_FLUSH_INTERVAL_SECONDS: '0.2', STUB_CLAUDE_LOG: join(dir, 'claude.jsonl')}),
+    })
+    dir = local.dir
     stubLog = join(dir, 'claude.jsonl')
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      DEVFLOW_POLL_INTERVAL_MS: '100',
-      POLL_WAIT_SECONDS: '2',
-      EVENT_FLUSH_INTERVAL_SECONDS: '0.2',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
-      STUB_CLAUDE_LOG: stubLog,
-    }
-    bare = join(dir, 'app.git')
-    const work = join(dir, 'app')
-    git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-    git(['clone', '--quiet', bare, work])
-    await writeFile(join(work, 'README.md'), '# app\n')
-    git(['add', 'README.md'], work)
-    git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
-    git(['push', '--quiet', 'origin', 'main'], work)
-    port = await freePort()
-    const up = await run(['local', 'up', '--runtime', 'process', '--warm', '1', '--port', String(port), '--json'])
+    bare = bareRepository(dir)
+    const up = await run(['local', 'up', '--runtime', 'process', '--warm', '1', '--port', String(local.port), '--json'])
     expect(up.exitCode, up.stderr).to.equal(0)
     expect(up.json()).to.include({runtime: 'process', warm: 1})
   })
 
   after(async function () {
-    if (cli) {
-      await run(['local', 'down'])
-      await cli.cleanup()
-    }
-    if (dir) await rm(dir, {recursive: true, force: true})
+    if (local) await local.stop()
   })
 
   it('saves the warm session\'s checkpoint and conversation on stop; the resumed session has the file and the conversation back', async function () {
@@ -130,7 +93,7 @@ describe('e2e: a warm-started session stops with its checkpoint and resumes (loc
     expect(saved).to.include('write first.txt written on the warm task')
     const claudeId = stopped.checkpoint?.claudeSessionId as string
     expect(claudeId).to.be.a('string')
-    await rm(join(cli.home, '.claude', 'projects'), {recursive: true, force: true})
+    await rm(join(local.cli.home, '.claude', 'projects'), {recursive: true, force: true})
 
     // The pool refilled meanwhile: the resume takes the warm workspace, which restores the checkpoint.
     expect(await eventually(health, (pool) => pool?.warm === 1)).to.include({warm: 1})

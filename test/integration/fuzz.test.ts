@@ -5,8 +5,7 @@
  * case; `DEVFLOW_FUZZ_SEED=<seed> DEVFLOW_FUZZ_CASES=<n>` replays it.
  */
 import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {ListTasksCommand} from '@aws-sdk/client-ecs'
@@ -14,9 +13,9 @@ import Database from 'better-sqlite3'
 import {expect} from 'chai'
 
 import {signRequest} from '../../src/adapters/http/sigv4.js'
-import {CliSandbox, ROOT} from '../helpers/cli.js'
 import {type FuzzTargets, fuzzCases, fuzzRequest, fuzzSeed, type RawResponse, seeded, send} from '../helpers/fuzz.js'
-import {freePort, TEST_REGION} from '../helpers/moto.js'
+import {type LocalPlatform, startLocalPlatform} from '../helpers/local-platform.js'
+import {TEST_REGION} from '../helpers/moto.js'
 import {CLUSTER, REPO, usePlatform} from '../helpers/platform-fixture.js'
 
 const CREDENTIALS = {accessKeyId: 'testing', secretAccessKey: 'testing'}
@@ -129,39 +128,22 @@ describe('fuzz: every route of api serve and of the local server under hostile i
   })
 
   describe('the local server (devflow local up)', () => {
-    let cli: CliSandbox
-    let dir: string
+    let local: LocalPlatform
     let url: string
     let token: string
-    let env: Record<string, string>
     const targets = {sessionIds: [] as string[], promptIds: [] as string[], agentTokens: [] as string[], nextTokens: [] as string[]}
-    const dataDir = () => join(cli.home, '.local', 'share', 'devflow', 'local')
+    const dataDir = () => local.dataDir
 
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${url}${path}`, {method, headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'}, body: body === undefined ? undefined : JSON.stringify(body)})
-      return (await response.json()) as Record<string, unknown>
-    }
+    const call = async (method: string, path: string, body?: unknown) => (await local.call<Record<string, unknown>>(method, path, body)).body
 
     before(async () => {
-      cli = await CliSandbox.create()
-      dir = await mkdtemp(join(tmpdir(), 'devflow-fuzz-'))
-      const bin = join(dir, 'bin')
-      await mkdir(bin)
-      await symlink(join(ROOT, 'container', 'test', 'fixtures', 'claude'), join(bin, 'claude'))
-      await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-      await mkdir(join(dir, 'docker'))
-      await writeFile(join(dir, 'docker', 'engine-down'), '')
-      // No GitHub CLI token either: nothing may leave this machine.
-      await writeFile(join(bin, 'gh'), '#!/bin/sh\nexit 1\n', {mode: 0o755})
-      env = {PATH: `${bin}:${process.env.PATH}`, ANTHROPIC_API_KEY: 'sk-ant-test', POLL_WAIT_SECONDS: '1', CODE_SERVER_BIN: join(dir, 'none'), GITHUB_TOKEN: '', FAKE_DOCKER_STATE: join(dir, 'docker')}
-      const port = await freePort()
-      const up = await cli.run(['local', 'up', '--port', String(port), '--json'], {env})
-      expect(up.exitCode, up.stdout + up.stderr).to.equal(0)
-      url = `http://127.0.0.1:${port}`
-      token = (await readFile(join(dataDir(), 'token'), 'utf8')).trim()
+      local = await startLocalPlatform({prefix: 'devflow-fuzz-', failingGh: true, env: {POLL_WAIT_SECONDS: '1'}})
+      const {dir} = local
+      url = local.url.replace(/\/$/, '')
+      token = await local.token()
       // A configured webhook route, as on api serve: hostile deliveries meet the signature check.
       await writeFile(join(dir, 'webhook-secret'), 'fuzz-webhook-secret-0123456789\n')
-      const secret = await cli.run(['secrets', 'set', 'github-app', '--webhook-secret-file', join(dir, 'webhook-secret'), '--stage', 'local'], {env})
+      const secret = await local.run(['secrets', 'set', 'github-app', '--webhook-secret-file', join(dir, 'webhook-secret'), '--stage', 'local'])
       expect(secret.exitCode, secret.stdout + secret.stderr).to.equal(0)
       const bare = join(dir, 'app.git')
       execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', bare])
@@ -175,9 +157,7 @@ describe('fuzz: every route of api serve and of the local server under hostile i
       targets.nextTokens.push(String((await call('GET', '/sessions?limit=1')).nextToken))
     })
     after(async () => {
-      await cli?.run(['local', 'down'], {env})
-      await cli?.cleanup()
-      await rm(dir, {recursive: true, force: true})
+      await local?.stop()
     })
 
     it('answers no 5xx and changes nothing when it refuses', async () => {

@@ -3,17 +3,13 @@
  * up` (host processes running container/entrypoint.sh), `session start` on a bare repository in a
  * temp dir, `session prompt --wait`, against the scripted Messages API on 127.0.0.1.
  */
-import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 
 import {expect} from 'chai'
 
 import {apiError, FakeMessagesApi, reply, text, toolUse} from '../fakes/anthropic-messages-api.js'
 import {git} from '../helpers/agent-workspace.js'
-import {CliSandbox, ROOT} from '../helpers/cli.js'
 import {ensureClaudeCode} from '../helpers/claude-code.js'
-import {freePort} from '../helpers/moto.js'
+import {bareRepository, type LocalPlatform, realClaude, startLocalPlatform} from '../helpers/local-platform.js'
 
 interface Session {
   id: string
@@ -31,13 +27,11 @@ interface Prompt {
 describe('the real Claude Code CLI in a local session', function () {
   this.timeout(240_000)
   let anthropic: FakeMessagesApi
-  let cli: CliSandbox
-  let dir: string
+  let local: LocalPlatform
   let bare: string
-  let env: Record<string, string>
   let sessionId = ''
 
-  const run = (args: string[]) => cli.run(args, {env, timeout: 120_000})
+  const run = (args: string[]) => local.run(args)
 
   before(async function () {
     this.timeout(600_000)
@@ -47,51 +41,21 @@ describe('the real Claude Code CLI in a local session', function () {
       this.skip()
     }
     anthropic = await FakeMessagesApi.start()
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-real-claude-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(install.bin, join(bin, 'claude'))
     // No Docker engine: sessions are host processes.
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
-    bare = join(dir, 'app.git')
-    const work = join(dir, 'app')
-    git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-    git(['clone', '--quiet', bare, work])
-    await writeFile(join(work, 'README.md'), '# app\n')
-    git(['add', 'README.md'], work)
-    git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
-    git(['push', '--quiet', 'origin', 'main'], work)
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-local-test',
-      ANTHROPIC_BASE_URL: anthropic.url,
-      DEVFLOW_POLL_INTERVAL_MS: '250',
-      POLL_WAIT_SECONDS: '2',
-      EVENT_FLUSH_INTERVAL_SECONDS: '0.5',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
-      DISABLE_AUTOUPDATER: '1',
-      // The CLI's telemetry and update checks would leave the machine: tests talk to loopback only.
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    }
-    const up = await run(['local', 'up', '--port', String(await freePort()), '--json'])
-    expect(up.exitCode, up.stderr).to.equal(0)
+    local = await startLocalPlatform({
+      prefix: 'devflow-real-claude-',
+      runTimeout: 120_000,
+      ...realClaude(install.bin, anthropic.url),
+    })
+    bare = bareRepository(local.dir)
     const start = await run(['session', 'start', '--stage', 'local', '--repo', bare, '--wait', '--timeout', '60s', '--json'])
     expect(start.exitCode, start.stderr).to.equal(0)
     sessionId = start.json<Session>().id
   })
 
   after(async function () {
-    if (cli) {
-      await run(['local', 'down'])
-      await cli.cleanup()
-    }
+    await local?.stop()
     await anthropic?.close()
-    if (dir) await rm(dir, {recursive: true, force: true})
   })
 
   it('takes a prompt: the CLI writes the file, the agent commits and pushes devflow/<session>', async function () {

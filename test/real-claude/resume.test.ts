@@ -5,17 +5,15 @@
  * conversation, restored from the checkpoint the stopping workspace saved.
  */
 import {existsSync} from 'node:fs'
-import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
 import {FakeMessagesApi, reply, text, toolUse} from '../fakes/anthropic-messages-api.js'
 import {git} from '../helpers/agent-workspace.js'
-import {CliSandbox, ROOT} from '../helpers/cli.js'
 import {ensureClaudeCode} from '../helpers/claude-code.js'
-import {freePort} from '../helpers/moto.js'
+import {bareRepository, type LocalPlatform, realClaude, startLocalPlatform} from '../helpers/local-platform.js'
 
 interface Session {
   id: string
@@ -34,12 +32,10 @@ interface Prompt {
 describe('the real Claude Code CLI: a stopped session resumed continues its conversation', function () {
   this.timeout(300_000)
   let anthropic: FakeMessagesApi
-  let cli: CliSandbox
-  let dir: string
+  let local: LocalPlatform
   let bare: string
-  let env: Record<string, string>
 
-  const run = (args: string[]) => cli.run([...args, '--stage', 'local'], {env, timeout: 120_000})
+  const run = (args: string[]) => local.run([...args, '--stage', 'local'])
 
   before(async function () {
     this.timeout(600_000)
@@ -49,46 +45,18 @@ describe('the real Claude Code CLI: a stopped session resumed continues its conv
       this.skip()
     }
     anthropic = await FakeMessagesApi.start()
-    cli = await CliSandbox.create()
-    dir = await mkdtemp(join(tmpdir(), 'devflow-real-claude-resume-'))
-    const bin = join(dir, 'bin')
-    await mkdir(bin)
-    await symlink(install.bin, join(bin, 'claude'))
-    await symlink(join(ROOT, 'test', 'unit', 'adapters', 'local', 'fixtures', 'fake-docker'), join(bin, 'docker'))
-    await mkdir(join(dir, 'docker'))
-    await writeFile(join(dir, 'docker', 'engine-down'), '')
-    bare = join(dir, 'app.git')
-    const work = join(dir, 'app')
-    git(['init', '--quiet', '--bare', '--initial-branch=main', bare])
-    git(['clone', '--quiet', bare, work])
-    await writeFile(join(work, 'README.md'), '# app\n')
-    git(['add', 'README.md'], work)
-    git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'initial'], work)
-    git(['push', '--quiet', 'origin', 'main'], work)
-    env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      ANTHROPIC_API_KEY: 'sk-ant-local-test',
-      ANTHROPIC_BASE_URL: anthropic.url,
-      DEVFLOW_POLL_INTERVAL_MS: '250',
-      POLL_WAIT_SECONDS: '2',
-      EVENT_FLUSH_INTERVAL_SECONDS: '0.5',
-      CODE_SERVER_BIN: join(dir, 'no-code-server'),
-      GITHUB_TOKEN: '',
-      FAKE_DOCKER_STATE: join(dir, 'docker'),
-      DISABLE_AUTOUPDATER: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    }
-    const up = await cli.run(['local', 'up', '--port', String(await freePort()), '--json'], {env, timeout: 120_000})
-    expect(up.exitCode, up.stderr).to.equal(0)
+    // No Docker engine: sessions are host processes.
+    local = await startLocalPlatform({
+      prefix: 'devflow-real-claude-resume-',
+      runTimeout: 120_000,
+      ...realClaude(install.bin, anthropic.url),
+    })
+    bare = bareRepository(local.dir)
   })
 
   after(async function () {
-    if (cli) {
-      await cli.run(['local', 'down'], {env, timeout: 120_000})
-      await cli.cleanup()
-    }
+    await local?.stop()
     await anthropic?.close()
-    if (dir) await rm(dir, {recursive: true, force: true})
   })
 
   it('stop mid-prompt, resume, and the next request carries the earlier messages', async function () {
@@ -120,12 +88,12 @@ describe('the real Claude Code CLI: a stopped session resumed continues its conv
     const interrupted = (await run(['session', 'logs', id, '--json'])).json<{prompts: Prompt[]}>().prompts[1]
     expect(interrupted.status, JSON.stringify(interrupted)).to.be.oneOf(['CANCELLED', 'FAILED'])
     // Nothing of the conversation is left where the CLI keeps it: only the checkpoint has it.
-    await rm(join(cli.home, '.claude', 'projects'), {recursive: true, force: true})
+    await rm(join(local.cli.home, '.claude', 'projects'), {recursive: true, force: true})
 
     const resume = await run(['session', 'resume', id, '--wait', '--timeout', '60s', '--json'])
     expect(resume.exitCode, resume.stderr).to.equal(0)
     expect(resume.json<Session>()).to.include({id, status: 'RUNNING', resumeCount: 1})
-    expect(existsSync(join(cli.home, '.claude', 'projects'))).to.equal(true)
+    expect(existsSync(join(local.cli.home, '.claude', 'projects'))).to.equal(true)
 
     anthropic.reset()
     anthropic.setScript(reply(text('It says hello, and partial.txt is half done.')))
