@@ -141,7 +141,8 @@ describe('browser: the console against the local platform', function () {
     const promptId = (await card.getAttribute('data-prompt-id')) as string
     const events = (await (await api(`sessions/${id}/prompts/${promptId}/events?after=0`)).json()) as {items: {type: string}[]}
     expect(events.items.length).to.be.greaterThan(0)
-    await page.waitForFunction(`document.querySelectorAll('article.prompt li.event').length >= ${events.items.length}`)
+    // At least that many events shown (a locator: the console's CSP forbids the eval a string predicate needs).
+    await page.locator('article.prompt li.event').nth(events.items.length - 1).waitFor()
     expect(await card.locator('li.event .event-type').allTextContents()).to.deep.equal(events.items.map((e) => e.type))
     await screenshot(page, '4-prompt-result')
 
@@ -211,7 +212,8 @@ describe('browser: the console against the local platform', function () {
     expect(await page.locator('#all-sessions-page tbody tr').count()).to.be.greaterThan(1)
     await screenshot(page, '7-all-sessions')
     await page.selectOption('#all-status-filter', 'STOPPED')
-    await page.waitForFunction(`!document.querySelector('#all-sessions-page tr[data-session-id=${foreign}]')`)
+    // A locator, not a string predicate: the console's CSP forbids the eval a string needs.
+    await foreignRow.waitFor({state: 'detached'})
     await page.close()
 
     const all = await run(['session', 'list', '--all', '--stage', 'local', '--json'])

@@ -1,8 +1,7 @@
-import {useState} from 'preact/hooks'
-
-import {type ApiError, type ConsoleApi, type Session} from '../api.js'
-import {expiry, ownerLabel, relative, SESSION_STATUSES, size, usd} from '../format.js'
-import {ErrorBanner, html, StatusBadge, usePoll, type View} from '../html.js'
+import {type ConsoleApi} from '../api.js'
+import {expiry, ownerLabel, relative, size, usd} from '../format.js'
+import {ErrorBanner, html, StatusBadge, type View} from '../html.js'
+import {NoSessions, StatusFilter, usePolledSessions} from './session-list.js'
 
 const REFRESH_MS = 5000
 
@@ -12,38 +11,17 @@ const REFRESH_MS = 5000
  * user's session stays the CLI's `--admin` mode.
  */
 export function AllSessionsPage({api}: {api: ConsoleApi}): View {
-  const [status, setStatus] = useState('')
-  const [sessions, setSessions] = useState<Session[] | undefined>(undefined)
-  const [error, setError] = useState<ApiError | undefined>(undefined)
-
-  usePoll(
-    async () => {
-      try {
-        setSessions((await api.listAllSessions(status || undefined)).items)
-        setError(undefined)
-      } catch (failure) {
-        setSessions(undefined)
-        setError(failure as ApiError)
-      }
-    },
-    REFRESH_MS,
-    [status],
-  )
+  const {status, setStatus, sessions, error} = usePolledSessions((status) => api.listAllSessions(status), REFRESH_MS, {clearOnError: true})
 
   return html`<section class="page" id="all-sessions-page">
     <header class="bar">
       <h1>All sessions</h1>
       <span class="muted">every user's, for operators</span>
-      <label>Status
-        <select id="all-status-filter" value=${status} onChange=${(e: Event) => setStatus((e.target as HTMLSelectElement).value)}>
-          <option value="">all</option>
-          ${SESSION_STATUSES.map((s) => html`<option value=${s}>${s.toLowerCase()}</option>`)}
-        </select>
-      </label>
+      <${StatusFilter} id="all-status-filter" status=${status} onChange=${setStatus} />
       <a href="#/">Your sessions</a>
     </header>
     <${ErrorBanner} error=${error} />
-    ${error ? null : sessions === undefined ? html`<p class="muted">Loading…</p>` : sessions.length === 0 ? html`<p class="muted" id="no-sessions">No sessions${status ? ` with status ${status}` : ''}.</p>` : html`<table class="sessions">
+    ${error ? null : sessions === undefined ? html`<p class="muted">Loading…</p>` : sessions.length === 0 ? html`<${NoSessions} status=${status} />` : html`<table class="sessions">
       <thead><tr><th>Session</th><th>Owner</th><th>Repository</th><th>Branch</th><th>Status</th><th>Size</th><th>Age</th><th>Expires</th><th>Cost</th></tr></thead>
       <tbody>
         ${sessions.map(
