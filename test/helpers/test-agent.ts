@@ -5,7 +5,7 @@
  * issue it), and speaks the agent routes of the API at `apiUrl` with the token it answered.
  */
 import {randomBytes} from 'node:crypto'
-import {readFile, writeFile} from 'node:fs/promises'
+import {readFile, rename, writeFile} from 'node:fs/promises'
 
 import {DescribeTasksCommand, type ECSClient, ListTasksCommand} from '@aws-sdk/client-ecs'
 
@@ -28,6 +28,8 @@ export interface WorkspaceSecrets {
 
 export class TestAgent {
   private readonly bootstrapped = new Map<string, Promise<WorkspaceSecrets>>()
+  /** The last change to the principals file (see taskRoleHeaders). */
+  private principalsWrite: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly apiUrl: string,
@@ -56,9 +58,17 @@ export class TestAgent {
     const {principalsFile, callerOf} = this.taskRole
     if (!principalsFile) return {'x-test-user': callerOf(taskArn)}
     const credentials = {accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('base64')}
-    const principals = JSON.parse(await readFile(principalsFile, 'utf8')) as Record<string, unknown>
-    principals[credentials.accessKeyId] = {secretAccessKey: credentials.secretAccessKey, userArn: callerOf(taskArn)}
-    await writeFile(principalsFile, JSON.stringify(principals))
+    // api serve reads the file on every request: replace it whole (a rename), never half-written,
+    // and one change at a time, so that two tasks' credentials never overwrite each other.
+    const add = async () => {
+      const principals = JSON.parse(await readFile(principalsFile, 'utf8')) as Record<string, unknown>
+      principals[credentials.accessKeyId] = {secretAccessKey: credentials.secretAccessKey, userArn: callerOf(taskArn)}
+      await writeFile(`${principalsFile}.next`, JSON.stringify(principals))
+      await rename(`${principalsFile}.next`, principalsFile)
+    }
+    const added = this.principalsWrite.then(add, add)
+    this.principalsWrite = added.catch(() => undefined)
+    await added
     return signRequest({method: 'POST', url, headers: {}, body: ''}, credentials, 'us-east-1')
   }
 
